@@ -1,0 +1,70 @@
+# Withness: the two commands a new user needs are `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PELICAN := $(BIN)/pelican
+INPUTDIR := content
+OUTPUTDIR := output
+CONFFILE := pelicanconf.py
+PUBLISHCONF := publishconf.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help run test lint html clean regenerate serve devserver publish bench
+
+help:
+	@echo "make run        build the site and serve it at http://$(HOST):$(PORT)/, rebuilding on change"
+	@echo "make test       install the test dependencies and run the whole test suite"
+	@echo "make html       build output/ with $(CONFFILE)"
+	@echo "make publish    build output/ with $(PUBLISHCONF) (absolute URLs, all feeds)"
+	@echo "make serve      serve output/ as it is"
+	@echo "make devserver  Pelican's own autoreloading server"
+	@echo "make clean      remove output/ and the content cache"
+	@echo "make lint       ruff over the code"
+	@echo "make bench      the build benchmark (bench/build.py)"
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(BIN)/.test-installed: $(BIN)/.installed pyproject.toml package.json
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the accessibility tests will be skipped"; \
+	fi
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python -m reflections.devserver --host $(HOST) --port $(PORT)
+
+test: $(BIN)/.test-installed
+	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.test-installed
+	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
+
+html: $(BIN)/.installed
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+
+regenerate: $(BIN)/.installed
+	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+
+serve: $(BIN)/.installed
+	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+
+devserver: $(BIN)/.installed
+	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+
+publish: $(BIN)/.installed
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/build.py
+
+clean:
+	rm -rf $(OUTPUTDIR) cache

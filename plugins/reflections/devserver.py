@@ -1,0 +1,80 @@
+"""`make run`: build the site, serve it on one local port, rebuild when an essay or the theme changes.
+
+A broken essay does not stop the server: the error line is printed and the last good site stays up
+until the file is fixed.
+"""
+
+import argparse
+import functools
+import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+from pelican import Pelican
+from pelican.settings import read_settings
+from watchfiles import watch
+
+from .errors import ContentError
+
+
+def build(settings_file: str, output: str | None = None) -> bool:
+    """One full Pelican build; returns False (after printing why) when an author's file is broken."""
+    override = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
+    try:
+        Pelican(read_settings(settings_file, override=override)).run()
+    except ContentError as error:
+        print(f"Not rebuilt: {error}", flush=True)
+        return False
+    return True
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves output/ and answers a missing path with the site's own 404 page."""
+
+    def send_error(self, code, message=None, explain=None):
+        page = os.path.join(self.directory, "404.html")
+        if code != 404 or not os.path.exists(page):
+            return super().send_error(code, message, explain)
+        with open(page, "rb") as handle:
+            body = handle.read()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format, *args):  # noqa: A002 - the name is the standard library's
+        pass
+
+
+def watched_paths(settings_file: str) -> list[str]:
+    settings = read_settings(settings_file)
+    return [settings["PATH"], settings["THEME"], os.path.abspath(settings_file)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--settings", default="pelicanconf.py")
+    args = parser.parse_args(argv)
+
+    build(args.settings)
+    output = read_settings(args.settings)["OUTPUT_PATH"]
+    handler = functools.partial(SiteHandler, directory=output)
+    server = ThreadingHTTPServer((args.host, args.port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"Serving the site at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        for _changes in watch(*watched_paths(args.settings)):
+            if build(args.settings):
+                print("Rebuilt.", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Essays: strict reading of their metadata, reading time, and the essays either side of each."""
+
+import os
+import re
+from collections.abc import Iterable
+
+from markupsafe import Markup
+from pelican.readers import MarkdownReader
+
+from .errors import ContentError
+
+WORDS_PER_MINUTE = 230
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"\w+")
+
+
+class EssayReader(MarkdownReader):
+    """Pelican's Markdown reader, but a broken header stops the build with the file and field."""
+
+    def read(self, source_path: str) -> tuple[str, dict]:
+        content, metadata = super().read(source_path)
+        if not str(metadata.get("title", "")).strip():
+            raise ContentError(source_path, "Title", "missing (every essay and page needs a Title: line)")
+        if _is_essay(source_path, self.settings) and "date" not in metadata:
+            raise ContentError(source_path, "Date", "missing (every essay needs a Date: line)")
+        return content, metadata
+
+    def process_metadata(self, name: str, value):
+        try:
+            return super().process_metadata(name, value)
+        except (ValueError, TypeError) as error:
+            raise ContentError(self._source_path, name.capitalize(), str(error)) from None
+
+
+def _is_essay(source_path: str, settings: dict) -> bool:
+    content_root = os.path.abspath(settings["PATH"])
+    essay_roots = [os.path.join(content_root, p) for p in settings["ARTICLE_PATHS"]]
+    path = os.path.abspath(source_path)
+    return any(os.path.commonpath([path, root]) == root for root in essay_roots)
+
+
+def word_count(html: str) -> int:
+    return len(_WORD.findall(_TAG.sub(" ", html)))
+
+
+def reading_minutes(html: str, words_per_minute: int = WORDS_PER_MINUTE) -> int:
+    return max(1, round(word_count(html) / words_per_minute))
+
+
+def link_neighbours(essays: Iterable) -> None:
+    """Give each essay `newer_essay` and `older_essay` (None at either end), by date."""
+    ordered = sorted(essays, key=lambda essay: essay.date)
+    for index, essay in enumerate(ordered):
+        essay.older_essay = ordered[index - 1] if index > 0 else None
+        essay.newer_essay = ordered[index + 1] if index + 1 < len(ordered) else None
+
+
+def absolute_url(settings: dict, url: str) -> str:
+    return f"{settings.get('SITEURL', '').rstrip('/')}/{url}"
+
+
+def structured_data(essay, settings: dict) -> dict:
+    """The essay's JSON-LD `BlogPosting`; templates print it with `|tojson`, never by hand."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": essay.title,
+        "datePublished": essay.date.isoformat(),
+        "dateModified": getattr(essay, "modified", essay.date).isoformat(),
+        "author": {"@type": "Person", "name": str(essay.author)},
+        "description": Markup(essay.summary).striptags(),
+        "url": absolute_url(settings, essay.url),
+        "mainEntityOfPage": absolute_url(settings, essay.url),
+        "inLanguage": essay.lang,
+        "wordCount": word_count(essay._content),
+    }
+    tags = [str(tag) for tag in getattr(essay, "tags", [])]
+    if tags:
+        data["keywords"] = tags
+    return data
