@@ -43,10 +43,12 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
+	$(BIN)/ruff format --check plugins tests bench
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
+	$(BIN)/ruff format --check plugins tests bench
 
 html: $(BIN)/.installed
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)

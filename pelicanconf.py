@@ -47,6 +47,8 @@ SITEMAP_SAVE_AS = "sitemap.xml"
 ROBOTS_SAVE_AS = "robots.txt"
 DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "sitemap", "robots", "404"]
 DEFAULT_PAGINATION = 8
+# Only the index pages through essays; tag and category pages are one dated list each.
+PAGINATED_TEMPLATES = {"index": None}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
@@ -62,6 +64,8 @@ TAG_FEED_RSS = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
+# Feed readers want what is new, not the whole archive in full text.
+FEED_MAX_ITEMS = 20
 # Local feeds carry relative links on purpose; publishconf.py sets the absolute address.
 LOG_FILTER = [(logging.WARN, "Feeds generated without SITEURL or FEED_DOMAIN set properly may not be valid")]
 

@@ -1,0 +1,103 @@
+"""Shared fixtures: builds of the real site into temporary folders, a local HTTP server, Chromium."""
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PELICAN = str(Path(sys.executable).with_name("pelican"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTEFACTS = REPO / "artefacts"
+
+
+def build_site(
+    settings: Path, output: Path, cache: Path, cwd: Path = REPO, extra: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run `pelican` as an author would, with output and cache in the given (temporary) folders."""
+    overrides = {"CACHE_PATH": str(cache), **(extra or {})}
+    # One -e with every override: Pelican keeps only the last -e flag given.
+    command = [PELICAN, "content", "-s", str(settings), "-o", str(output), "-e"]
+    command += [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def copy_site(destination: Path) -> Path:
+    """A private copy of the project's site (content, theme, settings) that a test may change."""
+    for name in ("content", "theme"):
+        shutil.copytree(REPO / name, destination / name)
+    for name in ("pelicanconf.py", "publishconf.py"):
+        shutil.copy(REPO / name, destination / name)
+    (destination / "plugins").symlink_to(REPO / "plugins")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The real content built with the real local settings."""
+    root = tmp_path_factory.mktemp("site")
+    result = build_site(REPO / "pelicanconf.py", root / "output", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root / "output"
+
+
+@pytest.fixture(scope="session")
+def published_site(tmp_path_factory) -> Path:
+    """The real content built with publishconf.py."""
+    root = tmp_path_factory.mktemp("published")
+    result = build_site(REPO / "publishconf.py", root / "output", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root / "output"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def served_site(site):
+    """The built site over HTTP on 127.0.0.1; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped, saying why, when either is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (install the Debian package 'chromium')")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def output_pages(output: Path) -> list[Path]:
+    return sorted(output.rglob("*.html"))
+
+
+def essay_slugs() -> list[str]:
+    slugs = []
+    for path in sorted((REPO / "content" / "essays").glob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.lower().startswith("slug:"):
+                slugs.append(line.split(":", 1)[1].strip())
+    return slugs

@@ -1,0 +1,85 @@
+"""`make run`'s server: serves the built site, rebuilds on change, survives a broken essay."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import copy_site
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+def wait_for(condition, seconds: float = 60.0):
+    """Poll until `condition()` is truthy; a bound on waiting, not a measure of speed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except (ConnectionError, urllib.error.URLError, OSError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("the dev server did not get there in time")
+
+
+@pytest.fixture
+def devserver(tmp_path):
+    root = copy_site(tmp_path / "site")
+    port = free_port()
+    log = open(tmp_path / "devserver.log", "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reflections.devserver", "--port", str(port)],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: fetch(base + "/")[0] == 200)
+    yield root, base, tmp_path / "devserver.log"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def test_serves_the_site_and_its_404_page(devserver):
+    _, base, _ = devserver
+    status, body = fetch(base + "/")
+    assert status == 200 and "<h1>Essays</h1>" in body
+    status, body = fetch(base + "/essays/no-such-essay/")
+    assert status == 404 and "This page is not here" in body
+
+
+def test_rebuilds_when_an_essay_changes(devserver):
+    root, base, _ = devserver
+    essay = root / "content" / "essays" / "the-kitchen-table.md"
+    essay.write_text(essay.read_text().replace("Title: The Kitchen Table", "Title: The Long Table"))
+    wait_for(lambda: "The Long Table" in fetch(base + "/essays/the-kitchen-table/")[1])
+
+
+def test_broken_essay_is_reported_and_the_last_good_site_stays_up(devserver):
+    root, base, log = devserver
+    broken = root / "content" / "essays" / "broken.md"
+    broken.write_text("Title: Broken\nDate: not a date\nSlug: broken\n\nBody.\n")
+    message = "Not rebuilt: content/essays/broken.md: Date: 'not a date' is not a valid date"
+    wait_for(lambda: message in log.read_text())
+    assert fetch(base + "/")[0] == 200
+    broken.write_text("Title: Mended\nDate: 2026-11-01\nSlug: broken\n\nBody.\n")
+    wait_for(lambda: fetch(base + "/essays/broken/")[0] == 200)
+    assert "Traceback" not in log.read_text()

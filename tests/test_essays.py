@@ -1,0 +1,73 @@
+"""Essays: a broken header stops the build with one line naming the file and the field."""
+
+from datetime import datetime
+from types import SimpleNamespace
+
+import pytest
+from conftest import build_site, copy_site
+from reflections import essays
+
+GOOD_HEADER = "Title: Fine\nDate: 2026-01-01\nSlug: fine\n\nBody.\n"
+
+
+@pytest.fixture
+def author_site(tmp_path):
+    return copy_site(tmp_path / "site")
+
+
+def build(root):
+    return build_site(root / "pelicanconf.py", root / "output", root / "cache", cwd=root)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            "Title: Broken\nDate: the day after tomorrow\nSlug: broken\n",
+            "content/essays/broken.md: Date: 'the day after tomorrow' is not a valid date",
+        ),
+        ("Date: 2026-01-01\nSlug: broken\n", "content/essays/broken.md: Title: missing"),
+        ("Title: Undated\nSlug: broken\n", "content/essays/broken.md: Date: missing"),
+        (
+            "Title: Bad update\nDate: 2026-01-01\nModified: soon\nSlug: broken\n",
+            "content/essays/broken.md: Modified: 'soon' is not a valid date",
+        ),
+    ],
+)
+def test_broken_essay_fails_the_build_with_one_line(author_site, header, expected):
+    (author_site / "content" / "essays" / "broken.md").write_text(header + "\nBody.\n")
+    result = build(author_site)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    error_lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(error_lines) == 1, result.stderr
+    assert error_lines[0].startswith(expected)
+
+
+def test_page_without_title_fails_the_build(author_site):
+    (author_site / "content" / "pages" / "contact.md").write_text("Slug: contact\n\nWrite to me.\n")
+    result = build(author_site)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("content/pages/contact.md: Title: missing")
+
+
+def test_good_essay_builds_and_is_listed(author_site):
+    (author_site / "content" / "essays" / "fine.md").write_text(GOOD_HEADER)
+    result = build(author_site)
+    assert result.returncode == 0, result.stderr
+    assert (author_site / "output" / "essays" / "fine" / "index.html").exists()
+    assert "/essays/fine/" in (author_site / "output" / "archives" / "index.html").read_text()
+
+
+def test_reading_minutes_counts_words_not_markup():
+    html = "<p>" + " ".join(["word"] * 460) + "</p>" + "<span class='x'></span>" * 500
+    assert essays.reading_minutes(html, words_per_minute=230) == 2
+    assert essays.reading_minutes("<p>Hi</p>") == 1
+
+
+def test_link_neighbours_orders_by_date():
+    first, second, third = (SimpleNamespace(date=datetime(2026, month, 1)) for month in (3, 1, 2))
+    essays.link_neighbours([first, second, third])
+    assert second.older_essay is None and second.newer_essay is third
+    assert third.older_essay is second and third.newer_essay is first
+    assert first.newer_essay is None

@@ -1,0 +1,201 @@
+"""The real content built with the real settings: every page there, parsed, linked and small."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import feedparser
+import html5lib
+import pytest
+from conftest import essay_slugs, output_pages
+
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+PUBLISHED_URL = "https://withness.example"
+
+
+class PageLinks(HTMLParser):
+    """Every URL a page refers to, every id it defines, and its JSON-LD blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+        self.scripts: list[tuple[str, str]] = []
+        self._script_type: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        for name in ("href", "src"):
+            if attributes.get(name) is not None:
+                self.urls.append(attributes[name])
+        if tag == "meta" and attributes.get("property") == "og:url":
+            self.urls.append(attributes["content"])
+        if tag == "script":
+            self._script_type = attributes.get("type", "text/javascript")
+            self.scripts.append((self._script_type, ""))
+
+    def handle_data(self, data):
+        if self._script_type is not None:
+            kind, text = self.scripts[-1]
+            self.scripts[-1] = (kind, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script_type = None
+
+
+def parse(page: Path) -> PageLinks:
+    links = PageLinks()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links
+
+
+def target_file(output: Path, page: Path, url: str) -> tuple[Path, str]:
+    """The file in `output` a relative or root-relative URL on `page` points at, and its fragment."""
+    base = "http://site/" + page.relative_to(output).as_posix()
+    absolute, fragment = urldefrag(urljoin(base, url))
+    path = unquote(urlparse(absolute).path).lstrip("/")
+    target = output / path
+    if absolute.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    return target, fragment
+
+
+def test_every_essay_has_its_page(site):
+    slugs = essay_slugs()
+    assert len(slugs) >= 5
+    for slug in slugs:
+        page = site / "essays" / slug / "index.html"
+        assert page.exists(), slug
+        assert "A question to sit with" in page.read_text(encoding="utf-8")
+
+
+def test_site_has_its_list_pages_feeds_and_sitemap(site):
+    for path in (
+        "index.html",
+        "archives/index.html",
+        "tags/index.html",
+        "categories/index.html",
+        "category/belonging/index.html",
+        "tag/grief/index.html",
+        "about/index.html",
+        "404.html",
+        "feeds/all.atom.xml",
+        "feeds/category/healing.atom.xml",
+        "feeds/tag/friendship.atom.xml",
+        "sitemap.xml",
+        "robots.txt",
+    ):
+        assert (site / path).is_file(), path
+
+
+def test_every_internal_link_and_asset_resolves(site):
+    broken = []
+    for page in output_pages(site):
+        links = parse(page)
+        for url in links.urls:
+            scheme = urlparse(url).scheme
+            if scheme in ("http", "https"):
+                broken.append((page, url, "points at another host"))
+                continue
+            if scheme in ("mailto", "data"):
+                continue
+            target, fragment = target_file(site, page, url)
+            if not target.is_file():
+                broken.append((page, url, "missing file"))
+            elif fragment and target.suffix == ".html" and fragment not in parse(target).ids:
+                broken.append((page, url, f"no id {fragment!r}"))
+    assert broken == []
+
+
+def test_every_page_is_valid_html_with_one_h1_lang_title_and_canonical(site):
+    for page in output_pages(site):
+        text = page.read_text(encoding="utf-8")
+        html5lib.HTMLParser(strict=True).parse(text)  # raises on any parse error
+        assert len(re.findall(r"<h1[\s>]", text)) == 1, page
+        assert re.search(r'<html lang="[a-z]{2}', text), page
+        assert re.search(r"<title>[^<]+</title>", text), page
+        assert re.search(r'<link rel="canonical" href="[^"]+">', text), page
+
+
+def test_pages_need_no_javascript(site):
+    for page in output_pages(site):
+        for kind, _ in parse(page).scripts:
+            assert kind == "application/ld+json", page
+
+
+def test_json_ld_carries_the_essays_title_and_date(site):
+    page = site / "essays" / "the-kitchen-table" / "index.html"
+    [(_, block)] = parse(page).scripts
+    data = json.loads(block)
+    assert data["@type"] == "BlogPosting"
+    assert data["headline"] == "The Kitchen Table"
+    assert data["datePublished"].startswith("2026-03-14T08:30:00")
+    assert data["dateModified"].startswith("2026-03-20T19:10:00")
+    assert data["wordCount"] > 800
+
+
+def test_essay_page_shows_what_a_reader_needs(site):
+    text = (site / "essays" / "learning-to-stay" / "index.html").read_text(encoding="utf-8")
+    assert '<time datetime="2026-04-22T07:45:00' in text
+    assert re.search(r"· \d+ min read", text)
+    assert 'href="#the-urge-to-fix"' in text  # heading anchors
+    assert 'rel="prev"' in text and 'rel="next"' in text
+    assert 'rel="tag"' in text
+    assert 'property="og:title" content="Learning to Stay"' in text
+    assert 'type="application/atom+xml"' in text
+
+
+def test_essay_page_with_its_css_is_under_40_kb(site):
+    css = sum(path.stat().st_size for path in (site / "theme" / "css").glob("*.css"))
+    for page in (site / "essays").glob("*/index.html"):
+        assert page.stat().st_size + css <= 40 * 1024, page
+
+
+def test_index_lists_essays_newest_first_with_reading_time(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<h2 id="card-[^"]+"><a href="[^"]+">([^<]+)</a>', text)
+    assert titles[0] == "Small Rooms, Open Doors"
+    assert titles[-1] == "The Kitchen Table"
+    assert "min read" in text
+
+
+def test_published_site_uses_absolute_urls(published_site):
+    for page in output_pages(published_site):
+        for url in parse(page).urls:
+            if url.startswith(("#", "mailto:")):
+                continue
+            assert url.startswith(PUBLISHED_URL + "/"), (page, url)
+
+
+@pytest.mark.parametrize(
+    "feed",
+    [
+        "feeds/all.atom.xml",
+        "feeds/all.rss.xml",
+        "feeds/category/healing.atom.xml",
+        "feeds/category/healing.rss.xml",
+        "feeds/tag/friendship.atom.xml",
+        "feeds/tag/friendship.rss.xml",
+    ],
+)
+def test_published_feeds_parse(published_site, feed):
+    parsed = feedparser.parse((published_site / feed).read_bytes())
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.entries
+    for entry in parsed.entries:
+        assert entry.link.startswith(PUBLISHED_URL + "/essays/")
+
+
+def test_published_sitemap_lists_every_essay(published_site):
+    root = ET.parse(published_site / "sitemap.xml").getroot()
+    locations = {loc.text for loc in root.findall("s:url/s:loc", SITEMAP_NS)}
+    for slug in essay_slugs():
+        assert f"{PUBLISHED_URL}/essays/{slug}/" in locations
+    robots = (published_site / "robots.txt").read_text(encoding="utf-8")
+    assert f"Sitemap: {PUBLISHED_URL}/sitemap.xml" in robots

@@ -1,0 +1,105 @@
+"""The theme in a real browser: quiet console, nothing fetched from elsewhere, dark mode, axe-core."""
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ARTEFACTS, REPO
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ESSAY = "/essays/the-kitchen-table/"
+
+CHARACTERS_PER_LINE = """() => {
+  let characters = 0, lines = 0;
+  for (const p of document.querySelectorAll('.essay-body > p')) {
+    const n = Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight));
+    if (n >= 3) { characters += p.textContent.length; lines += n; }
+  }
+  return characters / lines;
+}"""
+BACKGROUND_LUMINANCE = """() => {
+  const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}"""
+
+
+def open_page(browser, url: str, width: int = 1280, scheme: str = "light"):
+    """A fresh page that records console errors and every request that leaves 127.0.0.1."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.console_errors = []
+    page.outside_requests = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+
+    def note_request(request):
+        if urlparse(request.url).hostname != "127.0.0.1":
+            page.outside_requests.append(request.url)
+
+    page.on("request", note_request)
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+@pytest.mark.parametrize("path", ["/", ESSAY, "/archives/", "/tags/", "/about/"])
+def test_page_renders_without_errors_or_outside_requests(browser, served_site, path):
+    page = open_page(browser, served_site + path)
+    assert page.console_errors == []
+    assert page.outside_requests == []
+    assert page.locator("h1").count() == 1
+    page.context.close()
+
+
+def test_dark_mode_follows_the_system_setting(browser, served_site):
+    light = open_page(browser, served_site + ESSAY, scheme="light")
+    dark = open_page(browser, served_site + ESSAY, scheme="dark")
+    assert light.evaluate(BACKGROUND_LUMINANCE) > 0.9
+    assert dark.evaluate(BACKGROUND_LUMINANCE) < 0.2
+    light.context.close()
+    dark.context.close()
+
+
+def test_essay_is_set_at_a_readable_measure(browser, served_site):
+    page = open_page(browser, served_site + ESSAY, width=1280)
+    assert 60 <= page.evaluate(CHARACTERS_PER_LINE) <= 75
+    page.context.close()
+
+
+def test_narrow_screen_has_no_sideways_scrolling(browser, served_site):
+    page = open_page(browser, served_site + ESSAY, width=320)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.context.close()
+
+
+def test_skip_link_is_first_and_reaches_the_content(browser, served_site):
+    page = open_page(browser, served_site + ESSAY)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["/", ESSAY])
+def test_axe_finds_no_violations(browser, served_site, path, scheme):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (run `npm ci`; `make test` does it when npm exists)")
+    page = open_page(browser, served_site + path, scheme=scheme)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+    assert violations == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 375])
+def test_screenshots_are_saved_for_review(browser, served_site, width, scheme):
+    folder = Path(ARTEFACTS) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, served_site + ESSAY, width=width, scheme=scheme)
+    target = folder / f"essay-{width}-{scheme}.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
+    page.context.close()
