@@ -80,6 +80,47 @@ def test_skip_link_is_first_and_reaches_the_content(browser, served_site):
     page.context.close()
 
 
+def test_everything_is_there_without_javascript(browser, served_site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served_site + ESSAY)
+    assert page.locator("#reflections-heading").inner_text().endswith("reflections on “The Kitchen Table”")
+    assert page.locator("article.reflection").count() >= 3
+    form = page.locator("form#reflect")
+    assert form.get_attribute("method") == "post"
+    assert form.get_attribute("action") == "/reflections/submit"
+    for name in (
+        "essay",
+        "parent",
+        "name",
+        "email",
+        "notify",
+        "body",
+        "content_note",
+        "visibility",
+        "website",
+    ):
+        assert form.locator(f'[name="{name}"]').count() >= 1, name
+    page.locator("details.content-note summary").first.click()
+    assert page.locator("details.content-note").first.get_attribute("open") is not None
+    context.close()
+
+
+def test_reply_link_fills_the_parent_when_scripts_run(browser, served_site):
+    page = open_page(browser, served_site + ESSAY)
+    link = page.locator("[data-reply]").first
+    reply_to, name = link.get_attribute("data-reply"), link.get_attribute("data-name")
+    link.click()
+    assert page.locator("#reflect-parent").input_value() == reply_to
+    assert page.locator("#reflect-replying").inner_text() == f"Replying to {name}"
+    assert page.evaluate("document.activeElement.id") == "reflect-body"
+    fresh = open_page(browser, f"{served_site}{ESSAY}?reply={reply_to}#reflect")
+    assert fresh.locator("#reflect-parent").input_value() == reply_to
+    assert page.console_errors == [] and fresh.console_errors == []
+    page.context.close()
+    fresh.context.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["/", ESSAY])
 def test_axe_finds_no_violations(browser, served_site, path, scheme):

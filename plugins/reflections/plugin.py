@@ -1,8 +1,18 @@
 """Signal receivers that wire Withness into Pelican. `register()` is called by Pelican."""
 
+from pathlib import Path
+
+from jinja2 import FileSystemLoader
 from pelican import signals
 
-from . import essays
+from . import build, config, essays
+
+#: The plugin's own templates; a theme's templates of the same name take precedence.
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def add_defaults(pelican) -> None:
+    config.apply_defaults(pelican.settings)
 
 
 def use_essay_reader(readers) -> None:
@@ -10,14 +20,37 @@ def use_essay_reader(readers) -> None:
         readers.reader_classes[extension] = essays.EssayReader
 
 
+def add_templates(generator) -> None:
+    env = getattr(generator, "env", None)
+    if env is not None:
+        env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
+
+
 def prepare_essays(generator) -> None:
-    words_per_minute = generator.settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
-    for essay in [*generator.articles, *generator.drafts]:
+    settings = generator.settings
+    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
+    every_essay = [
+        *generator.articles,
+        *generator.translations,
+        *generator.hidden_articles,
+        *generator.hidden_translations,
+        *generator.drafts,
+        *generator.drafts_translations,
+    ]
+    for essay in every_essay:
         essay.reading_time = essays.reading_minutes(essay._content, words_per_minute)
-        essay.structured_data = essays.structured_data(essay, generator.settings)
+        essay.structured_data = essays.structured_data(essay, settings)
     essays.link_neighbours(generator.articles)
+    build.attach(every_essay, settings)
+
+
+def write_reflection_feeds(generator, writer) -> None:
+    build.write_feeds([*generator.articles, *generator.translations], generator.settings, writer.output_path)
 
 
 def register() -> None:
+    signals.initialized.connect(add_defaults)
     signals.readers_init.connect(use_essay_reader)
+    signals.generator_init.connect(add_templates)
     signals.article_generator_finalized.connect(prepare_essays)
+    signals.article_writer_finalized.connect(write_reflection_feeds)

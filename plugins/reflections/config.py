@@ -1,0 +1,23 @@
+"""The plugin's settings: every one prefixed REFLECTIONS_, each documented in the README."""
+
+DEFAULTS = {
+    # Folder of published reflections, relative to PATH.
+    "REFLECTIONS_PATH": "reflections",
+    # Nesting shown on the page; deeper replies stay at this level.
+    "REFLECTIONS_MAX_DEPTH": 4,
+    # Where the reflection form posts.
+    "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
+    # A malformed reflection file stops the build (True) or is logged and skipped (False).
+    "REFLECTIONS_STRICT": True,
+    # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.
+    "REFLECTIONS_FEED_ATOM": "feeds/reflections/{slug}.atom.xml",
+    # Site-wide feed of the newest reflections. Empty: no such feed.
+    "REFLECTIONS_ALL_FEED_ATOM": "feeds/reflections.atom.xml",
+    # Entries in the site-wide reflections feed.
+    "REFLECTIONS_FEED_MAX_ITEMS": 50,
+}
+
+
+def apply_defaults(settings: dict) -> None:
+    for name, value in DEFAULTS.items():
+        settings.setdefault(name, value)

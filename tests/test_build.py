@@ -1,0 +1,230 @@
+"""Published reflections in a real build: the page, counts, feeds, JSON-LD and named errors."""
+
+import json
+import re
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+from conftest import build_site, copy_site
+from reflections import published
+from reflections.published import PublishedItem
+
+ESSAY = "learning-to-stay"
+START = datetime(2026, 5, 1, 9, tzinfo=UTC)
+HOSTILE_NAME = '</script><script>window.__pwn=1</script>"><img src=x onerror=alert(1)>'
+
+
+def item(number, parent=None, kind="reflection", essay=ESSAY, **fields) -> PublishedItem:
+    values = dict(
+        id=f"01JR{number:022d}",
+        essay=essay,
+        kind=kind,
+        date=START + timedelta(hours=number),
+        body=f"Reflection number {number}.",
+        author=f"Reader {number}",
+        parent=f"01JR{parent:022d}" if parent else "",
+    )
+    return PublishedItem(**{**values, **fields})
+
+
+@pytest.fixture
+def fixture_site(tmp_path):
+    root = copy_site(tmp_path / "site")
+    shutil.rmtree(root / "content" / "reflections")
+    return root
+
+
+def publish(root, *items):
+    for each in items:
+        published.write(root / "content" / "reflections", each)
+
+
+def build(root, **extra):
+    return build_site(root / "pelicanconf.py", root / "output", root / "cache", cwd=root, extra=extra)
+
+
+def page(root, slug=ESSAY):
+    return (root / "output" / "essays" / slug / "index.html").read_text(encoding="utf-8")
+
+
+def json_ld(html):
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+
+
+def test_no_reflections_yet(fixture_site):
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert '<h2 id="reflections-heading">No reflections yet</h2>' in html
+    assert 'id="reflect"' in html
+
+
+def test_thread_is_nested_with_the_right_heading(fixture_site):
+    publish(
+        fixture_site,
+        item(1),
+        item(2, parent=1, kind="comment"),
+        item(3, parent=2, kind="comment"),
+        item(4, parent=1, kind="response", author="Ana Lindqvist", body="Thank you for this."),
+        item(5),
+    )
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert "4 reflections on “Learning to Stay”" in html
+    ids = re.findall(r'<article class="reflection[^"]*" id="r-01JR0+(\d+)"', html)
+    assert ids == ["1", "4", "2", "3", "5"]
+    # Reply 3 sits in the replies of 2, which sit in the replies of 1.
+    position = {n: html.index(f'id="r-01JR{n:022d}"') for n in (1, 2, 3, 5)}
+    replies = [m.start() for m in re.finditer('<ol class="replies">', html)]
+    closes = [m.start() for m in re.finditer("</ol>", html)]
+    assert len(replies) == 2
+    assert position[1] < replies[0] < position[2] < replies[1] < position[3] < closes[0] < position[5]
+    assert "Author’s response" in html
+
+
+def test_one_reflection_is_singular(fixture_site):
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    assert "1 reflection on “Learning to Stay”" in page(fixture_site)
+
+
+def test_deep_thread_stops_at_the_configured_depth(fixture_site):
+    publish(fixture_site, item(1), *[item(n, parent=n - 1, kind="comment") for n in range(2, 8)])
+    assert build(fixture_site, REFLECTIONS_MAX_DEPTH=3).returncode == 0
+    html = page(fixture_site)
+    assert html.count('<ol class="replies">') == 2
+    assert "in reply to Reader 6" in html and "depth-4" not in html
+
+
+def test_orphan_reply_is_shown_with_a_note(fixture_site):
+    publish(fixture_site, item(1, parent=99, kind="comment"))
+    assert build(fixture_site).returncode == 0
+    assert "In reply to something that is no longer here." in page(fixture_site)
+
+
+def test_content_note_folds_the_body(fixture_site):
+    publish(fixture_site, item(1, content_note="grief <b>and</b> loss"))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert re.search(
+        r"<details class=\"content-note\">\s*"
+        r"<summary>Content note: grief &lt;b&gt;and&lt;/b&gt; loss</summary>\s*"
+        r"<div class=\"reflection-body\"><p>Reflection number 1.</p></div>",
+        html,
+    )
+
+
+def test_names_and_notes_are_escaped_and_json_ld_stays_closed(fixture_site):
+    publish(fixture_site, item(1, author=HOSTILE_NAME, content_note=HOSTILE_NAME))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert "<img src=x" not in html and "<script>window.__pwn" not in html
+    assert html.count("<script") == 2  # the JSON-LD block and reflect.js, nothing else
+    data = json_ld(html)
+    assert data["comment"][0]["author"]["name"] == HOSTILE_NAME
+
+
+def test_json_ld_counts_and_lists_the_comments(fixture_site):
+    publish(fixture_site, item(1), item(2, parent=1, kind="response", body="With *thanks*."))
+    assert build(fixture_site).returncode == 0
+    data = json_ld(page(fixture_site))
+    assert data["commentCount"] == 2
+    assert [c["text"] for c in data["comment"]] == ["Reflection number 1.", "With thanks."]
+    assert data["comment"][1]["author"]["name"] == "Ana Lindqvist"
+    assert data["comment"][0]["dateCreated"] == "2026-05-01T10:00:00+00:00"
+
+
+def test_counts_on_the_index_and_archives(fixture_site):
+    publish(fixture_site, item(1), item(2), item(3, parent=1, kind="comment"))
+    assert build(fixture_site).returncode == 0
+    for listing in ("index.html", "archives/index.html"):
+        text = (fixture_site / "output" / listing).read_text(encoding="utf-8")
+        assert re.search(r'learning-to-stay/#reflections">3 reflections</a>', text), listing
+
+
+def test_feeds_of_one_essay_and_of_the_whole_site(fixture_site):
+    publish(
+        fixture_site,
+        item(1, body="First, with a [link](https://example.org)."),
+        item(2, essay="the-kitchen-table"),
+        item(3, parent=1, kind="response", body="The author answers."),
+    )
+    assert build(fixture_site).returncode == 0
+    output = fixture_site / "output"
+    essay_feed = feedparser.parse((output / "feeds/reflections/learning-to-stay.atom.xml").read_bytes())
+    assert not essay_feed.bozo
+    assert [e.title for e in essay_feed.entries] == [
+        "The author’s response on “Learning to Stay”",
+        "Reader 1 on “Learning to Stay”",
+    ]
+    assert 'rel="nofollow ugc noopener"' in essay_feed.entries[1].content[0].value
+    site_feed = feedparser.parse((output / "feeds/reflections.atom.xml").read_bytes())
+    assert not site_feed.bozo and len(site_feed.entries) == 3
+    html = page(fixture_site)
+    assert 'href="../../feeds/reflections/learning-to-stay.atom.xml"' in html
+    assert 'href="../../feeds/reflections.atom.xml"' in html
+
+
+def test_closed_essay_shows_reflections_but_no_form(fixture_site):
+    essay = fixture_site / "content" / "essays" / "learning-to-stay.md"
+    essay.write_text(
+        essay.read_text().replace("Slug: learning-to-stay", "Slug: learning-to-stay\nReflections: closed")
+    )
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert "Reflection number 1." in html
+    assert 'id="reflect"' not in html and ">Reply</a>" not in html
+    assert "Reflections on this essay are closed." in html
+
+
+def test_malformed_file_fails_the_build_naming_file_and_field(fixture_site):
+    folder = fixture_site / "content" / "reflections" / ESSAY
+    folder.mkdir(parents=True)
+    (folder / "bad1.md").write_text(
+        f"Id: bad1\nEssay: {ESSAY}\nKind: letter\nDate: 2026-01-01T00:00:00+00:00\n\nHi\n"
+    )
+    result = build(fixture_site)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"content/reflections/{ESSAY}/bad1.md: Kind: 'letter' is not one of reflection, comment, response"
+    )
+
+
+def test_malformed_file_is_skipped_when_not_strict(fixture_site):
+    publish(fixture_site, item(1))
+    folder = fixture_site / "content" / "reflections" / ESSAY
+    (folder / "bad2.md").write_text(f"Id: bad2\nEssay: {ESSAY}\nKind: comment\n\nHi\n")
+    result = build(fixture_site, REFLECTIONS_STRICT=False)
+    assert result.returncode == 0
+    assert "bad2.md: Date: missing" in result.stdout + result.stderr
+    assert "1 reflection on" in page(fixture_site)
+
+
+def test_same_id_twice_names_both_files(fixture_site):
+    publish(fixture_site, item(1), item(1, essay="the-kitchen-table"))
+    result = build(fixture_site)
+    assert result.returncode != 0
+    assert "01JR0000000000000000000001" in result.stderr
+    assert f"reflections/{ESSAY}/" in result.stderr and "reflections/the-kitchen-table/" in result.stderr
+
+
+def test_unknown_essay_slug_warns_and_the_build_goes_on(fixture_site):
+    publish(fixture_site, item(1, essay="an-essay-that-moved"))
+    result = build(fixture_site)
+    assert result.returncode == 0
+    assert "no essay has the slug 'an-essay-that-moved'" in " ".join((result.stdout + result.stderr).split())
+
+
+def test_warm_build_reuses_rendered_html(fixture_site):
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    cache = fixture_site / "cache" / "reflections-rendered.json"
+    entries = json.loads(cache.read_text())
+    assert list(entries.values()) == ["<p>Reflection number 1.</p>"]
+    # A poisoned entry proves the warm build read the cache instead of sanitizing again.
+    key = next(iter(entries))
+    cache.write_text(json.dumps({key: "<p>from the cache</p>"}))
+    assert build(fixture_site).returncode == 0
+    assert "<p>from the cache</p>" in page(fixture_site)

@@ -1,0 +1,131 @@
+"""The one sanitizer: hostile reader text, in every form the project renders it, comes out inert."""
+
+import html5lib
+import pytest
+from conftest import REPO
+from reflections.sanitizer import MAX_NESTING, MAX_SOURCE_CHARS, TooLong, nesting_depth, sanitize
+
+XSS_CORPUS = REPO.parent / "shared" / "corpora" / "xss" / "payloadbox-xss-payload-list.txt"
+ALLOWED = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre", "hr"}
+
+# The project's own payloads, one for each way reader text could turn into markup.
+HOSTILE = [
+    "<script>window.__pwn = 1</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](java&#x09;script:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click]( javascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "![x](javascript:alert(1))",
+    '![x](x" onerror="alert(1))',
+    "[x](http://example.org){: onclick=alert(1) }",
+    "Hello {: onclick=alert(1) }",
+    "<details open ontoggle=alert(1)>",
+    "<iframe src=javascript:alert(1)>",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "`<script>alert(1)</script>`",
+    "> <script>alert(1)</script>",
+    "* <b onmouseover=alert(1)>x</b>",
+    "<!--><script>alert(1)</script>-->",
+    '<http://example.org/"onmouseover="alert(1)>',
+    '[x](http://example.org "title" onmouseover=alert(1))',
+    "{{ 7 * 7 }}{% for x in range(3) %}{% endfor %}",
+    "[link]({filename}/essays/secret.md) and {static}/x.png and {attach}y",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+]
+
+
+def assert_inert(html: str) -> None:
+    fragment = html5lib.parseFragment(html, namespaceHTMLElements=False)
+    for element in fragment.iter():
+        if not isinstance(element.tag, str) or element.tag == "DOCUMENT_FRAGMENT":
+            continue
+        assert element.tag in ALLOWED, (element.tag, html)
+        for name, value in element.attrib.items():
+            assert name in ("href", "rel"), (name, html)
+            if name == "href":
+                assert value.split(":", 1)[0].lower() in ("http", "https", "mailto"), (value, html)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_input_comes_out_inert(payload):
+    assert_inert(sanitize(payload))
+
+
+def test_raw_html_shows_as_text():
+    assert sanitize("<b>bold</b> & <i>x</i>") == "<p>&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;x&lt;/i&gt;</p>"
+
+
+def test_template_syntax_and_pelican_placeholders_stay_plain_text():
+    html = sanitize("{{ 7 * 7 }} and [a]({filename}/x.md)")
+    assert "{{ 7 * 7 }}" in html and "49" not in html
+    assert 'href="{filename}' not in html
+
+
+def test_markdown_that_readers_use_is_kept():
+    html = sanitize(
+        "*soft* **strong** `code`\nnext line\n\n> quoted\n\n- one\n- two\n\n1. first\n\n```\nblock\n```\n"
+    )
+    for fragment in (
+        "<em>soft</em>",
+        "<strong>strong</strong>",
+        "<code>code</code>",
+        "<br>",
+        "<blockquote>",
+        "<ul>",
+        "<ol>",
+        "<pre><code>block",
+    ):
+        assert fragment in html, fragment
+
+
+def test_links_are_http_https_or_mailto_with_rel():
+    html = sanitize("[site](https://example.org) and http://example.net/x and [m](mailto:a@b.org)")
+    assert html.count('rel="nofollow ugc noopener"') == 3
+    assert 'href="https://example.org"' in html and 'href="http://example.net/x"' in html
+
+
+def test_images_are_never_loaded():
+    assert "<img" not in sanitize("![a picture](https://example.org/x.png)")
+
+
+def test_headings_do_not_become_page_headings():
+    assert "<h1" not in sanitize("# A heading\n\nSetext\n======")
+
+
+def test_text_over_the_limit_is_refused():
+    with pytest.raises(TooLong):
+        sanitize("x" * (MAX_SOURCE_CHARS + 1))
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "[" * 5000 + "x" + "]" * 5000,
+        "> " * 3000 + "deep",
+        "".join("  " * n + "- x\n" for n in range(60)),
+        "(" * 8000,
+        "[a](" * 3000,
+    ],
+)
+def test_deep_nesting_is_shown_as_plain_text_not_parsed(hostile):
+    assert nesting_depth(hostile) > MAX_NESTING
+    html = sanitize(hostile)
+    assert_inert(html)
+    assert "<blockquote>" not in html and "<li>" not in html
+
+
+@pytest.mark.skipif(not XSS_CORPUS.exists(), reason=f"no XSS corpus at {XSS_CORPUS}")
+def test_every_public_corpus_payload_comes_out_inert():
+    payloads = [line for line in XSS_CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(payloads) > 6000
+    for payload in payloads:
+        assert_inert(sanitize(payload))
