@@ -1,11 +1,13 @@
-"""Build benchmark: plain Pelican with its default theme against Withness, on the same essays.
+"""Build benchmark: plain Pelican against Withness, and Withness with reflections against without.
 
-    .venv/bin/python bench/build.py [--essays 1000] [--words 1500] [--runs 3]
+    .venv/bin/python bench/build.py [--essays 1000] [--words 1500] [--reflections 20] [--runs 3]
 
 Generates N deterministic synthetic essays in a temporary folder, then builds them alternately with
-(a) plain Pelican and its default theme and (b) this project's settings, theme and plugin, cold
-(no output, no cache) and warm (content cache filled). Prints the median wall time of each and the
-ratio b/a. A benchmark, not a test: run it on a quiet machine and read the ratio, not the seconds.
+(a) plain Pelican and its default theme, (b) this project's settings, theme and plugin, and, unless
+`--reflections 0`, (c) the same as (b) with K published reflections per essay (a fifth of them
+replies), each cold (no output, no cache) and warm (content cache filled). Prints the median wall
+time of each, the ratio b/a and the ratio c/b. A benchmark, not a test: run it on a quiet machine
+and read the ratios, not the seconds.
 """
 
 import argparse
@@ -17,7 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
+from reflections import published  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PELICAN = str(Path(sys.executable).with_name("pelican"))
@@ -72,6 +78,38 @@ def generate(content: Path, essays: int, words: int) -> None:
         path.write_text(essay_text(index, words, rng), encoding="utf-8")
 
 
+def generate_reflections(content: Path, essays: int, per_essay: int) -> int:
+    """K reflections per essay, a fifth of them replies, written in the project's own format."""
+    rng = random.Random(20261123)
+    root = content / "reflections"
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    written = 0
+    for index in range(essays):
+        slug = f"essay-{index}"
+        (root / slug).mkdir(parents=True)
+        earlier: list[str] = []
+        for number in range(per_essay):
+            moment = start + timedelta(days=index % 365, minutes=number * 37)
+            item_id = published.new_id(moment)
+            words = " ".join(sentence(rng) for _ in range(rng.randint(2, 6)))
+            if rng.random() < 0.3:
+                words += " *Thank you* for [this](https://example.org/reading)."
+            item = published.PublishedItem(
+                id=item_id,
+                essay=slug,
+                kind="comment" if number % 5 == 4 else "reflection",
+                date=moment,
+                body=words,
+                author=rng.choice(["", "Maren", "Tomas", "Ines", "Ruth", "Kofi"]),
+                parent=rng.choice(earlier) if number % 5 == 4 and earlier else "",
+                content_note="grief" if rng.random() < 0.1 else "",
+            )
+            (root / slug / f"{item_id}.md").write_text(published.serialise(item), encoding="utf-8")
+            earlier.append(item_id)
+            written += 1
+    return written
+
+
 def plain_settings(folder: Path) -> Path:
     settings = folder / "plain.py"
     settings.write_text("CACHE_CONTENT = True\nLOAD_CONTENT_CACHE = True\nAUTHOR = 'Bench'\n")
@@ -111,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--essays", type=int, default=1000)
     parser.add_argument("--words", type=int, default=1500)
+    parser.add_argument("--reflections", type=int, default=20, help="per essay; 0 leaves them out")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
@@ -122,18 +161,28 @@ def main() -> None:
             "plain": (plain_settings(folder), content),
             "withness": (REPO / "pelicanconf.py", content),
         }
-        print(f"{args.essays} essays of about {args.words} words, {args.runs} runs each")
+        line = f"{args.essays} essays of about {args.words} words"
+        if args.reflections:
+            with_reflections = folder / "content-with-reflections"
+            shutil.copytree(content, with_reflections)
+            count = generate_reflections(with_reflections, args.essays, args.reflections)
+            variants["reflections"] = (REPO / "pelicanconf.py", with_reflections)
+            line += f", {count} reflections in the third variant"
+        print(f"{line}; {args.runs} runs each")
         medians = measure(variants, folder, args.runs)
 
+    figures = []
     for mode in ("cold", "warm"):
         plain, ours = medians[f"plain_{mode}"], medians[f"withness_{mode}"]
         print(f"{mode}: plain pelican {plain:.2f} s, withness {ours:.2f} s, ratio {ours / plain:.3f}")
-    print(
-        f"plain_cold_s={medians['plain_cold']:.3f} withness_cold_s={medians['withness_cold']:.3f} "
-        f"ratio_cold={medians['withness_cold'] / medians['plain_cold']:.3f} "
-        f"plain_warm_s={medians['plain_warm']:.3f} withness_warm_s={medians['withness_warm']:.3f} "
-        f"ratio_warm={medians['withness_warm'] / medians['plain_warm']:.3f}"
-    )
+        figures += [f"plain_{mode}_s={plain:.3f}", f"withness_{mode}_s={ours:.3f}"]
+        figures += [f"ratio_{mode}={ours / plain:.3f}"]
+    if args.reflections:
+        for mode in ("cold", "warm"):
+            ours, more = medians[f"withness_{mode}"], medians[f"reflections_{mode}"]
+            print(f"{mode}: withness {ours:.2f} s, with reflections {more:.2f} s, ratio {more / ours:.3f}")
+            figures += [f"reflections_{mode}_s={more:.3f}", f"reflections_ratio_{mode}={more / ours:.3f}"]
+    print(" ".join(figures))
 
 
 if __name__ == "__main__":

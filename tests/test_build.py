@@ -161,6 +161,7 @@ def test_feeds_of_one_essay_and_of_the_whole_site(fixture_site):
     assert 'rel="nofollow ugc noopener"' in essay_feed.entries[1].content[0].value
     site_feed = feedparser.parse((output / "feeds/reflections.atom.xml").read_bytes())
     assert not site_feed.bozo and len(site_feed.entries) == 3
+    assert (output / "feeds/reflections/learning-to-stay.atom.xml").stat().st_mode & 0o044
     html = page(fixture_site)
     assert 'href="../../feeds/reflections/learning-to-stay.atom.xml"' in html
     assert 'href="../../feeds/reflections.atom.xml"' in html
@@ -217,14 +218,48 @@ def test_unknown_essay_slug_warns_and_the_build_goes_on(fixture_site):
     assert "no essay has the slug 'an-essay-that-moved'" in " ".join((result.stdout + result.stderr).split())
 
 
+def test_unchanged_feed_is_not_rewritten_and_a_changed_one_is(fixture_site):
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    feed = fixture_site / "output" / "feeds/reflections/learning-to-stay.atom.xml"
+    first = feed.stat().st_mtime_ns
+    assert build(fixture_site).returncode == 0
+    assert feed.stat().st_mtime_ns == first
+    publish(fixture_site, item(2, parent=1, kind="response", body="A new response."))
+    assert build(fixture_site).returncode == 0
+    assert "A new response." in feed.read_text()
+
+
+def test_edited_file_is_read_again_on_a_warm_build(fixture_site):
+    publish(fixture_site, item(1, body="Before the edit."))
+    assert build(fixture_site).returncode == 0
+    path = fixture_site / "content/reflections" / ESSAY / "01JR0000000000000000000001.md"
+    path.write_text(path.read_text().replace("Before the edit.", "After a longer edit by hand."))
+    assert build(fixture_site).returncode == 0
+    assert "After a longer edit by hand." in page(fixture_site)
+
+
+def test_stale_or_foreign_cache_files_are_ignored(fixture_site):
+    publish(fixture_site, item(1))
+    cache = fixture_site / "cache"
+    cache.mkdir()
+    (cache / "reflections-rendered.json").write_text('{"entries": {"x": "<script>"}}')
+    (cache / "reflections-items.pickle").write_bytes(b"not a pickle")
+    (cache / "reflections-feeds.json").write_text("[1, 2")
+    result = build(fixture_site)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "Reflection number 1." in page(fixture_site)
+
+
 def test_warm_build_reuses_rendered_html(fixture_site):
     publish(fixture_site, item(1))
     assert build(fixture_site).returncode == 0
     cache = fixture_site / "cache" / "reflections-rendered.json"
-    entries = json.loads(cache.read_text())
-    assert list(entries.values()) == ["<p>Reflection number 1.</p>"]
-    # A poisoned entry proves the warm build read the cache instead of sanitizing again.
-    key = next(iter(entries))
-    cache.write_text(json.dumps({key: "<p>from the cache</p>"}))
+    stored = json.loads(cache.read_text())
+    assert list(stored["entries"].values()) == [["<p>Reflection number 1.</p>", "Reflection number 1."]]
+    # A changed entry proves the warm build read the cache instead of sanitizing again.
+    key = next(iter(stored["entries"]))
+    stored["entries"][key] = ["<p>from the cache</p>", "from the cache"]
+    cache.write_text(json.dumps(stored))
     assert build(fixture_site).returncode == 0
     assert "<p>from the cache</p>" in page(fixture_site)

@@ -86,6 +86,12 @@ def test_write_is_idempotent_same_bytes_and_untouched(tmp_path):
     assert path.stat().st_mtime == 1_000_000  # same bytes: not written again
 
 
+def test_written_file_is_readable_by_others_like_any_file(tmp_path):
+    path = published.write(tmp_path, sample())
+    assert path.stat().st_mode & 0o777 == published.ordinary_file_mode()
+    assert path.stat().st_mode & 0o044  # a web server or a colleague can read it
+
+
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     published.write(tmp_path, sample(body="The first version."))
 

@@ -8,6 +8,7 @@ to its essay. Phase 2, `write_feeds`: an Atom feed per essay and one of the newe
 import json
 import logging
 import os
+import pickle
 import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -18,11 +19,17 @@ from markupsafe import Markup
 
 from . import published, sanitizer
 from .errors import ContentError
+from .essays import absolute_url
 from .threads import Node, build_thread, count_visible, display_name, walk
 
 logger = logging.getLogger(__name__)
 
 RENDERED_CACHE_FILE = "reflections-rendered.json"
+FEEDS_CACHE_FILE = "reflections-feeds.json"
+ITEMS_CACHE_FILE = "reflections-items.pickle"
+#: Part of every cache file: a file of another version is ignored, never trusted.
+CACHE_VERSION = 2
+TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -40,27 +47,44 @@ class RenderedCache:
         if not settings.get("CACHE_CONTENT"):
             return cls(None, {})
         path = Path(settings["CACHE_PATH"]) / RENDERED_CACHE_FILE
-        entries: dict[str, str] = {}
-        if settings.get("LOAD_CONTENT_CACHE") and path.exists():
-            try:
-                entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                logger.warning("Ignoring an unreadable cache of rendered reflections: %s", path)
-        return cls(path, entries)
+        entries = _load_json_cache(path, settings).get("entries", {})
+        return cls(path, entries if isinstance(entries, dict) else {})
 
-    def html(self, text: str) -> Markup:
+    def render(self, text: str) -> tuple[Markup, str]:
+        """The safe HTML of reader text, and its words without markup (for JSON-LD)."""
         key = sanitizer.cache_key(text)
         self.used.add(key)
-        if key not in self.entries:
-            self.entries[key] = str(sanitizer.sanitize(text))
+        entry = self.entries.get(key)
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, str) for e in entry)):
+            html = sanitizer.sanitize(text)
+            entry = self.entries[key] = [str(html), sanitizer.plain_text(html)]
             self.changed = True
-        return Markup(self.entries[key])
+        return Markup(entry[0]), entry[1]
 
     def save(self) -> None:
         if self.path is None or not (self.changed or len(self.used) != len(self.entries)):
             return
         kept = {key: self.entries[key] for key in self.used}
-        write_atomically(self.path, json.dumps(kept, ensure_ascii=False).encode("utf-8"))
+        _save_json_cache(self.path, {"entries": kept})
+
+
+def _load_json_cache(path: Path, settings: dict) -> dict:
+    """A cache file of this plugin version, or {} when it is absent, stale, foreign or unreadable."""
+    if not settings.get("LOAD_CONTENT_CACHE") or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        logger.warning("Ignoring an unreadable cache file: %s", path)
+        return {}
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return {}
+    return data
+
+
+def _save_json_cache(path: Path, data: dict) -> None:
+    payload = {"version": CACHE_VERSION, **data}
+    write_atomically(path, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -70,6 +94,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, published.ordinary_file_mode())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -87,24 +112,59 @@ def reflections_root(settings: dict) -> Path:
     return Path(settings["PATH"]) / settings["REFLECTIONS_PATH"]
 
 
+def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
+    """Read every published file, reusing what the last build read from files that have not changed.
+
+    A file is reread when its size or modification time differs; the cache lives in CACHE_PATH
+    beside Pelican's own, so `make clean` or a publish build starts afresh.
+    """
+    path = Path(settings["CACHE_PATH"]) / ITEMS_CACHE_FILE if settings.get("CACHE_CONTENT") else None
+    before: dict = {}
+    if path is not None and settings.get("LOAD_CONTENT_CACHE") and path.exists():
+        try:
+            with path.open("rb") as stream:
+                cached = pickle.load(stream)
+            if isinstance(cached, dict) and cached.get("version") == CACHE_VERSION:
+                before = cached["files"]
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
+            logger.warning("Ignoring an unreadable cache file: %s", path)
+    now: dict = {}
+    items, errors = [], []
+    for file in published.published_files(root):
+        status = os.stat(file)
+        stamp = (status.st_mtime_ns, status.st_size)
+        key = file.parent.name + "/" + file.name
+        if key in before and before[key][0] == stamp:
+            item = before[key][1]
+        else:
+            try:
+                item = published.read(file)
+            except published.FormatError as error:
+                errors.append(error)
+                continue
+        now[key] = (stamp, item)
+        items.append(item)
+    if path is not None and now != before:
+        write_atomically(path, pickle.dumps({"version": CACHE_VERSION, "files": now}))
+    return items, errors
+
+
 def read_published(settings: dict) -> list[published.PublishedItem]:
     """Every readable published item; a bad file or a repeated Id stops the build when strict."""
     root = reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
-    items, errors = published.read_all(root)
+    items, errors = _read_with_cache(root, settings)
     for error in errors:
         _report(error, strict)
-    first_path: dict[str, Path] = {}
+    first: dict[str, published.PublishedItem] = {}
     unique = []
     for item in items:
-        path = published.path_for(root, item)
-        if item.id in first_path:
-            _report(
-                published.FormatError(path, "Id", f"{item.id!r} is also the Id of {first_path[item.id]}"),
-                strict,
-            )
+        if item.id in first:
+            earlier = published.path_for(root, first[item.id])
+            problem = f"{item.id!r} is also the Id of {earlier}"
+            _report(published.FormatError(published.path_for(root, item), "Id", problem), strict)
             continue
-        first_path[item.id] = path
+        first[item.id] = item
         unique.append(item)
     return unique
 
@@ -112,21 +172,21 @@ def read_published(settings: dict) -> list[published.PublishedItem]:
 def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
     for node in walk(thread):
         try:
-            node.html = cache.html(node.item.body)
+            node.html, node.text = cache.render(node.item.body)
         except sanitizer.TooLong as error:
             _report(published.FormatError(published.path_for(root, node.item), "body", str(error)), strict)
-            node.html = Markup("<p>(This reflection is too long to show.)</p>")
+            node.html, node.text = Markup(TOO_LONG), ""
 
 
-def _comment_data(node: Node, essay, settings: dict) -> dict:
+def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     item = node.item
     author = settings.get("AUTHOR", "") if item.kind == "response" else display_name(item)
     return {
         "@type": "Comment",
         "author": {"@type": "Person", "name": author},
         "dateCreated": item.date.isoformat(),
-        "text": sanitizer.plain_text(node.html),
-        "url": f"{settings.get('SITEURL', '').rstrip('/')}/{essay.url}#r-{item.id}",
+        "text": node.text,
+        "url": f"{essay_url}#r-{item.id}",
     }
 
 
@@ -158,7 +218,8 @@ def attach(essays: list, settings: dict) -> dict[str, list[Node]]:
         essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
         data = getattr(essay, "structured_data", None)
         if data is not None:
-            comments = [_comment_data(node, essay, settings) for node in walk(thread)]
+            essay_url = absolute_url(settings, essay.url)
+            comments = [_comment_data(node, essay_url, settings) for node in walk(thread)]
             data["commentCount"] = len(comments)
             if comments:
                 data["comment"] = comments
@@ -183,14 +244,14 @@ def _feed(title: str, link: str, feed_url: str, settings: dict) -> _StableAtomFe
     )
 
 
-def _add_entry(feed: Atom1Feed, node: Node, essay, settings: dict) -> None:
+def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> None:
     item = node.item
     site = settings.get("SITEURL", "").rstrip("/")
     if item.kind == "response":
         title, author = f"The author’s response on “{essay.title}”", settings.get("AUTHOR", "")
     else:
         title, author = f"{display_name(item)} on “{essay.title}”", display_name(item)
-    link = f"{site}/{essay.url}#r-{item.id}"
+    link = f"{site}/{url}#r-{item.id}"
     feed.add_item(
         title=title,
         link=link,
@@ -203,28 +264,74 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, settings: dict) -> None:
     )
 
 
+class FeedLedger:
+    """What each written feed was made from, kept in CACHE_PATH: an unchanged feed is not rebuilt."""
+
+    def __init__(self, settings: dict, output: Path) -> None:
+        self.output = output
+        cached = settings.get("CACHE_CONTENT")
+        self.path = Path(settings["CACHE_PATH"]) / FEEDS_CACHE_FILE if cached else None
+        before = _load_json_cache(self.path, settings).get("feeds", {}) if self.path else {}
+        self.before: dict[str, str] = before if isinstance(before, dict) else {}
+        self.now: dict[str, str] = {}
+
+    def write(self, target: str, signature: str, make_feed) -> None:
+        self.now[target] = signature
+        if self.before.get(target) == signature and (self.output / target).exists():
+            return
+        write_atomically(self.output / target, make_feed().writeString("utf-8").encode("utf-8"))
+
+    def save(self) -> None:
+        if self.path is not None and self.now != self.before:
+            _save_json_cache(self.path, {"feeds": self.now})
+
+
+def _signature(*parts) -> str:
+    return sanitizer.cache_key(json.dumps(parts, default=str, ensure_ascii=False))
+
+
+def _newest_first(nodes) -> list[Node]:
+    return sorted(nodes, key=lambda node: (node.item.date, node.item.id), reverse=True)
+
+
 def write_feeds(essays: list, settings: dict, output_path: str) -> None:
     """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections."""
     site = settings.get("SITEURL", "").rstrip("/")
-    output = Path(output_path)
-    everything = []
+    ledger = FeedLedger(settings, Path(output_path))
+    common = (site, settings.get("AUTHOR", ""), settings.get("SITENAME", ""), settings.get("DEFAULT_LANG"))
     per_essay = settings["REFLECTIONS_FEED_ATOM"]
+    everything = []
     for essay in essays:
-        nodes = list(walk(getattr(essay, "reflection_thread", [])))
-        everything += [(node, essay) for node in nodes]
+        nodes = _newest_first(walk(getattr(essay, "reflection_thread", [])))
+        url = essay.url
+        everything += [(node, essay, url) for node in nodes]
         if not per_essay or not nodes:
             continue
         target = per_essay.format(slug=essay.slug)
-        feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{essay.url}", f"{site}/{target}", settings)
-        for node in sorted(nodes, key=lambda n: (n.item.date, n.item.id), reverse=True):
-            _add_entry(feed, node, essay, settings)
-        write_atomically(output / target, feed.writeString("utf-8").encode("utf-8"))
+
+        def essay_feed(essay=essay, nodes=nodes, url=url, target=target) -> Atom1Feed:
+            feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
+            for node in nodes:
+                _add_entry(feed, node, essay, url, settings)
+            return feed
+
+        contents = [(n.item.id, n.item.kind, n.item.author, n.item.date, n.html) for n in nodes]
+        ledger.write(target, _signature(common, essay.title, url, contents), essay_feed)
+
     site_wide = settings["REFLECTIONS_ALL_FEED_ATOM"]
     if site_wide:
-        feed = _feed(
-            f"{settings.get('SITENAME', '')}: recent reflections", f"{site}/", f"{site}/{site_wide}", settings
-        )
-        newest = sorted(everything, key=lambda pair: (pair[0].item.date, pair[0].item.id), reverse=True)
-        for node, essay in newest[: settings["REFLECTIONS_FEED_MAX_ITEMS"]]:
-            _add_entry(feed, node, essay, settings)
-        write_atomically(output / site_wide, feed.writeString("utf-8").encode("utf-8"))
+        everything.sort(key=lambda entry: (entry[0].item.date, entry[0].item.id), reverse=True)
+        newest = everything[: settings["REFLECTIONS_FEED_MAX_ITEMS"]]
+
+        def site_feed() -> Atom1Feed:
+            title = f"{settings.get('SITENAME', '')}: recent reflections"
+            feed = _feed(title, f"{site}/", f"{site}/{site_wide}", settings)
+            for node, essay, url in newest:
+                _add_entry(feed, node, essay, url, settings)
+            return feed
+
+        contents = [
+            (n.item.id, n.item.kind, n.item.author, n.item.date, n.html, e.title, u) for n, e, u in newest
+        ]
+        ledger.write(site_wide, _signature(common, contents), site_feed)
+    ledger.save()

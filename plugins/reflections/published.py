@@ -19,6 +19,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 
@@ -172,6 +173,17 @@ def read(path: str | os.PathLike) -> PublishedItem:
     return item
 
 
+@cache
+def ordinary_file_mode() -> int:
+    """The mode a plain `open()` would give a new file: mkstemp's 0600 would hide it from a web server.
+
+    Read once: reading the umask means setting it, which is process-wide and so racy in threads.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def path_for(root: str | os.PathLike, item: PublishedItem) -> Path:
     return Path(root) / item.essay / f"{item.id}.md"
 
@@ -192,6 +204,7 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, ordinary_file_mode())
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
@@ -200,13 +213,28 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
     return target
 
 
+def published_files(root: str | os.PathLike) -> list[Path]:
+    """Every published-item file under root (`<essay>/<id>.md`), in a stable order."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    files = []
+    with os.scandir(root) as folders:
+        for folder in folders:
+            if folder.is_dir() and not folder.name.startswith("."):
+                with os.scandir(folder.path) as entries:
+                    files += [
+                        Path(entry.path)
+                        for entry in entries
+                        if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file()
+                    ]
+    return sorted(files)
+
+
 def read_all(root: str | os.PathLike) -> tuple[list[PublishedItem], list[FormatError]]:
     """Every published item under root, and an error for each file that could not be read."""
     items, errors = [], []
-    root = Path(root)
-    if not root.is_dir():
-        return items, errors
-    for path in sorted(root.glob("*/*.md")):
+    for path in published_files(root):
         try:
             items.append(read(path))
         except FormatError as error:

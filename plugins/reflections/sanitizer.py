@@ -7,13 +7,11 @@ and content notes are plain text and never come here; Jinja2 autoescape handles 
 
 import hashlib
 import re
-from functools import partial
+from functools import cache, partial
 from urllib.parse import urlsplit
 
-import bleach
 import markdown
-from bleach.linkifier import LinkifyFilter
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 #: Longer text is refused: the intake service allows 10 000 characters; this leaves room for an
 #: author's hand edits while keeping the worst case of one render small.
@@ -69,14 +67,24 @@ def _make_markdown() -> markdown.Markdown:
     return md
 
 
-_MARKDOWN = _make_markdown()
-_CLEANER = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    filters=[partial(LinkifyFilter, callbacks=[_only_absolute_links], skip_tags={"pre", "code"})],
-)
+@cache
+def _tools():
+    """The Markdown converter and the bleach cleaner, made once, on first use.
+
+    bleach is imported here rather than at the top: a warm build finds every body in its cache and
+    never needs it, and importing it costs more than the rest of the module.
+    """
+    import bleach
+    from bleach.linkifier import LinkifyFilter
+
+    cleaner = bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        filters=[partial(LinkifyFilter, callbacks=[_only_absolute_links], skip_tags={"pre", "code"})],
+    )
+    return _make_markdown(), cleaner, bleach.clean
 
 
 def nesting_depth(text: str) -> int:
@@ -99,10 +107,8 @@ def nesting_depth(text: str) -> int:
 def _plain_paragraphs(text: str) -> str:
     """Text shown as it was typed, escaped, when it is too nested to parse as Markdown."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
-    return "\n".join(
-        "<p>" + "<br>\n".join(bleach.clean(line, tags=set(), strip=False) for line in p.split("\n")) + "</p>"
-        for p in paragraphs
-    )
+    lines = ("<br>\n".join(escape(line) for line in paragraph.split("\n")) for paragraph in paragraphs)
+    return "\n".join(f"<p>{line}</p>" for line in lines)
 
 
 def sanitize(text: str) -> Markup:
@@ -113,12 +119,13 @@ def sanitize(text: str) -> Markup:
     if len(text) > MAX_SOURCE_CHARS:
         raise TooLong(f"longer than {MAX_SOURCE_CHARS:,} characters ({len(text):,})")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    converter, cleaner, _ = _tools()
     if nesting_depth(text) > MAX_NESTING:
         html = _plain_paragraphs(text)
     else:
-        _MARKDOWN.reset()
-        html = _MARKDOWN.convert(text)
-    return Markup(_CLEANER.clean(html))
+        converter.reset()
+        html = converter.convert(text)
+    return Markup(cleaner.clean(html))
 
 
 def plain_text(html: str) -> str:
