@@ -19,8 +19,8 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from ulid import ULID
