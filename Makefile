@@ -39,7 +39,7 @@ $(BIN)/.test-installed: $(BIN)/.installed pyproject.toml package.json
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/python -m reflections.devserver --host $(HOST) --port $(PORT)
+	$(BIN)/reflections serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py

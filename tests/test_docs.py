@@ -32,10 +32,10 @@ def test_every_environment_variable_is_documented():
     sources = [REPO / "publishconf.py", REPO / "pelicanconf.py", *(REPO / "plugins").rglob("*.py")]
     names = set()
     for path in sources:
-        names |= set(
-            re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z0-9_]+)\"", path.read_text(encoding="utf-8"))
-        )
-    assert "WITHNESS_SITEURL" in names
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z0-9_]+)\"", text))
+        names |= set(re.findall(r"config\(\s*\"([A-Z0-9_]+)\"", text))  # starlette.config.Config
+    assert "WITHNESS_SITEURL" in names and "REFLECTIONS_DATABASE_URL" in names
     assert sorted(name for name in names if f"`{name}`" not in DOCS) == []
 
 
@@ -44,3 +44,10 @@ def test_every_make_target_is_documented():
     targets = re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE)
     assert "run" in targets and "test" in targets
     assert sorted(t for t in targets if f"make {t}" not in DOCS and t != "help") == []
+
+
+def test_every_reflections_command_is_documented():
+    from reflections.cli import main
+
+    assert {"serve", "queue", "approve", "export", "import"} <= set(main.commands)
+    assert sorted(name for name in main.commands if f"`reflections {name}" not in DOCS) == []

@@ -7,6 +7,11 @@ DEFAULTS = {
     "REFLECTIONS_MAX_DEPTH": 4,
     # Where the reflection form posts.
     "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
+    # Where the optional script asks the service for a form token.
+    "REFLECTIONS_TOKEN_URL": "/reflections/token",
+    # A Reply link: the service's form page for replying to one item, so replies work without
+    # JavaScript. {essay} and {id} are filled in.
+    "REFLECTIONS_REPLY_URL": "/reflections/reply/{essay}/{id}",
     # A malformed reflection file stops the build (True) or is logged and skipped (False).
     "REFLECTIONS_STRICT": True,
     # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.

@@ -1,7 +1,8 @@
-"""`make run`: build the site, serve it on one local port, rebuild when an essay or the theme changes.
+"""Building the site for the servers: one build at a time, and a rebuild on every change.
 
-A broken essay does not stop the server: the error line is printed and the last good site stays up
-until the file is fixed.
+`python -m reflections.devserver` serves the static site alone (no reflections service), as
+`make devserver`-style preview; `reflections serve` (see server.py) is what `make run` uses. A
+broken essay does not stop either: the error line is printed and the last good site stays up.
 """
 
 import argparse
@@ -16,16 +17,29 @@ from watchfiles import watch
 
 from .errors import ContentError
 
+_BUILDING = threading.Lock()
+
 
 def build(settings_file: str, output: str | None = None) -> bool:
-    """One full Pelican build; returns False (after printing why) when an author's file is broken."""
+    """One full Pelican build; returns False (after printing why) when an author's file is broken.
+
+    Builds never overlap: an approval and a file change arriving together build one after the other.
+    """
     override = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
-    try:
-        Pelican(read_settings(settings_file, override=override)).run()
-    except ContentError as error:
-        print(f"Not rebuilt: {error}", flush=True)
-        return False
+    with _BUILDING:
+        try:
+            Pelican(read_settings(str(settings_file), override=override)).run()
+        except ContentError as error:
+            print(f"Not rebuilt: {error}", flush=True)
+            return False
     return True
+
+
+def rebuild_on_change(settings_file: str, stop: threading.Event | None = None) -> None:
+    """Rebuild whenever an essay, a published reflection, the theme or the settings change."""
+    for _changes in watch(*watched_paths(settings_file), stop_event=stop):
+        if build(settings_file):
+            print("Rebuilt.", flush=True)
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -67,9 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"Serving the site at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     try:
-        for _changes in watch(*watched_paths(args.settings)):
-            if build(args.settings):
-                print("Rebuilt.", flush=True)
+        rebuild_on_change(args.settings)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,345 @@
+"""The intake service: readers' submissions in, kind pages and JSON out. Mounted under /reflections/.
+
+No-JS form posts get a page (the form again, with the reader's words and a message by each field,
+or a 303 to the "received" page); JSON posts get 422 with field errors or 202 with the id and a
+withdraw token.
+"""
+
+import json
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import config as plugin_config
+from . import intake, published, sanitizer, service_config
+from .guard import Guard
+from .moderation import Moderation, ModerationError
+from .site_index import EssayInfo, SiteIndex
+from .store import Reflection, Store, body_hash, now
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+UNAVAILABLE = (
+    "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
+    "are still in the form below. Please wait a moment and send it again."
+)
+
+
+class Service:
+    """Everything a request needs, made once at start."""
+
+    def __init__(self, config: service_config.ServiceConfig, rebuild=None) -> None:
+        self.config = config
+        self.site = SiteIndex(config.settings_file)
+        self.settings = self.site.settings
+        plugin_config.apply_defaults(self.settings)
+        self.store = Store(config.database_url, config.database_timeout)
+        self.guard = Guard(config, self.store)
+        self.moderation = Moderation(
+            self.store, self.site.reflections, self.settings.get("AUTHOR", ""), rebuild or (lambda: None)
+        )
+        self.pages = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
+        )
+        self.pages.globals.update(
+            {
+                key: self.settings.get(key)
+                for key in ("SITENAME", "DEFAULT_LANG", "THEME_STATIC_DIR", "AUTHOR")
+            }
+            | {key: value for key, value in self.settings.items() if key.startswith("REFLECTIONS_")}
+            | {"SITEURL": ""}
+        )
+
+    def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
+        html = self.pages.get_template(template).render(**context)
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def form_page(
+        self,
+        essay: EssayInfo | None,
+        submission: intake.Submission,
+        status: int,
+        heading: str,
+        message: str = "",
+        errors: dict | None = None,
+        replying_to: published.PublishedItem | None = None,
+    ) -> HTMLResponse:
+        article = essay or EssayInfo(submission.essay, "", "", True, "")
+        return self.page(
+            "service/form_page.html",
+            status=status,
+            heading=heading,
+            message=message,
+            errors=errors or {},
+            values=submission.values(),
+            article=article,
+            form_token=self.guard.form_token(article.slug),
+            replying_to=(replying_to.author or "A reader") if replying_to else "",
+            replying_to_html=sanitizer.sanitize(replying_to.body) if replying_to else "",
+        )
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` (refused before it is all read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def client_address(request: Request, trust_proxy: bool) -> str:
+    if trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def _json_error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def submit(request: Request) -> Response:
+    service: Service = request.app.state.service
+    wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+    raw = await read_limited(request, service.config.max_request_bytes)
+    if raw is None:
+        message = "That was more than we can receive at once. Please shorten it and send it again."
+        if wants_json:
+            return _json_error(413, message)
+        return service.page(
+            "service/message.html", status=413, heading="Too long to receive", message=message
+        )
+    try:
+        if wants_json:
+            data = json.loads(raw.decode("utf-8"))
+        else:
+            fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+            data = {key: values[0] for key, values in fields.items()}
+        submission = intake.from_mapping(data)
+    except (ValueError, intake.NotAnObject) as error:
+        message = (
+            str(error) if isinstance(error, intake.NotAnObject) else "The request body is not valid JSON."
+        )
+        if wants_json:
+            return _json_error(400, message)
+        return service.page(
+            "service/message.html", status=400, heading="We could not read that", message=message
+        )
+
+    essay = service.site.essay(submission.essay)
+    address_hash = service.guard.address_hash(client_address(request, service.config.trust_proxy))
+
+    if submission.website:
+        # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
+        return await _accept(
+            service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot"
+        )
+
+    problems = intake.verify(submission, service.site)
+    if not problems and service.guard.too_many_links(submission.body):
+        problems["body"] = (
+            f"Please keep to {service.config.max_links} links at most; it helps us keep spam out. "
+            "Everything you wrote is still here."
+        )
+    if not problems and service.guard.is_duplicate(submission.essay, submission.body):
+        problems["body"] = (
+            "This reflection has already reached the author, so there is no need to send it again."
+        )
+    if problems:
+        if wants_json:
+            return JSONResponse({"errors": problems}, status_code=422)
+        return service.form_page(
+            essay,
+            submission,
+            422,
+            "Your reflection",
+            errors=problems,
+            message="A few things need a look before this can be sent; each is marked below.",
+        )
+
+    token_problem = service.guard.token_problem(submission.token, submission.essay)
+    if token_problem:
+        if wants_json:
+            fresh = service.guard.form_token(submission.essay)
+            message = "Please send again with this form token (ask /reflections/token first)."
+            return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
+        return service.form_page(
+            essay,
+            submission,
+            200,
+            "Send this reflection?",
+            message="Here is your reflection as you wrote it. If it reads as you want it to, send it.",
+        )
+
+    if service.guard.over_rate_limit(address_hash):
+        message = "You have sent several reflections in a short while. Please wait a little, then send again."
+        if wants_json:
+            return JSONResponse({"errors": {"body": message}}, status_code=429)
+        return service.form_page(essay, submission, 429, "Please wait a moment", message=message)
+
+    held = service.guard.held_words(submission.body, submission.name, submission.content_note)
+    return await _accept(
+        service, submission, essay, address_hash, wants_json, flags=",".join(f"held:{w}" for w in held)
+    )
+
+
+async def _accept(
+    service: Service,
+    submission: intake.Submission,
+    essay: EssayInfo | None,
+    address_hash: str,
+    wants_json: bool,
+    state: str = "pending",
+    flags: str = "",
+) -> Response:
+    moment = now()
+    row = Reflection(
+        id=published.new_id(moment),
+        essay=submission.essay[:200],
+        parent=submission.parent[:64],
+        kind="comment" if submission.parent else "reflection",
+        visibility=submission.visibility if submission.visibility in ("public", "private") else "private",
+        state=state,
+        name=submission.name[:80],
+        email=submission.email[:254],
+        notify=submission.notify and bool(submission.email),
+        body=submission.body[: intake.MAX_BODY],
+        content_note=submission.content_note[:120],
+        address_hash=address_hash,
+        body_hash=body_hash(submission.body),
+        flags=flags,
+        created=moment,
+    )
+    try:
+        service.store.add(row)
+    except (OperationalError, DBAPIError):
+        logger.exception("Could not store a submission")
+        if wants_json:
+            return JSONResponse({"errors": {"body": UNAVAILABLE}}, status_code=503)
+        return service.form_page(essay, submission, 503, "Please try again in a moment", message=UNAVAILABLE)
+    if state == "pending":
+        service.guard.count_submission(address_hash)
+    withdraw = service.guard.withdraw_token(row.id)
+    if wants_json:
+        return JSONResponse(
+            {"id": row.id, "state": "pending", "visibility": row.visibility, "withdraw_token": withdraw},
+            status_code=202,
+        )
+    return RedirectResponse(f"/reflections/received/{withdraw}", status_code=303)
+
+
+async def received(request: Request) -> Response:
+    service: Service = request.app.state.service
+    token = request.path_params["token"]
+    item_id = service.guard.item_from_withdraw_token(token)
+    row = service.store.get(item_id) if item_id else None
+    if row is None:
+        return service.page(
+            "service/message.html", 404, heading="Not found", message="This link is not valid."
+        )
+    essay = service.site.essay(row.essay)
+    return service.page(
+        "service/received.html",
+        reflection=row,
+        essay_title=essay.title if essay else row.essay,
+        essay_url=essay.url if essay else "",
+        withdraw_token=token,
+    )
+
+
+async def withdraw(request: Request) -> Response:
+    service: Service = request.app.state.service
+    token = request.path_params["token"]
+    item_id = service.guard.item_from_withdraw_token(token)
+    row = service.store.get(item_id) if item_id else None
+    if row is None:
+        return service.page(
+            "service/message.html", 404, heading="Not found", message="This link is not valid."
+        )
+    essay = service.site.essay(row.essay)
+    if request.method == "POST":
+        try:
+            done = service.moderation.withdraw(row.id, actor="reader")
+        except ModerationError as error:
+            done = str(error)
+        return service.page("service/withdraw.html", done=done)
+    if row.state == "withdrawn":
+        return service.page("service/withdraw.html", done="This reflection was already withdrawn.")
+    return service.page(
+        "service/withdraw.html",
+        token=token,
+        essay_title=essay.title if essay else row.essay,
+        published=service.moderation.is_published(row),
+        body_html=sanitizer.sanitize(row.body),
+    )
+
+
+async def token(request: Request) -> Response:
+    service: Service = request.app.state.service
+    essay = request.query_params.get("essay", "")
+    if service.site.essay(essay) is None:
+        return _json_error(404, "No essay has that slug.")
+    return JSONResponse({"token": service.guard.form_token(essay)}, headers={"Cache-Control": "no-store"})
+
+
+async def reply(request: Request) -> Response:
+    """The form for replying to one published item: what a Reply link opens without JavaScript."""
+    service: Service = request.app.state.service
+    essay = service.site.essay(request.path_params["essay"])
+    item = (
+        service.site.published_item(request.path_params["essay"], request.path_params["id"])
+        if essay
+        else None
+    )
+    if essay is None or item is None:
+        message = "The reflection you wanted to answer is no longer here."
+        return service.page("service/message.html", 404, heading="Not found", message=message)
+    submission = intake.Submission(essay=essay.slug, parent=item.id)
+    heading = f"Reply to {item.author or 'A reader'}"
+    return service.form_page(essay, submission, 200, heading, replying_to=item)
+
+
+async def health(request: Request) -> Response:
+    service: Service = request.app.state.service
+    try:
+        pending = service.store.count_pending()
+    except (OperationalError, DBAPIError):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "pending": pending})
+
+
+def create_app(
+    config: service_config.ServiceConfig | None = None, rebuild=None, serve_site: bool = True
+) -> Starlette:
+    config = config or service_config.load()
+    service = Service(config, rebuild)
+    routes = [
+        Route("/reflections/submit", submit, methods=["POST"]),
+        Route("/reflections/token", token, methods=["GET"]),
+        Route("/reflections/reply/{essay}/{id}", reply, methods=["GET"]),
+        Route("/reflections/received/{token}", received, methods=["GET"]),
+        Route("/reflections/withdraw/{token}", withdraw, methods=["GET", "POST"]),
+        Route("/reflections/health", health, methods=["GET"]),
+    ]
+    if serve_site:
+        output = Path(service.settings["OUTPUT_PATH"])
+        output.mkdir(parents=True, exist_ok=True)
+        routes.append(Mount("/", StaticFiles(directory=str(output), html=True)))
+    app = Starlette(routes=routes)
+    app.state.service = service
+    return app

@@ -1,0 +1,237 @@
+"""The `reflections` command: serve the site, and look after the queue from a terminal.
+
+Every subcommand has --help; a listing takes --json; an error is one line on stderr and a non-zero
+exit status.
+"""
+
+import json
+import sys
+
+import click
+
+from . import service_config
+from .moderation import Moderation, ModerationError
+from .site_index import SiteIndex
+from .store import STATES, Store
+
+
+class Context:
+    """What the subcommands share, opened on first use so that `--help` needs no database."""
+
+    def __init__(self) -> None:
+        self.config = service_config.load()
+        self._store = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.config.database_url, self.config.database_timeout)
+        return self._store
+
+    def moderation(self, rebuild: bool) -> Moderation:
+        from .devserver import build
+
+        site = SiteIndex(self.config.settings_file)
+        settings_file = str(self.config.settings_file)
+
+        def rebuild_site() -> None:
+            if rebuild and not build(settings_file):
+                raise click.ClickException("the reflection is saved, but the site did not build (see above)")
+
+        return Moderation(self.store, site.reflections, site.settings.get("AUTHOR", ""), rebuild_site)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Withness reflections: serve the site and look after what readers send.
+
+    Run it inside the site's folder (or set REFLECTIONS_SITE).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Build the site and serve it with the reflections service on one port, rebuilding on change."""
+    from .server import serve as run_server
+
+    run_server(host, port)
+
+
+def _summary(row) -> dict:
+    return {
+        "id": row.id,
+        "essay": row.essay,
+        "kind": row.kind,
+        "state": row.state,
+        "visibility": row.visibility,
+        "name": row.name,
+        "created": row.created.isoformat(),
+        "flags": row.flags,
+        "excerpt": " ".join(row.body.split())[:80],
+    }
+
+
+@main.command()
+@click.option("--state", type=click.Choice(STATES), help="Only items in this state.")
+@click.option("--essay", metavar="SLUG", help="Only items on this essay.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def queue(context: Context, state: str | None, essay: str | None, as_json: bool) -> None:
+    """List the queue, oldest first (every state unless --state is given)."""
+    rows = context.store.find(state=state, essay=essay)
+    if as_json:
+        click.echo(json.dumps([_summary(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("Nothing in the queue." if not state else f"Nothing is {state}.")
+        return
+    for row in rows:
+        item = _summary(row)
+        private = " private" if row.visibility == "private" else ""
+        flags = f" [{row.flags}]" if row.flags else ""
+        click.echo(
+            f"{item['id']}  {row.state:<9} {row.essay}{private}{flags}\n"
+            f"    {row.name or 'A reader'}, {row.created:%Y-%m-%d %H:%M}: {item['excerpt']}"
+        )
+
+
+@main.command()
+@click.argument("item_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def show(context: Context, item_id: str, as_json: bool) -> None:
+    """Show one item in full, email included (it never leaves the database otherwise)."""
+    row = context.store.get(item_id)
+    if row is None:
+        _fail(f"no reflection has the id {item_id!r}")
+    if as_json:
+        click.echo(json.dumps(row.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for key in (
+        "id",
+        "essay",
+        "kind",
+        "parent",
+        "state",
+        "visibility",
+        "name",
+        "email",
+        "notify",
+        "content_note",
+        "flags",
+        "created",
+        "decided",
+    ):
+        value = getattr(row, key)
+        if value not in ("", None):
+            click.echo(f"{key}: {value}")
+    click.echo("\n" + row.body)
+
+
+def _moderate(context: Context, action: str, item_id: str, build: bool, **extra) -> None:
+    try:
+        message = getattr(context.moderation(build), action)(item_id, **extra)
+    except ModerationError as error:
+        _fail(str(error))
+    click.echo(message)
+
+
+build_option = click.option(
+    "--build/--no-build", default=True, show_default=True, help="Rebuild the site when the page changes."
+)
+
+
+@main.command()
+@click.argument("item_id", metavar="ID")
+@build_option
+@pass_context
+def approve(context: Context, item_id: str, build: bool) -> None:
+    """Approve an item: a public one is published and the site rebuilt; a private one stays private."""
+    _moderate(context, "approve", item_id, build, actor="cli")
+
+
+@main.command()
+@click.argument("item_id", metavar="ID")
+@build_option
+@pass_context
+def reject(context: Context, item_id: str, build: bool) -> None:
+    """Reject an item (and take it off the site if it was published)."""
+    _moderate(context, "reject", item_id, build, actor="cli")
+
+
+@main.command()
+@click.argument("item_id", metavar="ID")
+@build_option
+@pass_context
+def spam(context: Context, item_id: str, build: bool) -> None:
+    """Mark an item as spam (and take it off the site if it was published)."""
+    _moderate(context, "spam", item_id, build, actor="cli")
+
+
+@main.command()
+@click.argument("item_id", metavar="ID")
+@click.option("--text", required=True, help="Your response, in Markdown.")
+@build_option
+@pass_context
+def respond(context: Context, item_id: str, text: str, build: bool) -> None:
+    """Publish your response with a reflection (approving the reflection if it was pending)."""
+    _moderate(context, "respond", item_id, build, text=text, actor="cli")
+
+
+@main.command()
+@click.argument("token")
+@build_option
+@pass_context
+def withdraw(context: Context, token: str, build: bool) -> None:
+    """Withdraw a reflection with the reader's withdraw TOKEN (from their received page)."""
+    from .guard import Guard
+
+    item_id = Guard(context.config, context.store).item_from_withdraw_token(token)
+    if item_id is None:
+        _fail("that withdraw token is not valid")
+    _moderate(context, "withdraw", item_id, build, actor="cli")
+
+
+@main.command(name="export")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
+)
+@pass_context
+def export_queue(context: Context, output: str | None) -> None:
+    """Write the whole queue and moderation log as JSON Lines, for backup."""
+    lines = context.store.export_lines()
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            count = sum(stream.write(line + "\n") > 0 for line in lines)
+        click.echo(f"Wrote {count} records to {output}.", err=True)
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@main.command(name="import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@pass_context
+def import_queue(context: Context, file) -> None:
+    """Load a file written by `export`; what is already there is left as it is."""
+    try:
+        items, log = context.store.import_lines(file)
+    except (ValueError, KeyError, TypeError) as error:
+        _fail(f"{file.name}: not an export of the queue ({error})")
+    click.echo(f"Imported {items} reflections and {log} log entries.")
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,90 @@
+"""The spam guard, with no third party: honeypot, signed form tokens, rate limits, link and word
+rules, duplicate bodies. A reader's address is only ever kept as a keyed hash whose key changes
+every day, so yesterday's hashes cannot be linked to today's.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from . import store as store_module
+from .service_config import ServiceConfig
+
+_LINK = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
+
+
+class Guard:
+    def __init__(self, config: ServiceConfig, store: store_module.Store) -> None:
+        self.config = config
+        self.store = store
+        secret = config.secret or store.secret("signing", lambda: secrets.token_urlsafe(32))
+        self._secret = secret.encode("utf-8")
+        self._forms = URLSafeTimedSerializer(secret, salt="reflection-form")
+        self._withdrawals = URLSafeSerializer(secret, salt="reflection-withdraw")
+        self._limits = parse_many(config.rate_limits)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(config.rate_limit_storage))
+
+    # Form tokens: prove a person saw a form before sending (and did not send it instantly).
+    def form_token(self, essay: str) -> str:
+        return self._forms.dumps({"essay": essay})
+
+    def token_problem(self, token: str, essay: str) -> str | None:
+        """Why this token does not vouch for a submission to `essay`, or None when it does."""
+        if not token:
+            return "missing"
+        try:
+            data, issued = self._forms.loads(
+                token, max_age=self.config.token_max_seconds, return_timestamp=True
+            )
+        except SignatureExpired:
+            return "expired"
+        except BadSignature:
+            return "invalid"
+        if not isinstance(data, dict) or data.get("essay") != essay:
+            return "for another essay"
+        if time.time() - issued.timestamp() < self.config.token_min_seconds:
+            return "too fast"
+        return None
+
+    # Withdraw tokens: the reader's key to their own reflection.
+    def withdraw_token(self, item_id: str) -> str:
+        return self._withdrawals.dumps(item_id)
+
+    def item_from_withdraw_token(self, token: str) -> str | None:
+        try:
+            item_id = self._withdrawals.loads(token)
+        except BadSignature:
+            return None
+        return item_id if isinstance(item_id, str) else None
+
+    # Addresses: never stored, only hashed with a key that rotates daily.
+    def address_hash(self, address: str, day: str | None = None) -> str:
+        day = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        daily_key = hmac.new(self._secret, f"address-key:{day}".encode(), hashlib.sha256).digest()
+        return hmac.new(daily_key, address.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def over_rate_limit(self, address_hash: str) -> bool:
+        return not all(self._limiter.test(limit, "submit", address_hash) for limit in self._limits)
+
+    def count_submission(self, address_hash: str) -> None:
+        for limit in self._limits:
+            self._limiter.hit(limit, "submit", address_hash)
+
+    def too_many_links(self, body: str) -> bool:
+        return len(_LINK.findall(body)) > self.config.max_links
+
+    def held_words(self, *texts: str) -> list[str]:
+        joined = " ".join(texts).lower()
+        return [word for word in self.config.hold_words if word in joined]
+
+    def is_duplicate(self, essay: str, body: str) -> bool:
+        since = datetime.now(UTC) - timedelta(days=self.config.duplicate_days)
+        return self.store.has_duplicate(essay, store_module.body_hash(body), since)

@@ -1,0 +1,166 @@
+"""What the author does to an item (approve, reject, mark as spam, respond) and what a reader may do
+(withdraw). Shared by the `reflections` command, the service and, later, the moderation pages.
+
+Publishing writes the item's file with the format module inside the same transaction as the state
+change, then rebuilds the site. Private items are never written anywhere but the database.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from . import published
+from .intake import MAX_BODY, MIN_BODY
+from .store import Reflection, Store, now
+
+DECIDABLE = ("pending", "approved", "rejected", "spam")
+
+
+class ModerationError(ValueError):
+    """An act that cannot be done, with a one-line reason for the author."""
+
+
+class Moderation:
+    def __init__(
+        self, store: Store, reflections_root: Path, author: str, rebuild: Callable[[], None]
+    ) -> None:
+        self.store = store
+        self.root = Path(reflections_root)
+        self.author = author
+        self.rebuild = rebuild
+
+    def _row(self, item_id: str) -> Reflection:
+        row = self.store.get(item_id)
+        if row is None:
+            raise ModerationError(f"no reflection has the id {item_id!r}")
+        return row
+
+    @staticmethod
+    def published_item(row: Reflection) -> published.PublishedItem:
+        return published.PublishedItem(
+            id=row.id,
+            essay=row.essay,
+            kind=row.kind,
+            date=row.created,
+            body=row.body,
+            author=row.name,
+            parent=row.parent,
+            content_note=row.content_note,
+        )
+
+    def _write(self, row: Reflection) -> None:
+        published.write(self.root, self.published_item(row))
+
+    def _remove(self, row: Reflection) -> None:
+        path = self.root / row.essay / f"{row.id}.md"
+        if path.exists():
+            path.unlink()
+
+    def is_published(self, row: Reflection) -> bool:
+        return row.state == "approved" and row.visibility == "public"
+
+    def approve(self, item_id: str, actor: str = "author") -> str:
+        row = self._row(item_id)
+        if row.state == "approved":
+            return f"{item_id} was already approved."
+        if row.state == "withdrawn":
+            raise ModerationError(f"{item_id} was withdrawn by the reader and cannot be approved")
+        public = row.visibility == "public"
+        changed = self.store.transition(
+            item_id,
+            "approved",
+            ("pending", "rejected", "spam"),
+            actor,
+            effect=self._write if public else None,
+        )
+        if not changed:
+            return f"{item_id} was already approved."
+        if public:
+            self.rebuild()
+            return f"{item_id} is approved and published on “{row.essay}”."
+        return f"{item_id} is approved; it is private, so it stays out of the site."
+
+    def _decline(self, item_id: str, to: str, actor: str) -> str:
+        row = self._row(item_id)
+        if row.state == to:
+            return f"{item_id} was already {to}."
+        if row.state == "withdrawn":
+            raise ModerationError(f"{item_id} was withdrawn by the reader")
+        was_published = self.is_published(row)
+        changed = self.store.transition(
+            item_id, to, DECIDABLE, actor, effect=self._remove if was_published else None
+        )
+        if changed and was_published:
+            self.rebuild()
+            return f"{item_id} is {to} and no longer on the site."
+        return f"{item_id} is {to}." if changed else f"{item_id} was already {to}."
+
+    def reject(self, item_id: str, actor: str = "author") -> str:
+        return self._decline(item_id, "rejected", actor)
+
+    def spam(self, item_id: str, actor: str = "author") -> str:
+        return self._decline(item_id, "spam", actor)
+
+    def respond(self, item_id: str, text: str, actor: str = "author") -> str:
+        """The author's response, published with the reflection (which is approved if it was not)."""
+        row = self._row(item_id)
+        text = text.strip()
+        if not MIN_BODY <= len(text) <= MAX_BODY:
+            raise ModerationError(f"a response needs {MIN_BODY} to {MAX_BODY:,} characters")
+        if row.kind == "response":
+            raise ModerationError(f"{item_id} is itself a response; respond to the reflection it answers")
+        if row.state in ("rejected", "spam", "withdrawn"):
+            raise ModerationError(f"{item_id} is {row.state}; approve it before responding")
+        if row.state == "pending":
+            self.approve(item_id, actor)
+        moment = now()
+        response = Reflection(
+            id=published.new_id(moment),
+            essay=row.essay,
+            parent=row.id,
+            kind="response",
+            visibility=row.visibility,
+            state="pending",
+            name=self.author,
+            body=text,
+            created=moment,
+        )
+        self.store.add(response, actor=actor)
+        public = row.visibility == "public"
+        self.store.transition(
+            response.id,
+            "approved",
+            ("pending",),
+            actor,
+            detail=f"response to {item_id}",
+            effect=self._write if public else None,
+        )
+        if public:
+            self.rebuild()
+            return f"Your response to {item_id} is published as {response.id}."
+        return f"Your response to {item_id} is kept with it ({response.id}); private, so not published."
+
+    def withdraw(self, item_id: str, actor: str = "reader") -> str:
+        """The reader takes their words back: out of the queue, and off the site if published."""
+        row = self._row(item_id)
+        if row.state == "withdrawn":
+            return "This reflection was already withdrawn."
+        was_published = self.is_published(row)
+        changed = self.store.transition(
+            item_id, "withdrawn", DECIDABLE, actor, effect=self._remove if was_published else None
+        )
+        if not changed:
+            return "This reflection was already withdrawn."
+        if was_published:
+            # The author's responses to it would answer nothing: take them off the site too.
+            for response in self.store.find(essay=row.essay):
+                if response.parent == item_id and response.kind == "response" and self.is_published(response):
+                    self.store.transition(
+                        response.id,
+                        "withdrawn",
+                        DECIDABLE,
+                        actor,
+                        detail=f"{item_id} was withdrawn",
+                        effect=self._remove,
+                    )
+            self.rebuild()
+        return "Your reflection is withdrawn." + (" It is no longer on the site." if was_published else "")

@@ -1,0 +1,52 @@
+"""The service's configuration: read once, from the environment, with typed casts."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    site: Path
+    settings_file: Path
+    database_url: str
+    database_timeout: float
+    secret: str
+    rate_limits: str
+    rate_limit_storage: str
+    max_links: int
+    hold_words: tuple[str, ...]
+    token_min_seconds: int
+    token_max_seconds: int
+    duplicate_days: int
+    max_request_bytes: int
+    trust_proxy: bool
+
+
+def load(environ: dict | None = None) -> ServiceConfig:
+    """The configuration from `environ` (default: the process environment)."""
+    config = Config(environ=os.environ if environ is None else environ)
+    site = Path(config("REFLECTIONS_SITE", default=os.getcwd())).resolve()
+    default_db = f"sqlite:///{site / 'reflections.db'}"
+    words_file = config("REFLECTIONS_HOLD_WORDS_FILE", default="")
+    words = config("REFLECTIONS_HOLD_WORDS", default="").split(",")
+    if words_file:
+        words += Path(words_file).read_text(encoding="utf-8").splitlines()
+    return ServiceConfig(
+        site=site,
+        settings_file=site / config("REFLECTIONS_SETTINGS", default="pelicanconf.py"),
+        database_url=config("REFLECTIONS_DATABASE_URL", default=default_db),
+        database_timeout=config("REFLECTIONS_DATABASE_TIMEOUT", cast=float, default=5.0),
+        secret=config("REFLECTIONS_SECRET", default=""),
+        rate_limits=config("REFLECTIONS_RATE_LIMITS", default="5/minute;30/day"),
+        rate_limit_storage=config("REFLECTIONS_RATE_LIMIT_STORAGE", default="memory://"),
+        max_links=config("REFLECTIONS_MAX_LINKS", cast=int, default=3),
+        hold_words=tuple(word.strip().lower() for word in words if word.strip()),
+        token_min_seconds=config("REFLECTIONS_TOKEN_MIN_SECONDS", cast=int, default=3),
+        token_max_seconds=config("REFLECTIONS_TOKEN_MAX_SECONDS", cast=int, default=2 * 24 * 3600),
+        duplicate_days=config("REFLECTIONS_DUPLICATE_DAYS", cast=int, default=30),
+        max_request_bytes=config("REFLECTIONS_MAX_REQUEST_BYTES", cast=int, default=64 * 1024),
+        trust_proxy=config("REFLECTIONS_TRUST_PROXY", cast=bool, default=False),
+    )

@@ -1,0 +1,88 @@
+"""The essays the service accepts reflections for, read from the site's essay files.
+
+Only their headers are read (slug, title, prompt, status, `Reflections: closed`), so the service
+knows an essay the moment its file is saved, without a build.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pelican.settings import read_settings
+from pelican.utils import slugify
+
+from . import published
+
+
+@dataclass(frozen=True)
+class EssayInfo:
+    slug: str
+    title: str
+    reflection_prompt: str
+    reflections_open: bool
+    url: str
+
+
+def _header(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            if not line.strip():
+                break
+            key, colon, value = line.partition(":")
+            if not colon:
+                break
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+class SiteIndex:
+    """Essays by slug, reread whenever an essay file changes."""
+
+    def __init__(self, settings_file: Path) -> None:
+        self.settings = read_settings(str(settings_file))
+        self.content = Path(self.settings["PATH"])
+        self.reflections = self.content / self.settings.get("REFLECTIONS_PATH", "reflections")
+        self._stamp: tuple | None = None
+        self._essays: dict[str, EssayInfo] = {}
+
+    def _files(self) -> list[Path]:
+        files = []
+        for folder in self.settings["ARTICLE_PATHS"]:
+            files += sorted((self.content / folder).rglob("*.md"))
+        return files
+
+    def essays(self) -> dict[str, EssayInfo]:
+        files = self._files()
+        stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+        if stamp != self._stamp:
+            self._essays = {}
+            for path in files:
+                header = _header(path)
+                title = header.get("title", "")
+                slug = header.get("slug") or slugify(
+                    title, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
+                )
+                if not slug or header.get("status", "published").lower() == "draft":
+                    continue
+                self._essays[slug] = EssayInfo(
+                    slug=slug,
+                    title=title,
+                    reflection_prompt=header.get("reflection_prompt", ""),
+                    reflections_open=header.get("reflections", "open").lower() != "closed",
+                    url=self.settings["ARTICLE_URL"].format(slug=slug),
+                )
+            self._stamp = stamp
+        return self._essays
+
+    def essay(self, slug: str) -> EssayInfo | None:
+        return self.essays().get(slug)
+
+    def published_item(self, essay: str, item_id: str) -> published.PublishedItem | None:
+        """The published item `item_id` of that essay, or None."""
+        path = self.reflections / essay / f"{item_id}.md"
+        if not item_id or "/" in item_id or not path.is_file():
+            return None
+        try:
+            return published.read(path)
+        except published.FormatError:
+            return None

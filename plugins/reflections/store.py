@@ -1,0 +1,273 @@
+"""The queue: everything not yet public lives here (pending items, private reflections, emails,
+address hashes, the moderation log). SQLAlchemy 2; the schema is made by Alembic migrations.
+
+SQLite (WAL) by default, a file in the site folder created on first use; PostgreSQL when
+REFLECTIONS_DATABASE_URL names it, for several service instances.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
+VISIBILITIES = ("public", "private")
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment in UTC; SQLite hands back naive datetimes, which would compare wrongly."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Reflection(Base):
+    """One thing a reader (or the author) sent, in whatever state it is."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    essay: Mapped[str] = mapped_column(String(200), index=True)
+    parent: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="reflection")
+    visibility: Mapped[str] = mapped_column(String(8), default="public")
+    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    name: Mapped[str] = mapped_column(String(80), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+    content_note: Mapped[str] = mapped_column(String(120), default="")
+    address_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    body_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def as_dict(self) -> dict:
+        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
+
+
+class LogEntry(Base):
+    """One act of moderation: what, which item, when, by whom."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(32))
+    item: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    def as_dict(self) -> dict:
+        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
+
+
+class Secret(Base):
+    """Service secrets made on first start (signing tokens, hashing addresses)."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def body_hash(body: str) -> str:
+    """Equal for bodies that differ only in spacing or case: what duplicate detection compares."""
+    return hashlib.sha256(" ".join(body.lower().split()).encode("utf-8")).hexdigest()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    # WAL lets readers and one writer work at once; FULL makes every commit survive a power cut,
+    # which is what "received" promises the reader.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def make_engine(url: str, timeout: float = 5.0) -> Engine:
+    """An engine; `timeout` is how long a write waits for a locked database before giving up."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(timeout))})
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (run on every start; a no-op when current)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """The queue's operations. Every method is one transaction."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.engine = make_engine(url, timeout)
+        migrate(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def secret(self, name: str, make) -> str:
+        """A named secret, made once by `make()` and shared by every instance using this database."""
+        with self.sessions.begin() as session:
+            found = session.get(Secret, name)
+            if found is None:
+                session.add(Secret(name=name, value=make()))
+        with self.sessions() as session:
+            return session.get(Secret, name).value
+
+    def add(self, reflection: Reflection, actor: str = "reader") -> Reflection:
+        with self.sessions.begin() as session:
+            session.add(reflection)
+            session.add(LogEntry(action="received", item=reflection.id, at=reflection.created, actor=actor))
+        return reflection
+
+    def get(self, item_id: str) -> Reflection | None:
+        with self.sessions() as session:
+            return session.get(Reflection, item_id)
+
+    def find(self, state: str | None = None, essay: str | None = None) -> list[Reflection]:
+        query = select(Reflection).order_by(Reflection.created, Reflection.id)
+        if state:
+            query = query.where(Reflection.state == state)
+        if essay:
+            query = query.where(Reflection.essay == essay)
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
+    def count_pending(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).where(Reflection.state == "pending")) or 0
+
+    def has_duplicate(self, essay: str, digest: str, since: datetime) -> bool:
+        query = select(Reflection.id).where(
+            Reflection.essay == essay,
+            Reflection.body_hash == digest,
+            Reflection.created >= since,
+            Reflection.state != "withdrawn",
+        )
+        with self.sessions() as session:
+            return session.scalars(query.limit(1)).first() is not None
+
+    def transition(
+        self, item_id: str, to: str, allowed_from: tuple[str, ...], actor: str, detail: str = "", effect=None
+    ) -> bool:
+        """Move an item to state `to` if it is in one of `allowed_from`; False when it was not.
+
+        The conditional UPDATE makes two moderators (or two processes) acting at once safe: only
+        one of them changes the row. `effect` (publishing or unpublishing the file), when given, runs
+        inside the same transaction, so a
+        failed file write leaves the item as it was.
+        """
+        with self.sessions.begin() as session:
+            changed = session.execute(
+                update(Reflection)
+                .where(Reflection.id == item_id, Reflection.state.in_(allowed_from))
+                .values(state=to, decided=now())
+            ).rowcount
+            if not changed:
+                return False
+            if effect is not None:
+                effect(session.get(Reflection, item_id))
+            session.add(LogEntry(action=to, item=item_id, at=now(), actor=actor, detail=detail))
+        return True
+
+    def log(self, action: str, item_id: str, actor: str, detail: str = "") -> None:
+        with self.sessions.begin() as session:
+            session.add(LogEntry(action=action, item=item_id, at=now(), actor=actor, detail=detail))
+
+    def history(self) -> list[LogEntry]:
+        with self.sessions() as session:
+            return list(session.scalars(select(LogEntry).order_by(LogEntry.at.desc(), LogEntry.id.desc())))
+
+    def export_lines(self) -> Iterator[str]:
+        """The whole queue and log as JSON Lines, for backup."""
+        with self.sessions() as session:
+            for row in session.scalars(select(Reflection).order_by(Reflection.created, Reflection.id)):
+                yield json.dumps({"type": "reflection", **row.as_dict()}, ensure_ascii=False)
+            for entry in session.scalars(select(LogEntry).order_by(LogEntry.id)):
+                yield json.dumps({"type": "log", **entry.as_dict()}, ensure_ascii=False)
+
+    def import_lines(self, lines) -> tuple[int, int]:
+        """Load an export; rows already present are left alone. Returns (reflections, log entries) added."""
+        added_items = added_log = 0
+        with self.sessions.begin() as session:
+            seen_log = {
+                (entry.action, entry.item, entry.at.isoformat() if entry.at else "")
+                for entry in session.scalars(select(LogEntry))
+            }
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                kind = record.pop("type", None)
+                if kind == "reflection":
+                    if session.get(Reflection, record["id"]) is None:
+                        session.add(Reflection(**_from_json(Reflection, record)))
+                        added_items += 1
+                elif kind == "log":
+                    record.pop("id", None)
+                    fields = _from_json(LogEntry, record)
+                    key = (fields["action"], fields["item"], fields["at"].isoformat())
+                    if key not in seen_log:
+                        session.add(LogEntry(**fields))
+                        seen_log.add(key)
+                        added_log += 1
+                else:
+                    raise ValueError(f"line {number}: not a reflection or log record")
+        return added_items, added_log
+
+
+def _from_json(model, record: dict) -> dict:
+    columns = {column.name: column for column in model.__table__.columns}
+    values = {}
+    for name, value in record.items():
+        if name not in columns:
+            continue
+        if isinstance(columns[name].type, UTCDateTime) and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        values[name] = value
+    return values
