@@ -4,9 +4,13 @@ import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PELICAN = str(Path(sys.executable).with_name("pelican"))
+REFLECTIONS = str(Path(sys.executable).with_name("reflections"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -101,3 +106,71 @@ def essay_slugs() -> list[str]:
             if line.lower().startswith("slug:"):
                 slugs.append(line.split(":", 1)[1].strip())
     return slugs
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+def wait_for(condition, seconds: float = 60.0):
+    """Poll until `condition()` is truthy; a bound on waiting, not a measure of speed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except (ConnectionError, urllib.error.URLError, OSError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("the server did not get there in time")
+
+
+class RunningService:
+    """`reflections serve` as a real process on 127.0.0.1, in a site folder."""
+
+    def __init__(self, root: Path, log: Path, **environment: str) -> None:
+        self.root = root
+        self.log = log
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.environment = {**os.environ, "REFLECTIONS_SITE": str(root), **environment}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RunningService":
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(
+                [REFLECTIONS, "serve", "--port", str(self.port)],
+                cwd=self.root,
+                env=self.environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(lambda: fetch(self.base + "/reflections/health")[0] == 200)
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill() if kill else self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def cli(self, *arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [REFLECTIONS, *arguments],
+            cwd=self.root,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )

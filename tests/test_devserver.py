@@ -1,42 +1,10 @@
 """`make run`'s server: serves the built site, rebuilds on change, survives a broken essay."""
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
-from conftest import copy_site
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def fetch(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode("utf-8")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8")
-
-
-def wait_for(condition, seconds: float = 60.0):
-    """Poll until `condition()` is truthy; a bound on waiting, not a measure of speed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except (ConnectionError, urllib.error.URLError, OSError):
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail("the dev server did not get there in time")
+from conftest import copy_site, fetch, free_port, wait_for
 
 
 @pytest.fixture

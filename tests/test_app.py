@@ -1,0 +1,326 @@
+"""The intake service over real HTTP: the form and JSON flows, every limit and guard, withdrawal,
+a locked database, and the privacy of what readers send."""
+
+import json
+import re
+import sqlite3
+import time
+from urllib.parse import urlencode
+
+import pytest
+from conftest import RunningService, copy_site, fetch
+
+ESSAY = "learning-to-stay"
+CLOSED = "letters-i-did-not-send"
+PUBLISHED_PARENT = ("the-kitchen-table", "01JQ3Z7V5K8D2N4P6R8T0W2Y4A")
+MIN_SECONDS = 1
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    root = copy_site(tmp_path_factory.mktemp("service") / "site")
+    closed = root / "content" / "essays" / f"{CLOSED}.md"
+    closed.write_text(closed.read_text().replace(f"Slug: {CLOSED}", f"Slug: {CLOSED}\nReflections: closed"))
+    running = RunningService(
+        root,
+        root.parent / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS=str(MIN_SECONDS),
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        REFLECTIONS_TRUST_PROXY="true",
+        REFLECTIONS_HOLD_WORDS="casino,lottery",
+        REFLECTIONS_DATABASE_TIMEOUT="1",
+    ).start()
+    yield running
+    running.stop()
+
+
+def post_form(service, fields: dict, address: str = "203.0.113.7") -> tuple[int, str, dict]:
+    import urllib.request
+
+    request = urllib.request.Request(
+        service.base + "/reflections/submit",
+        data=urlencode(fields).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": address},
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def post_json(service, payload, address: str = "203.0.113.8", raw: bytes | None = None) -> tuple[int, dict]:
+    data = raw if raw is not None else json.dumps(payload).encode()
+    status, text = fetch(
+        service.base + "/reflections/submit",
+        data=data,
+        headers={"Content-Type": "application/json", "X-Forwarded-For": address},
+    )
+    return status, json.loads(text)
+
+
+def fresh_token(service, essay: str = ESSAY) -> str:
+    status, text = fetch(f"{service.base}/reflections/token?essay={essay}")
+    assert status == 200
+    time.sleep(MIN_SECONDS + 0.1)  # a person takes longer than this to write
+    return json.loads(text)["token"]
+
+
+def unique(text: str) -> str:
+    return f"{text} {time.time_ns()}"
+
+
+def queue(service, *arguments) -> list[dict]:
+    result = service.cli("queue", "--json", *arguments)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_health(service):
+    status, text = fetch(service.base + "/reflections/health")
+    assert status == 200 and json.loads(text)["status"] == "ok"
+
+
+def test_site_is_served_on_the_same_port(service):
+    status, text = fetch(service.base + f"/essays/{ESSAY}/")
+    assert status == 200 and 'action="/reflections/submit"' in text
+
+
+def test_form_without_token_asks_to_confirm_and_keeps_the_words(service):
+    body = unique("My words, <kept> & safe")
+    status, page, _ = post_form(service, {"essay": ESSAY, "body": body, "name": "Ines"})
+    assert status == 200
+    assert "<h1>Send this reflection?</h1>" in page
+    assert body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
+    assert 'value="Ines"' in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    time.sleep(MIN_SECONDS + 0.1)
+    status, _, headers = post_form(service, {"essay": ESSAY, "body": body, "name": "Ines", "token": token})
+    assert status == 303
+    received = headers["location"]
+    assert received.startswith("/reflections/received/")
+    status, page = fetch(service.base + received)
+    assert status == 200 and "reached the author" in page and f'href="/essays/{ESSAY}/"' in page
+    assert "/reflections/withdraw/" in page
+
+
+def test_private_reflection_is_promised_to_stay_private(service):
+    token = fresh_token(service)
+    fields = {"essay": ESSAY, "body": unique("Only for you."), "visibility": "private", "token": token}
+    status, _, headers = post_form(service, fields)
+    assert status == 303
+    status, page = fetch(service.base + headers["location"])
+    assert "It will never be published." in page
+
+
+def test_json_flow_answers_202_with_id_and_withdraw_token(service):
+    body = unique("A reflection sent as JSON.")
+    status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": fresh_token(service)})
+    assert status == 202
+    assert answer["state"] == "pending" and answer["withdraw_token"]
+    [row] = [row for row in queue(service, "--state", "pending") if row["id"] == answer["id"]]
+    assert row["essay"] == ESSAY and row["excerpt"].startswith("A reflection sent as JSON.")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"body": ""}, "body"),
+        ({"body": " x "}, "body"),
+        ({"body": "x" * 10_001}, "body"),
+        ({"name": "n" * 81}, "name"),
+        ({"content_note": "c" * 121}, "content_note"),
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "a" * 250 + "@x.org"}, "email"),
+        ({"notify": "yes"}, "email"),
+        ({"essay": "no-such-essay"}, "essay"),
+        ({"essay": CLOSED}, "essay"),
+        ({"parent": "01JQNOSUCHPARENT000000000"}, "parent"),
+        ({"parent": PUBLISHED_PARENT[1]}, "parent"),  # published, but on another essay
+        ({"visibility": "friends"}, "visibility"),
+        ({"body": "See http://a.example http://b.example http://c.example http://d.example"}, "body"),
+    ],
+)
+def test_every_limit_has_a_reason(service, changes, field):
+    payload = {"essay": ESSAY, "body": unique("A fine reflection."), **changes}
+    status, answer = post_json(service, payload)
+    assert status == 422
+    assert field in answer["errors"] and answer["errors"][field]
+    html_status, page, _ = post_form(service, payload)
+    assert html_status == 422
+    assert f'id="reflect-{field}-error"' in page
+
+
+def test_form_error_page_keeps_everything_typed(service):
+    fields = {
+        "essay": ESSAY,
+        "body": unique("Kept words"),
+        "name": "Ruth",
+        "email": "bad@",
+        "notify": "yes",
+        "content_note": "grief",
+        "visibility": "private",
+    }
+    status, page, _ = post_form(service, fields)
+    assert status == 422
+    assert fields["body"] in page and 'value="Ruth"' in page and 'value="bad@"' in page
+    assert 'value="grief"' in page and 'value="private" checked' in page and 'value="yes" checked' in page
+    assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b"null",
+        b'"a string"',
+        b"1",
+        b"true",
+        b"{",
+        b"\xff\xfe",
+        b'{"body": ["a list"]}',
+        b'{"body": {"an": "object"}}',
+        b'{"essay": null, "body": 5}',
+    ],
+)
+def test_hostile_json_shapes_get_a_message_never_a_500(service, raw):
+    status, answer = post_json(service, None, raw=raw)
+    assert status in (400, 422)
+    assert answer.get("error") or answer.get("errors")
+
+
+def test_request_over_64_kb_is_refused_early(service):
+    status, answer = post_json(service, {"essay": ESSAY, "body": "x" * 70_000})
+    assert status == 413 and "shorten" in answer["error"]
+
+
+def test_token_for_another_essay_or_forged_or_too_fast_is_not_accepted(service):
+    other = fresh_token(service, "the-kitchen-table")
+    for token in (other, "forged.token.value", ""):
+        status, answer = post_json(service, {"essay": ESSAY, "body": unique("Hello"), "token": token})
+        assert status == 422 and "token" in answer["errors"] and answer["token"]
+    status, text = fetch(f"{service.base}/reflections/token?essay={ESSAY}")
+    too_fast = json.loads(text)["token"]
+    status, answer = post_json(service, {"essay": ESSAY, "body": unique("Sent at once"), "token": too_fast})
+    assert status == 422 and "token" in answer["errors"]
+
+
+def test_honeypot_is_answered_as_usual_and_kept_as_spam(service):
+    body = unique("Buy things")
+    status, answer = post_json(service, {"essay": ESSAY, "body": body, "website": "http://spam.example"})
+    assert status == 202
+    [row] = [row for row in queue(service, "--state", "spam") if row["id"] == answer["id"]]
+    assert row["flags"] == "honeypot"
+
+
+def test_duplicate_body_is_refused_kindly(service):
+    body = unique("The same words twice.")
+    assert post_json(service, {"essay": ESSAY, "body": body, "token": fresh_token(service)})[0] == 202
+    status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": fresh_token(service)})
+    assert status == 422 and "already reached the author" in answer["errors"]["body"]
+
+
+def test_word_list_holds_for_review_instead_of_refusing(service):
+    status, answer = post_json(
+        service, {"essay": ESSAY, "body": unique("I won the lottery once."), "token": fresh_token(service)}
+    )
+    assert status == 202
+    [row] = [row for row in queue(service) if row["id"] == answer["id"]]
+    assert row["state"] == "pending" and row["flags"] == "held:lottery"
+
+
+def test_reply_page_sets_the_parent_without_javascript(service):
+    essay, parent = PUBLISHED_PARENT
+    status, page = fetch(f"{service.base}/reflections/reply/{essay}/{parent}")
+    assert status == 200
+    assert f'name="parent" value="{parent}"' in page and "Replying to Maren" in page
+    assert fetch(f"{service.base}/reflections/reply/{essay}/nope")[0] == 404
+
+
+def test_withdraw_link_removes_a_pending_reflection(service):
+    status, answer = post_json(
+        service, {"essay": ESSAY, "body": unique("Never mind."), "token": fresh_token(service)}
+    )
+    link = f"{service.base}/reflections/withdraw/{answer['withdraw_token']}"
+    status, page = fetch(link)
+    assert status == 200 and "Withdraw your reflection?" in page and 'method="post"' in page
+    assert [r["state"] for r in queue(service) if r["id"] == answer["id"]] == [
+        "pending"
+    ]  # GET changed nothing
+    status, page = fetch(link, data=b"")
+    assert status == 200 and "withdrawn" in page
+    assert [r["state"] for r in queue(service) if r["id"] == answer["id"]] == ["withdrawn"]
+    assert fetch(f"{service.base}/reflections/withdraw/forged")[0] == 404
+
+
+def test_withdraw_link_takes_a_published_reflection_off_the_site(service):
+    body = unique("Published, then withdrawn.")
+    status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": fresh_token(service)})
+    assert service.cli("approve", answer["id"]).returncode == 0
+    path = service.root / "content" / "reflections" / ESSAY / f"{answer['id']}.md"
+    assert path.exists() and body in fetch(f"{service.base}/essays/{ESSAY}/")[1]
+    fetch(f"{service.base}/reflections/withdraw/{answer['withdraw_token']}", data=b"")
+    assert not path.exists()
+    assert service.cli("approve", answer["id"]).returncode != 0  # a withdrawn item stays withdrawn
+    deadline = time.monotonic() + 30
+    while body in fetch(f"{service.base}/essays/{ESSAY}/")[1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert body not in fetch(f"{service.base}/essays/{ESSAY}/")[1]
+
+
+def test_locked_database_answers_503_and_keeps_the_words(service):
+    token = fresh_token(service)
+    blocker = sqlite3.connect(service.root / "reflections.db", timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        body = unique("Words that must not be lost.")
+        status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": token})
+        assert status == 503 and "Nothing is lost" in answer["errors"]["body"]
+        status, page, _ = post_form(service, {"essay": ESSAY, "body": body, "token": token})
+        assert status == 503 and body in page and "Nothing is lost" in page
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert post_json(service, {"essay": ESSAY, "body": body, "token": token})[0] == 202
+
+
+def test_emails_and_addresses_never_reach_content_or_output(service):
+    sent = []
+    for number in range(4):
+        email = f"reader{number}.{time.time_ns()}@private.example"
+        address = f"198.51.100.{number + 10}"
+        status, answer = post_json(
+            service,
+            {
+                "essay": ESSAY,
+                "body": unique(f"Private details {number}"),
+                "email": email,
+                "notify": True,
+                "name": f"Reader {number}",
+                "token": fresh_token(service),
+            },
+            address=address,
+        )
+        assert status == 202
+        sent.append((answer["id"], email, address))
+    for item_id, _, _ in sent:
+        assert service.cli("approve", item_id, "--no-build").returncode == 0
+    assert service.cli("respond", sent[0][0], "--text", "Thank you for writing.").returncode == 0
+    files = [p for folder in ("content", "output") for p in (service.root / folder).rglob("*") if p.is_file()]
+    everything = b"".join(p.read_bytes() for p in files)
+    assert sent[0][0].encode() in everything  # the items are published...
+    for _, email, address in sent:
+        assert (
+            email.encode() not in everything and address.encode() not in everything
+        )  # ...their senders are not
+    database = (service.root / "reflections.db").read_bytes() + (
+        service.root / "reflections.db-wal"
+    ).read_bytes()
+    for _, _, address in sent:
+        assert address.encode() not in database  # only keyed hashes of addresses are stored
