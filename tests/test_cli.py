@@ -1,0 +1,201 @@
+"""The `reflections` command, through its installed entry point, in a real site folder."""
+
+import json
+import os
+import subprocess
+
+import pytest
+from conftest import REFLECTIONS, copy_site
+
+ESSAY = "learning-to-stay"
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = copy_site(tmp_path / "site")
+    return root
+
+
+def run(site, *arguments, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [REFLECTIONS, *arguments],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "REFLECTIONS_SITE": str(site)},
+        **kwargs,
+    )
+
+
+def add(site, body: str, visibility: str = "public", email: str = "") -> str:
+    """Put one pending item in the site's queue, as the service would."""
+    from reflections.published import new_id
+    from reflections.store import Reflection, Store, body_hash, now
+
+    store = Store(f"sqlite:///{site / 'reflections.db'}")
+    row = Reflection(
+        id=new_id(),
+        essay=ESSAY,
+        body=body,
+        visibility=visibility,
+        email=email,
+        name="Kofi",
+        body_hash=body_hash(body),
+        created=now(),
+    )
+    store.add(row)
+    store.engine.dispose()
+    return row.id
+
+
+def test_every_subcommand_has_help(site):
+    result = run(site, "--help")
+    assert result.returncode == 0
+    commands = [
+        "serve",
+        "queue",
+        "show",
+        "approve",
+        "reject",
+        "spam",
+        "respond",
+        "withdraw",
+        "export",
+        "import",
+    ]
+    for command in commands:
+        assert command in result.stdout
+        help_text = run(site, command, "--help")
+        assert help_text.returncode == 0 and "Usage: reflections " + command in help_text.stdout
+
+
+def test_queue_lists_and_filters_as_text_and_json(site):
+    first = add(site, "The first reflection.")
+    second = add(site, "The second one, private.", visibility="private")
+    result = run(site, "queue")
+    assert result.returncode == 0 and first in result.stdout and "private" in result.stdout
+    rows = json.loads(run(site, "queue", "--json").stdout)
+    assert [row["id"] for row in rows] == [first, second]
+    assert json.loads(run(site, "queue", "--json", "--essay", "other").stdout) == []
+    assert run(site, "queue", "--state", "approved").stdout.strip() == "Nothing is approved."
+
+
+def test_show_prints_the_item_with_its_email(site):
+    item = add(site, "Show me.", email="kofi@private.example")
+    text = run(site, "show", item)
+    assert text.returncode == 0 and "email: kofi@private.example" in text.stdout and "Show me." in text.stdout
+    assert json.loads(run(site, "show", item, "--json").stdout)["email"] == "kofi@private.example"
+
+
+def test_approve_publishes_the_file_and_rebuilds_the_page(site):
+    item = add(site, "Approve me, please.")
+    result = run(site, "approve", item)
+    assert result.returncode == 0, result.stderr
+    assert "approved and published" in result.stdout
+    path = site / "content" / "reflections" / ESSAY / f"{item}.md"
+    assert "Approve me, please." in path.read_text()
+    assert "Approve me, please." in (site / "output" / "essays" / ESSAY / "index.html").read_text()
+    assert "kofi@" not in path.read_text()
+
+
+def test_approving_a_private_reflection_writes_nothing(site):
+    item = add(site, "Just for you.", visibility="private")
+    assert run(site, "approve", item, "--no-build").returncode == 0
+    assert not (site / "content" / "reflections" / ESSAY).exists()
+    assert json.loads(run(site, "show", item, "--json").stdout)["state"] == "approved"
+
+
+def test_two_approvals_at_once_publish_once_without_error(site):
+    item = add(site, "Approved twice at once.")
+    processes = [
+        subprocess.Popen(
+            [REFLECTIONS, "approve", item, "--no-build"],
+            cwd=site,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [process.communicate(timeout=60) + (process.returncode,) for process in processes]
+    assert [code for _, _, code in results] == [0, 0]
+    messages = [out.strip() for out, _, _ in results]
+    assert sum(m.endswith("was already approved.") for m in messages) == 1
+    assert sum("is approved and published" in m for m in messages) == 1
+    export = [json.loads(line) for line in run(site, "export").stdout.splitlines()]
+    assert [e["action"] for e in export if e["type"] == "log" and e["item"] == item] == [
+        "received",
+        "approved",
+    ]
+
+
+def test_reject_and_spam_take_a_published_item_off_the_site(site):
+    item = add(site, "Soon rejected.")
+    assert run(site, "approve", item, "--no-build").returncode == 0
+    path = site / "content" / "reflections" / ESSAY / f"{item}.md"
+    assert path.exists()
+    assert run(site, "reject", item, "--no-build").returncode == 0
+    assert not path.exists()
+    other = add(site, "Plainly spam.")
+    assert "is spam" in run(site, "spam", other, "--no-build").stdout
+
+
+def test_respond_publishes_the_authors_response_with_the_reflection(site):
+    item = add(site, "A question for the author.")
+    result = run(site, "respond", item, "--text", "An answer, with *care*.")
+    assert result.returncode == 0, result.stderr
+    page = (site / "output" / "essays" / ESSAY / "index.html").read_text()
+    assert "A question for the author." in page and "An answer, with <em>care</em>." in page
+    assert "Author’s response" in page
+
+
+def test_withdraw_token_from_the_command_line(site):
+    from reflections import service_config
+    from reflections.guard import Guard
+    from reflections.store import Store
+
+    item = add(site, "I take it back.")
+    config = service_config.load({"REFLECTIONS_SITE": str(site)})
+    token = Guard(config, Store(config.database_url)).withdraw_token(item)
+    result = run(site, "withdraw", token, "--no-build")
+    assert result.returncode == 0 and "withdrawn" in result.stdout
+    assert json.loads(run(site, "show", item, "--json").stdout)["state"] == "withdrawn"
+    bad = run(site, "withdraw", "not-a-token")
+    assert bad.returncode != 0 and bad.stderr.strip() == "Error: that withdraw token is not valid"
+
+
+def test_export_then_import_is_a_complete_idempotent_backup(site, tmp_path):
+    first = add(site, "Kept in the backup.", email="a@private.example")
+    assert run(site, "approve", first, "--no-build").returncode == 0
+    add(site, "Still pending.")
+    backup = tmp_path / "queue.jsonl"
+    assert run(site, "export", "--output", str(backup)).returncode == 0
+    other = copy_site(tmp_path / "other")
+    imported = run(other, "import", str(backup))
+    assert imported.returncode == 0 and "Imported 2 reflections and 3 log entries." in imported.stdout
+    again = run(other, "import", str(backup))
+    assert "Imported 0 reflections and 0 log entries." in again.stdout
+    assert run(other, "export").stdout == run(site, "export").stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("show", "nope"), "Error: no reflection has the id 'nope'"),
+        (("approve", "nope"), "Error: no reflection has the id 'nope'"),
+        (("respond", "nope", "--text", "hello"), "Error: no reflection has the id 'nope'"),
+    ],
+)
+def test_errors_are_one_line_with_a_non_zero_exit(site, arguments, message):
+    result = run(site, *arguments)
+    assert result.returncode != 0
+    assert result.stderr.strip() == message
+    assert "Traceback" not in result.stderr
+
+
+def test_import_of_something_else_is_refused_in_one_line(site, tmp_path):
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text('{"type": "poem", "text": "hi"}\n')
+    result = run(site, "import", str(wrong))
+    assert result.returncode != 0 and result.stderr.count("\n") == 1 and "not an export" in result.stderr

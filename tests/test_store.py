@@ -1,0 +1,121 @@
+"""The queue store on SQLite, and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database."""
+
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from reflections.store import Base, LogEntry, Reflection, Store, body_hash, now
+from sqlalchemy import text
+
+POSTGRES = os.environ.get("REFLECTIONS_TEST_POSTGRES_URL", "")
+
+
+def _reset(store: Store) -> None:
+    Base.metadata.drop_all(store.engine)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queue.db'}"
+    else:
+        if not POSTGRES:
+            pytest.skip("REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+        url = POSTGRES
+        _reset(Store(url))
+    opened = Store(url)
+    yield opened
+    if request.param == "postgresql":
+        _reset(opened)
+    opened.engine.dispose()
+
+
+def item(number: int, **changes) -> Reflection:
+    body = changes.pop("body", f"Reflection {number}")
+    values = dict(
+        id=f"id{number:04d}",
+        essay="learning-to-stay",
+        body=body,
+        body_hash=body_hash(body),
+        created=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=number),
+    )
+    return Reflection(**{**values, **changes})
+
+
+def test_migrations_make_the_schema_and_are_idempotent(store):
+    Store(str(store.engine.url.render_as_string(hide_password=False)))  # a second start migrates nothing
+    store.add(item(1))
+    assert store.get("id0001").body == "Reflection 1"
+
+
+def test_find_filters_by_state_and_essay_oldest_first(store):
+    store.add(item(2))
+    store.add(item(1, essay="the-kitchen-table"))
+    store.add(item(3, state="spam"))
+    assert [r.id for r in store.find()] == ["id0001", "id0002", "id0003"]
+    assert [r.id for r in store.find(state="pending", essay="learning-to-stay")] == ["id0002"]
+    assert store.count_pending() == 2
+
+
+def test_moments_come_back_in_utc(store):
+    store.add(item(1))
+    created = store.get("id0001").created
+    assert created.tzinfo is not None and created == datetime(2026, 5, 1, 0, 1, tzinfo=UTC)
+
+
+def test_only_one_of_many_simultaneous_approvals_changes_the_item(store):
+    store.add(item(1))
+    results = []
+    barrier = threading.Barrier(8)
+
+    def approve():
+        barrier.wait()
+        results.append(store.transition("id0001", "approved", ("pending",), "test"))
+
+    threads = [threading.Thread(target=approve) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    approvals = [e for e in store.history() if e.action == "approved"]
+    assert len(approvals) == 1 and store.get("id0001").state == "approved"
+
+
+def test_failed_effect_leaves_the_item_as_it_was(store):
+    store.add(item(1))
+
+    def disk_full(_row):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        store.transition("id0001", "approved", ("pending",), "test", effect=disk_full)
+    assert store.get("id0001").state == "pending"
+    assert [e.action for e in store.history()] == ["received"]
+
+
+def test_duplicate_detection_looks_at_the_same_essay_and_recent_days(store):
+    store.add(item(1, body="Same words"))
+    since = datetime(2026, 4, 1, tzinfo=UTC)
+    assert store.has_duplicate("learning-to-stay", body_hash("  same   WORDS "), since)
+    assert not store.has_duplicate("the-kitchen-table", body_hash("Same words"), since)
+    assert not store.has_duplicate("learning-to-stay", body_hash("Same words"), now())
+
+
+def test_secret_is_made_once_and_shared(store):
+    first = store.secret("signing", lambda: "one")
+    assert store.secret("signing", lambda: "two") == first == "one"
+
+
+def test_export_and_import_round_trip_idempotently(store, tmp_path):
+    store.add(item(1, email="a@private.example", name="Ana"))
+    store.transition("id0001", "approved", ("pending",), "cli")
+    lines = list(store.export_lines())
+    other = Store(f"sqlite:///{tmp_path / 'restored.db'}")
+    assert other.import_lines(lines) == (1, 2)
+    assert other.import_lines(lines) == (0, 0)
+    assert list(other.export_lines())[0] == lines[0]
+    assert isinstance(other.history()[0], LogEntry)
