@@ -1,0 +1,112 @@
+"""The reader's path through the service in Chromium: with and without JavaScript."""
+
+import json
+
+import pytest
+from conftest import REPO, RunningService, copy_site
+
+ESSAY = "learning-to-stay"
+MIN_SECONDS = 2
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    root = copy_site(tmp_path_factory.mktemp("browser-service") / "site")
+    running = RunningService(
+        root,
+        root.parent / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS=str(MIN_SECONDS),
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+    ).start()
+    yield running
+    running.stop()
+
+
+def new_page(browser, javascript: bool = True):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    return page
+
+
+def write(page, body: str, name: str = "") -> None:
+    page.fill("#reflect-body", body)
+    if name:
+        page.fill("#reflect-name", name)
+
+
+def test_without_javascript_type_send_confirm_and_see_the_received_page(browser, service):
+    page = new_page(browser, javascript=False)
+    page.goto(f"{service.base}/essays/{ESSAY}/")
+    write(page, "Written with scripts off.", "Lena")
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Send this reflection?"
+    assert page.locator("#reflect-body").input_value() == "Written with scripts off."
+    assert page.locator("#reflect-name").input_value() == "Lena"
+    page.wait_for_timeout(MIN_SECONDS * 1000 + 200)
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+    assert page.locator(f'a[href="/essays/{ESSAY}/"]').count() == 1
+    page.context.close()
+
+
+def test_with_javascript_send_goes_straight_through(browser, service):
+    page = new_page(browser)
+    page.goto(f"{service.base}/essays/{ESSAY}/")
+    page.click("#reflect-body")
+    page.wait_for_function("document.getElementById('reflect-token').value !== ''")
+    write(page, "Written with scripts on.")
+    page.wait_for_timeout(MIN_SECONDS * 1000 + 200)
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+    assert page.console_errors == []
+    page.context.close()
+
+
+def test_sending_too_fast_shows_the_confirm_page(browser, service):
+    page = new_page(browser)
+    page.goto(f"{service.base}/essays/{ESSAY}/")
+    page.click("#reflect-body")
+    page.wait_for_function("document.getElementById('reflect-token').value !== ''")
+    write(page, "Sent the instant the page loaded.")
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Send this reflection?"
+    assert page.locator("#reflect-body").input_value() == "Sent the instant the page loaded."
+    page.context.close()
+
+
+def test_a_reply_without_javascript_nests_under_its_parent_once_approved(browser, service):
+    page = new_page(browser, javascript=False)
+    page.goto(f"{service.base}/essays/the-kitchen-table/")
+    page.click('a[aria-label="Reply to Maren"]')
+    assert page.locator("h1").inner_text() == "Reply to Maren"
+    assert page.locator("#reflect-replying").inner_text() == "Replying to Maren"
+    write(page, "A reply sent with scripts off.", "Ola")
+    page.click("text=Send your reflection")
+    page.wait_for_timeout(MIN_SECONDS * 1000 + 200)
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+    rows = [r for r in json.loads(service.cli("queue", "--json").stdout) if r["name"] == "Ola"]
+    assert len(rows) == 1 and rows[0]["kind"] == "comment"
+    assert service.cli("approve", rows[0]["id"]).returncode == 0
+    page.goto(f"{service.base}/essays/the-kitchen-table/")
+    reply = page.locator(f"#r-01JQ3Z7V5K8D2N4P6R8T0W2Y4A ~ ol.replies #r-{rows[0]['id']}")
+    assert reply.count() == 1
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/reflections/reply/the-kitchen-table/01JQ3Z7V5K8D2N4P6R8T0W2Y4A", "/reflections/withdraw/forged"],
+)
+def test_service_pages_have_no_axe_violations(browser, service, path):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (run `npm ci`; `make test` does it when npm exists)")
+    page = new_page(browser)
+    page.goto(service.base + path)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]] == []
+    page.context.close()

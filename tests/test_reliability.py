@@ -1,0 +1,75 @@
+"""Nothing a reader was told was received is lost: submissions under load, kill -9, restart."""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import RunningService, copy_site, fetch
+
+ESSAY = "learning-to-stay"
+
+
+def send(base: str, number: int, token: str) -> str | None:
+    """One JSON submission; its id when the server acknowledged it (202), else None."""
+    payload = {"essay": ESSAY, "body": f"Submission number {number} under load.", "token": token}
+    request = urllib.request.Request(
+        base + "/reflections/submit",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": f"192.0.2.{number % 250}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())["id"] if response.status == 202 else None
+    except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+        return None
+
+
+@pytest.fixture
+def service(tmp_path):
+    root = copy_site(tmp_path / "site")
+    running = RunningService(
+        root,
+        tmp_path / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="100000/minute",
+        REFLECTIONS_TRUST_PROXY="true",
+    )
+    yield running.start()
+    running.stop()
+
+
+def test_kill_9_under_load_loses_no_acknowledged_submission(service):
+    token = json.loads(fetch(f"{service.base}/reflections/token?essay={ESSAY}")[1])["token"]
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    counter = iter(range(1_000_000))
+
+    def client():
+        while not stop.is_set():
+            with lock:
+                number = next(counter)
+            item = send(service.base, number, token)
+            if item:
+                with lock:
+                    acknowledged.append(item)
+
+    clients = [threading.Thread(target=client) for _ in range(8)]
+    for thread in clients:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 150 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    service.stop(kill=True)  # SIGKILL, in the middle of the load
+    stop.set()
+    for thread in clients:
+        thread.join(timeout=10)
+    assert len(acknowledged) >= 150
+
+    service.start()
+    stored = {row["id"] for row in json.loads(service.cli("queue", "--json").stdout)}
+    lost = [item for item in acknowledged if item not in stored]
+    assert lost == []
