@@ -98,11 +98,13 @@ def test_failed_effect_leaves_the_item_as_it_was(store):
 
 
 def test_duplicate_detection_looks_at_the_same_essay_and_recent_days(store):
-    store.add(item(1, body="Same words"))
     since = datetime(2026, 4, 1, tzinfo=UTC)
-    assert store.has_duplicate("learning-to-stay", body_hash("  same   WORDS "), since)
-    assert not store.has_duplicate("the-kitchen-table", body_hash("Same words"), since)
-    assert not store.has_duplicate("learning-to-stay", body_hash("Same words"), now())
+    assert store.add_unless_duplicate(item(1, body="Same words"), since)
+    assert not store.add_unless_duplicate(item(2, body="  same   WORDS "), since)
+    assert store.add_unless_duplicate(item(3, body="Same words", essay="the-kitchen-table"), since)
+    assert store.add_unless_duplicate(item(4, body="Same words"), now())
+    assert [r.id for r in store.find()] == ["id0001", "id0003", "id0004"]
+    assert [e.action for e in store.history()] == ["received"] * 3
 
 
 def test_secret_is_made_once_and_shared(store):

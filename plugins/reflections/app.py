@@ -27,6 +27,7 @@ from .store import Reflection, Store, body_hash, now
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
+DUPLICATE = "This reflection has already reached the author, so there is no need to send it again."
 UNAVAILABLE = (
     "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
     "are still in the form below. Please wait a moment and send it again."
@@ -156,10 +157,6 @@ async def submit(request: Request) -> Response:
             f"Please keep to {service.config.max_links} links at most; it helps us keep spam out. "
             "Everything you wrote is still here."
         )
-    if not problems and service.guard.is_duplicate(submission.essay, submission.body):
-        problems["body"] = (
-            "This reflection has already reached the author, so there is no need to send it again."
-        )
     if problems:
         if wants_json:
             return JSONResponse({"errors": problems}, status_code=422)
@@ -226,7 +223,13 @@ async def _accept(
         created=moment,
     )
     try:
-        service.store.add(row)
+        if not service.store.add_unless_duplicate(row, service.guard.duplicate_since()):
+            problems = {"body": DUPLICATE}
+            if wants_json:
+                return JSONResponse({"errors": problems}, status_code=422)
+            return service.form_page(
+                essay, submission, 422, "Your reflection", errors=problems, message=DUPLICATE
+            )
     except (OperationalError, DBAPIError):
         logger.exception("Could not store a submission")
         if wants_json:

@@ -85,6 +85,6 @@ class Guard:
         joined = " ".join(texts).lower()
         return [word for word in self.config.hold_words if word in joined]
 
-    def is_duplicate(self, essay: str, body: str) -> bool:
-        since = datetime.now(UTC) - timedelta(days=self.config.duplicate_days)
-        return self.store.has_duplicate(essay, store_module.body_hash(body), since)
+    def duplicate_since(self) -> datetime:
+        """The same body on the same essay since this moment is a duplicate."""
+        return datetime.now(UTC) - timedelta(days=self.config.duplicate_days)

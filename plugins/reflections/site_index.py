@@ -4,6 +4,7 @@ Only their headers are read (slug, title, prompt, status, `Reflections: closed`)
 knows an essay the moment its file is saved, without a build.
 """
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +37,16 @@ def _header(path: Path) -> dict[str, str]:
 
 
 class SiteIndex:
-    """Essays by slug, reread whenever an essay file changes."""
+    """Essays by slug, reread when an essay file changes (looked at most once every RECHECK_SECONDS)."""
+
+    RECHECK_SECONDS = 1.0
 
     def __init__(self, settings_file: Path) -> None:
         self.settings = read_settings(str(settings_file))
         self.content = Path(self.settings["PATH"])
         self.reflections = self.content / self.settings.get("REFLECTIONS_PATH", "reflections")
         self._stamp: tuple | None = None
+        self._checked = float("-inf")
         self._essays: dict[str, EssayInfo] = {}
 
     def _files(self) -> list[Path]:
@@ -52,6 +56,11 @@ class SiteIndex:
         return files
 
     def essays(self) -> dict[str, EssayInfo]:
+        # Every submission asks; walking thousands of essay files each time would cost more than
+        # the submission itself, and a new essay can wait a second to accept reflections.
+        if time.monotonic() - self._checked < self.RECHECK_SECONDS:
+            return self._essays
+        self._checked = time.monotonic()
         files = self._files()
         stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
         if stamp != self._stamp:
