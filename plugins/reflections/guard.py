@@ -18,7 +18,8 @@ from limits.strategies import MovingWindowRateLimiter
 from . import store as store_module
 from .service_config import ServiceConfig
 
-_LINK = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
+# One per address: a scheme, or a bare www. that no scheme precedes.
+_LINK = re.compile(r"\b(?:https?://|mailto:)|(?<![/\w.])www\.", re.IGNORECASE)
 
 
 class Guard:

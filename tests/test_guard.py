@@ -1,0 +1,95 @@
+"""The spam guard's rules one by one, and the rate limit over real HTTP."""
+
+import json
+import time
+
+import pytest
+from conftest import RunningService, copy_site, fetch
+from reflections import service_config
+from reflections.guard import Guard
+from reflections.store import Store
+
+
+def guard(tmp_path, **environment) -> Guard:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = service_config.load({"REFLECTIONS_SITE": str(tmp_path), **environment})
+    return Guard(config, Store(config.database_url))
+
+
+def test_form_token_is_bound_to_its_essay_and_must_not_be_too_young(tmp_path):
+    rules = guard(tmp_path, REFLECTIONS_TOKEN_MIN_SECONDS="1")
+    token = rules.form_token("learning-to-stay")
+    assert rules.token_problem(token, "learning-to-stay") == "too fast"
+    time.sleep(1.1)
+    assert rules.token_problem(token, "learning-to-stay") is None
+    assert rules.token_problem(token, "the-kitchen-table") == "for another essay"
+    assert rules.token_problem(token[:-2] + "xx", "learning-to-stay") == "invalid"
+    assert rules.token_problem("", "learning-to-stay") == "missing"
+
+
+def test_form_token_expires(tmp_path):
+    rules = guard(tmp_path, REFLECTIONS_TOKEN_MIN_SECONDS="0", REFLECTIONS_TOKEN_MAX_SECONDS="1")
+    token = rules.form_token("learning-to-stay")
+    time.sleep(2.1)
+    assert rules.token_problem(token, "learning-to-stay") == "expired"
+
+
+def test_tokens_from_another_secret_are_refused(tmp_path):
+    ours = guard(tmp_path / "ours", REFLECTIONS_SECRET="one secret")
+    theirs = guard(tmp_path / "theirs", REFLECTIONS_SECRET="another secret")
+    assert ours.token_problem(theirs.form_token("e"), "e") == "invalid"
+    assert ours.item_from_withdraw_token(theirs.withdraw_token("01JQ")) is None
+    assert ours.item_from_withdraw_token(ours.withdraw_token("01JQ")) == "01JQ"
+
+
+def test_address_hash_is_keyed_and_changes_every_day(tmp_path):
+    rules = guard(tmp_path)
+    today = rules.address_hash("203.0.113.9", day="2026-11-22")
+    assert today == rules.address_hash("203.0.113.9", day="2026-11-22")
+    assert today != rules.address_hash("203.0.113.9", day="2026-11-23")
+    assert today != rules.address_hash("203.0.113.10", day="2026-11-22")
+    assert "203.0.113.9" not in today and len(today) == 64
+
+
+def test_links_and_held_words(tmp_path):
+    rules = guard(tmp_path, REFLECTIONS_MAX_LINKS="2", REFLECTIONS_HOLD_WORDS="Casino, pills")
+    assert not rules.too_many_links("see https://www.a.example and [b](https://b.example)")
+    assert rules.too_many_links("https://a.example www.b.example [c](mailto:c@c.example)")
+    assert rules.held_words("A CASINO night", "", "") == ["casino"]
+    assert rules.held_words("Nothing to hold here.") == []
+
+
+def test_rate_limit_counts_accepted_submissions_per_address(tmp_path):
+    rules = guard(tmp_path, REFLECTIONS_RATE_LIMITS="2/minute")
+    address = rules.address_hash("203.0.113.50")
+    for _ in range(2):
+        assert not rules.over_rate_limit(address)
+        rules.count_submission(address)
+    assert rules.over_rate_limit(address)
+    assert not rules.over_rate_limit(rules.address_hash("203.0.113.51"))
+
+
+@pytest.fixture
+def strict_service(tmp_path):
+    running = RunningService(
+        copy_site(tmp_path / "site"),
+        tmp_path / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="2/minute",
+    )
+    yield running.start()
+    running.stop()
+
+
+def test_rate_limit_over_http_keeps_the_words_and_asks_to_wait(strict_service):
+    base = strict_service.base
+    token = json.loads(fetch(f"{base}/reflections/token?essay=learning-to-stay")[1])["token"]
+    answers = []
+    for number in range(3):
+        payload = {"essay": "learning-to-stay", "body": f"Reflection {number} in a row.", "token": token}
+        status, text = fetch(
+            f"{base}/reflections/submit", json.dumps(payload).encode(), {"Content-Type": "application/json"}
+        )
+        answers.append((status, json.loads(text)))
+    assert [status for status, _ in answers] == [202, 202, 429]
+    assert "wait a little" in answers[2][1]["errors"]["body"]
