@@ -51,22 +51,23 @@ def copy_site(destination: Path) -> Path:
     return destination
 
 
+def _built(tmp_path_factory, settings: str) -> Path:
+    root = tmp_path_factory.mktemp(Path(settings).stem)
+    result = build_site(REPO / settings, root / "output", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root / "output"
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The real content built with the real local settings."""
-    root = tmp_path_factory.mktemp("site")
-    result = build_site(REPO / "pelicanconf.py", root / "output", root / "cache")
-    assert result.returncode == 0, result.stderr
-    return root / "output"
+    return _built(tmp_path_factory, "pelicanconf.py")
 
 
 @pytest.fixture(scope="session")
 def published_site(tmp_path_factory) -> Path:
     """The real content built with publishconf.py."""
-    root = tmp_path_factory.mktemp("published")
-    result = build_site(REPO / "publishconf.py", root / "output", root / "cache")
-    assert result.returncode == 0, result.stderr
-    return root / "output"
+    return _built(tmp_path_factory, "publishconf.py")
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

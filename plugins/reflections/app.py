@@ -246,15 +246,22 @@ async def _accept(
     return RedirectResponse(f"/reflections/received/{withdraw}", status_code=303)
 
 
+def _reflection_of(service: Service, token: str) -> Reflection | None:
+    """The reflection a reader's withdraw token names, or None for a forged or unknown token."""
+    item_id = service.guard.item_from_withdraw_token(token)
+    return service.store.get(item_id) if item_id else None
+
+
+def _not_valid(service: Service) -> HTMLResponse:
+    return service.page("service/message.html", 404, heading="Not found", message="This link is not valid.")
+
+
 async def received(request: Request) -> Response:
     service: Service = request.app.state.service
     token = request.path_params["token"]
-    item_id = service.guard.item_from_withdraw_token(token)
-    row = service.store.get(item_id) if item_id else None
+    row = _reflection_of(service, token)
     if row is None:
-        return service.page(
-            "service/message.html", 404, heading="Not found", message="This link is not valid."
-        )
+        return _not_valid(service)
     essay = service.site.essay(row.essay)
     return service.page(
         "service/received.html",
@@ -268,13 +275,9 @@ async def received(request: Request) -> Response:
 async def withdraw(request: Request) -> Response:
     service: Service = request.app.state.service
     token = request.path_params["token"]
-    item_id = service.guard.item_from_withdraw_token(token)
-    row = service.store.get(item_id) if item_id else None
+    row = _reflection_of(service, token)
     if row is None:
-        return service.page(
-            "service/message.html", 404, heading="Not found", message="This link is not valid."
-        )
-    essay = service.site.essay(row.essay)
+        return _not_valid(service)
     if request.method == "POST":
         try:
             done = service.moderation.withdraw(row.id, actor="reader")
@@ -283,6 +286,7 @@ async def withdraw(request: Request) -> Response:
         return service.page("service/withdraw.html", done=done)
     if row.state == "withdrawn":
         return service.page("service/withdraw.html", done="This reflection was already withdrawn.")
+    essay = service.site.essay(row.essay)
     return service.page(
         "service/withdraw.html",
         token=token,

@@ -219,15 +219,57 @@ def export_queue(context: Context, output: str | None) -> None:
 
 
 @main.command(name="import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("source", metavar="[wordpress] FILE")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="WordPress: say what would be imported; write nothing.")
+@click.option(
+    "--include-pingbacks", is_flag=True, help="WordPress: import pingbacks and trackbacks as comments."
+)
 @pass_context
-def import_queue(context: Context, file) -> None:
-    """Load a file written by `export`; what is already there is left as it is."""
+def import_queue(
+    context: Context, source: str, file: str | None, dry_run: bool, include_pingbacks: bool
+) -> None:
+    """Load a file: an `export` of the queue, or `wordpress FILE.xml`, a WordPress export.
+
+    \b
+    reflections import queue.jsonl          restore a backup; what is there is left as it is
+    reflections import wordpress blog.xml   posts become essays, pages pages, approved comments
+                                            published reflections, unapproved ones the queue
+    """
+    if source == "wordpress":
+        if file is None:
+            _fail("name the WordPress export: reflections import wordpress FILE.xml")
+        _import_wordpress(context, file, dry_run, include_pingbacks)
+        return
+    if file is not None:
+        _fail(f"unknown import source {source!r}; use `import FILE` or `import wordpress FILE.xml`")
     try:
-        items, log = context.store.import_lines(file)
+        with open(source, encoding="utf-8") as stream:
+            items, log = context.store.import_lines(stream)
+    except OSError as error:
+        _fail(f"{source}: {error.strerror}")
     except (ValueError, KeyError, TypeError) as error:
-        _fail(f"{file.name}: not an export of the queue ({error})")
+        _fail(f"{source}: not an export of the queue ({error})")
     click.echo(f"Imported {items} reflections and {log} log entries.")
+
+
+def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:
+    from . import wordpress
+
+    site = SiteIndex(context.config.settings_file)
+    try:
+        plan = wordpress.read_export(file, include_pingbacks=include_pingbacks)
+        notes = wordpress.apply(plan, site.content, None if dry_run else context.store, dry_run=dry_run)
+    except wordpress.WordPressError as error:
+        _fail(str(error))
+    click.echo(f"{'Would import' if dry_run else 'Imported'} {plan.site} (WordPress export {plan.version}):")
+    for name, count in sorted(plan.counts.items()):
+        if count:
+            click.echo(f"  {name}: {count}")
+    for note in notes:
+        click.echo(f"  note: {note}")
+    if not dry_run:
+        click.echo("Build the site (make html) to see them; unapproved comments wait in `reflections queue`.")
 
 
 def run() -> None:

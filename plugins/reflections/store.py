@@ -211,6 +211,15 @@ class Store:
             session.add(LogEntry(action="received", item=reflection.id, at=reflection.created, actor=actor))
         return reflection
 
+    def add_many(self, reflections: list[Reflection], actor: str) -> None:
+        """Queue several items in one transaction (an import): all of them, or none."""
+        with self.sessions.begin() as session:
+            for reflection in reflections:
+                session.add(reflection)
+                session.add(
+                    LogEntry(action="received", item=reflection.id, at=reflection.created, actor=actor)
+                )
+
     def get(self, item_id: str) -> Reflection | None:
         with self.sessions() as session:
             return session.get(Reflection, item_id)

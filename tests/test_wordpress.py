@@ -1,0 +1,220 @@
+"""Importing a WordPress export with its comments: the real theme-unit-test export, and a small
+hand-written one with one post or comment per edge case."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import REFLECTIONS, REPO, build_site
+from reflections import published
+from reflections.threads import build_thread, walk
+
+CORPUS = REPO.parent / "shared" / "corpora" / "wordpress" / "themeunittestdata.wordpress.xml"
+EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"
+
+
+@pytest.fixture
+def empty_site(tmp_path):
+    """A Withness site with no essays yet: what a writer moving from WordPress starts from."""
+    root = tmp_path / "site"
+    (root / "content" / "essays").mkdir(parents=True)
+    (root / "content" / "pages").mkdir()
+    shutil.copytree(REPO / "theme", root / "theme")
+    shutil.copy(REPO / "pelicanconf.py", root / "pelicanconf.py")
+    (root / "plugins").symlink_to(REPO / "plugins")
+    return root
+
+
+def run(site, *arguments) -> subprocess.CompletedProcess:
+    return subprocess.run([REFLECTIONS, *arguments], cwd=site, capture_output=True, text=True, timeout=300)
+
+
+def snapshot(site) -> dict:
+    return {str(p.relative_to(site)): p.read_bytes() for p in (site / "content").rglob("*") if p.is_file()}
+
+
+def items(site) -> list:
+    found, errors = published.read_all(site / "content" / "reflections")
+    assert errors == []
+    return found
+
+
+def secrets_in(export) -> set[bytes]:
+    text = export.read_text(encoding="utf-8")
+    emails = re.findall(r"<wp:comment_author_email><!\[CDATA\[([^\]]+)\]\]>", text)
+    addresses = re.findall(r"<wp:comment_author_IP><!\[CDATA\[([^\]]+)\]\]>", text)
+    return {value.encode() for value in emails + addresses}
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason=f"no WordPress export at {CORPUS}")
+def test_theme_unit_test_export_becomes_essays_and_reflections(empty_site):
+    result = run(empty_site, "import", "wordpress", str(CORPUS))
+    assert result.returncode == 0, result.stderr
+    assert "essays: 55" in result.stdout and "pingbacks and trackbacks skipped: 4" in result.stdout
+    essays = list((empty_site / "content" / "essays").glob("*.md"))
+    assert len(essays) == 58  # 56 published (the password-protected one a draft), a future one, a draft
+    drafts = [p.name for p in essays if "\nStatus: draft\n" in p.read_text()]
+    assert len(drafts) == 3
+    locked = (empty_site / "content" / "essays" / "template-password-protected.md").read_text()
+    assert "Status: draft" in locked
+    assert len(list((empty_site / "content" / "pages").glob("*.md"))) == 21
+
+    comments = items(empty_site)
+    assert len(comments) == 23 and {c.kind for c in comments} == {"comment"}
+    by_id = {c.id: c for c in comments}
+
+    def depth(item):
+        return 1 + depth(by_id[item.parent]) if item.parent in by_id else 1
+
+    assert max(depth(c) for c in comments) == 10
+    assert sum(1 for c in comments if c.parent) == 9  # all nine replies are the one ten-deep chain
+
+    pending = json.loads(run(empty_site, "queue", "--json", "--state", "pending").stdout)
+    assert len(pending) == 1
+    assert json.loads(run(empty_site, "show", pending[0]["id"], "--json").stdout)["email"]
+
+    built = build_site(
+        empty_site / "pelicanconf.py", empty_site / "output", empty_site / "cache", cwd=empty_site
+    )
+    assert built.returncode == 0, built.stderr
+    page = (empty_site / "output" / "essays" / "template-comments" / "index.html").read_text()
+    assert "depth-4" in page and "depth-5" not in page and "in reply to" in page
+
+    everything = b"".join(
+        p.read_bytes()
+        for folder in ("content", "output")
+        for p in (empty_site / folder).rglob("*")
+        if p.is_file()
+    )
+    secrets = secrets_in(CORPUS)
+    assert secrets  # the export does hold an email
+    assert [s for s in secrets if s in everything] == []
+
+
+def test_edge_cases_are_imported_as_a_writer_would_expect(empty_site):
+    result = run(empty_site, "import", "wordpress", str(EDGE_CASES))
+    assert result.returncode == 0, result.stderr
+    essays = empty_site / "content" / "essays"
+    close = (essays / "on-staying-close.md").read_text()
+    assert (
+        "Title: On Staying Close\nDate: 2019-04-02 07:30:00+00:00\nModified: 2019-05-01 10:00:00+00:00\n"
+        in close
+    )
+    assert "Category: Healing\nTags: grief, friends old and new\n" in close
+    assert "Summary: A short summary of staying close.\nAuthor: Mira Holm\n" in close
+    assert "wp:paragraph" not in close
+    assert "The first paragraph, with **strong** words and a [link](https://example.org/read)." in close
+    assert "\n\nA second paragraph written the classic way, without tags.\n\n## A titled section\n" in close
+    assert "Reflections: closed" in (essays / "an-empty-post.md").read_text()
+    assert (essays / "über-das-zuhören.md").read_text().startswith("Title: Über das Zuhören\n")
+    assert "Status: draft" in (essays / "a-locked-letter.md").read_text()
+    assert (empty_site / "content" / "pages" / "about-me.md").exists()
+
+    asha, mira, asha_again, stranger, intruder_item = sorted(items(empty_site), key=lambda c: c.date)
+    assert [c.author for c in (asha, mira, asha_again, stranger)] == [
+        "Asha",
+        "Mira Holm",
+        "Asha",
+        "Kind Stranger",
+    ]
+    assert "> Staying is the whole of it." in asha.body and "*truly*" in asha.body
+    assert mira.parent == asha.id and asha_again.parent == mira.id
+    assert intruder_item.author == "<b>Bold</b> Intruder"
+    intruder = intruder_item.body
+    assert "__pwn" not in intruder and "alert" not in intruder.split("[click]")[0]
+    thread = build_thread(list(items(empty_site)))
+    assert [n.item.author for n in walk(thread) if not n.orphaned][:3] == ["Asha", "Mira Holm", "Asha"]
+
+    pending = json.loads(run(empty_site, "queue", "--json").stdout)
+    assert [row["name"] for row in pending] == ["Unsure Reader"]
+    assert stranger.parent == pending[0]["id"]  # a reply to an unapproved comment keeps its thread
+
+    built = build_site(
+        empty_site / "pelicanconf.py", empty_site / "output", empty_site / "cache", cwd=empty_site
+    )
+    assert built.returncode == 0, built.stderr
+    page = (empty_site / "output" / "essays" / "on-staying-close" / "index.html").read_text()
+    assert "&lt;b&gt;Bold&lt;/b&gt; Intruder" in page and "<script>window.__pwn" not in page
+    assert 'href="javascript:' not in page
+    assert "In reply to something that is no longer here." in page  # until its parent is approved
+    everything = b"".join(
+        p.read_bytes()
+        for folder in ("content", "output")
+        for p in (empty_site / folder).rglob("*")
+        if p.is_file()
+    )
+    assert [s for s in secrets_in(EDGE_CASES) if s in everything] == []
+
+
+def test_pingbacks_are_imported_only_when_asked(empty_site):
+    assert run(empty_site, "import", "wordpress", str(EDGE_CASES), "--include-pingbacks").returncode == 0
+    [pingback] = [c for c in items(empty_site) if c.author == "Another Blog"]
+    assert pingback.body.startswith("Linked from [Another Blog](https://another-blog.example/post)")
+
+
+def test_importing_twice_changes_nothing(empty_site):
+    assert run(empty_site, "import", "wordpress", str(EDGE_CASES)).returncode == 0
+    before = snapshot(empty_site)
+    queue_before = run(empty_site, "export").stdout
+    again = run(empty_site, "import", "wordpress", str(EDGE_CASES))
+    assert again.returncode == 0 and "files written" not in again.stdout
+    assert snapshot(empty_site) == before
+    assert run(empty_site, "export").stdout == queue_before
+
+
+def test_an_existing_essay_is_kept_and_reported(empty_site):
+    mine = empty_site / "content" / "essays" / "on-staying-close.md"
+    mine.write_text("Title: My own version\nDate: 2020-01-01\nSlug: on-staying-close\n\nMine.\n")
+    result = run(empty_site, "import", "wordpress", str(EDGE_CASES))
+    assert result.returncode == 0
+    assert mine.read_text().startswith("Title: My own version")
+    assert "on-staying-close.md: already exists, kept as it is" in result.stdout
+
+
+def test_dry_run_writes_nothing(empty_site):
+    before = snapshot(empty_site)
+    result = run(empty_site, "import", "wordpress", str(EDGE_CASES), "--dry-run")
+    assert result.returncode == 0 and "Would import https://small-blog.example" in result.stdout
+    assert snapshot(empty_site) == before
+    assert not (empty_site / "reflections.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item/></channel></rss>',
+            "not a WordPress export (no wp: elements)",
+        ),
+        (
+            '<?xml version="1.0"?><html><body>hello</body></html>',
+            "not a WordPress export (no <rss><channel>)",
+        ),
+        (None, "not a readable XML file"),
+        (
+            '<?xml version="1.0"?><rss xmlns:wp="http://wordpress.org/export/9.9/"><channel><wp:wxr_version>9.9'
+            "</wp:wxr_version></channel></rss>",
+            "unknown WordPress export version http://wordpress.org/export/9.9/",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;">]><r>&b;</r>',
+            "not a readable XML file",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(empty_site, tmp_path, text, message):
+    bad = tmp_path / "export.xml"
+    if text is None:  # a real export cut off half way
+        bad.write_bytes(EDGE_CASES.read_bytes()[:3000])
+    else:
+        bad.write_text(text)
+    before = snapshot(empty_site)
+    result = run(empty_site, "import", "wordpress", str(bad))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and str(bad) in lines[0]
+    assert snapshot(empty_site) == before
+    assert not list((empty_site / "content").glob(".wordpress-import-*"))
