@@ -166,7 +166,7 @@ class RunningService:
             self.process.kill() if kill else self.process.terminate()
             self.process.wait(timeout=15)
 
-    def cli(self, *arguments: str) -> subprocess.CompletedProcess:
+    def cli(self, *arguments: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [REFLECTIONS, *arguments],
             cwd=self.root,
@@ -174,4 +174,5 @@ class RunningService:
             capture_output=True,
             text=True,
             timeout=120,
+            input=input,
         )

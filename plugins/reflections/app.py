@@ -13,13 +13,15 @@ from urllib.parse import parse_qs
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import config as plugin_config
-from . import intake, published, sanitizer, service_config
+from . import intake, moderate, published, sanitizer, service_config
 from .guard import Guard
 from .moderation import Moderation, ModerationError
 from .site_index import EssayInfo, SiteIndex
@@ -342,11 +344,24 @@ def create_app(
         Route("/reflections/received/{token}", received, methods=["GET"]),
         Route("/reflections/withdraw/{token}", withdraw, methods=["GET", "POST"]),
         Route("/reflections/health", health, methods=["GET"]),
+        *moderate.routes,
     ]
     if serve_site:
         output = Path(service.settings["OUTPUT_PATH"])
         output.mkdir(parents=True, exist_ok=True)
         routes.append(Mount("/", StaticFiles(directory=str(output), html=True)))
-    app = Starlette(routes=routes)
+    secure = config.secure_cookie
+    if secure is None:  # Secure whenever the site itself is served over https (publishconf)
+        secure = str(service.settings.get("SITEURL", "")).startswith("https://")
+    session = Middleware(
+        SessionMiddleware,
+        secret_key=service.guard.session_key(),
+        session_cookie="withness_author",
+        path=moderate.BASE,
+        same_site="strict",
+        https_only=secure,
+        max_age=12 * 3600,
+    )
+    app = Starlette(routes=routes, middleware=[session])
     app.state.service = service
     return app

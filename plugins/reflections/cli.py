@@ -66,6 +66,24 @@ def serve(host: str, port: int) -> None:
     run_server(host, port)
 
 
+@main.command(name="set-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@pass_context
+def set_password(context: Context, password_stdin: bool) -> None:
+    """Set the password for the moderation pages at /reflections/moderate."""
+    from . import auth
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.set_password(context.store, password)
+    except auth.PasswordTooShort as error:
+        _fail(str(error))
+    click.echo("Password set. Log in at /reflections/moderate.")
+
+
 def _summary(row) -> dict:
     return {
         "id": row.id,

@@ -31,7 +31,12 @@ class Guard:
         self._forms = URLSafeTimedSerializer(secret, salt="reflection-form")
         self._withdrawals = URLSafeSerializer(secret, salt="reflection-withdraw")
         self._limits = parse_many(config.rate_limits)
+        self._login_limits = parse_many(config.login_rate_limits)
         self._limiter = MovingWindowRateLimiter(storage_from_string(config.rate_limit_storage))
+
+    def session_key(self) -> str:
+        """The key that signs the author's session cookie (derived: never the same as the others)."""
+        return hmac.new(self._secret, b"author-session", hashlib.sha256).hexdigest()
 
     # Form tokens: prove a person saw a form before sending (and did not send it instantly).
     def form_token(self, essay: str) -> str:
@@ -78,6 +83,13 @@ class Guard:
     def count_submission(self, address_hash: str) -> None:
         for limit in self._limits:
             self._limiter.hit(limit, "submit", address_hash)
+
+    def login_limited(self, address_hash: str) -> bool:
+        return not all(self._limiter.test(limit, "login", address_hash) for limit in self._login_limits)
+
+    def count_login(self, address_hash: str) -> None:
+        for limit in self._login_limits:
+            self._limiter.hit(limit, "login", address_hash)
 
     def too_many_links(self, body: str) -> bool:
         return len(_LINK.findall(body)) > self.config.max_links

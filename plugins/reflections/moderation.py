@@ -100,6 +100,43 @@ class Moderation:
     def spam(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "spam", actor)
 
+    def approve_with_edit(self, item_id: str, body: str, actor: str = "author") -> str:
+        """Approve after a small edit; the reader's original stays in the moderation log."""
+        self.edit(item_id, body, actor, rebuild=False)
+        return self.approve(item_id, actor)
+
+    def edit(self, item_id: str, body: str, actor: str = "author", rebuild: bool = True) -> str:
+        row = self._row(item_id)
+        body = body.strip()
+        if not MIN_BODY <= len(body) <= MAX_BODY:
+            raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
+        if body == row.body:
+            return f"{item_id} is unchanged."
+        published_now = self.is_published(row)
+        self.store.edit_body(item_id, body, actor, effect=self._write if published_now else None)
+        if published_now and rebuild:
+            self.rebuild()
+        return f"{item_id} is edited; the original is kept in the moderation log."
+
+    def unpublish(self, item_id: str, actor: str = "author") -> str:
+        """Take a published item off the site and put it back in the queue."""
+        row = self._row(item_id)
+        if not self.is_published(row):
+            raise ModerationError(f"{item_id} is not published")
+        if self.store.transition(
+            item_id, "pending", ("approved",), actor, detail="unpublished", effect=self._remove
+        ):
+            self.rebuild()
+        return f"{item_id} is off the site and back in the queue."
+
+    def delete(self, item_id: str, actor: str = "author") -> str:
+        row = self._row(item_id)
+        was_published = self.is_published(row)
+        self.store.delete(item_id, actor, effect=self._remove if was_published else None)
+        if was_published:
+            self.rebuild()
+        return f"{item_id} is deleted."
+
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
         """The author's response, published with the reflection (which is approved if it was not)."""
         row = self._row(item_id)

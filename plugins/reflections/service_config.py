@@ -15,6 +15,8 @@ class ServiceConfig:
     database_timeout: float
     secret: str
     rate_limits: str
+    login_rate_limits: str
+    secure_cookie: bool | None
     rate_limit_storage: str
     max_links: int
     hold_words: tuple[str, ...]
@@ -41,6 +43,8 @@ def load(environ: dict | None = None) -> ServiceConfig:
         database_timeout=config("REFLECTIONS_DATABASE_TIMEOUT", cast=float, default=5.0),
         secret=config("REFLECTIONS_SECRET", default=""),
         rate_limits=config("REFLECTIONS_RATE_LIMITS", default="5/minute;30/day"),
+        login_rate_limits=config("REFLECTIONS_LOGIN_RATE_LIMITS", default="5/minute;20/hour"),
+        secure_cookie=config("REFLECTIONS_SECURE_COOKIE", cast=bool, default=None),
         rate_limit_storage=config("REFLECTIONS_RATE_LIMIT_STORAGE", default="memory://"),
         max_links=config("REFLECTIONS_MAX_LINKS", cast=int, default=3),
         hold_words=tuple(word.strip().lower() for word in words if word.strip()),

@@ -260,6 +260,31 @@ class Store:
             session.add(LogEntry(action=to, item=item_id, at=now(), actor=actor, detail=detail))
         return True
 
+    def edit_body(self, item_id: str, body: str, actor: str, effect=None) -> str:
+        """Replace an item's body; the original is kept in the moderation log. Returns the original."""
+        with self.sessions.begin() as session:
+            row = session.get(Reflection, item_id)
+            original = row.body
+            row.body = body
+            row.body_hash = body_hash(body)
+            session.add(LogEntry(action="edited", item=item_id, at=now(), actor=actor, detail=original))
+            if effect is not None:
+                session.flush()
+                effect(row)
+        return original
+
+    def delete(self, item_id: str, actor: str, effect=None) -> bool:
+        """Remove an item for good; the log keeps that it existed and was deleted."""
+        with self.sessions.begin() as session:
+            row = session.get(Reflection, item_id)
+            if row is None:
+                return False
+            if effect is not None:
+                effect(row)
+            session.delete(row)
+            session.add(LogEntry(action="deleted", item=item_id, at=now(), actor=actor))
+        return True
+
     def log(self, action: str, item_id: str, actor: str, detail: str = "") -> None:
         with self.sessions.begin() as session:
             session.add(LogEntry(action=action, item=item_id, at=now(), actor=actor, detail=detail))

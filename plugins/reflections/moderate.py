@@ -1,0 +1,170 @@
+"""The moderation pages at /reflections/moderate: the queue, private reflections, what is
+published, and the log. Plain forms; every change of state is a POST with a CSRF token; every page
+answers a stranger with the login page and nothing else."""
+
+from datetime import datetime
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from . import auth, sanitizer
+from .moderation import ModerationError
+from .store import STATES, now
+
+BASE = "/reflections/moderate"
+ACTIONS = ("approve", "approve_with_edit", "edit", "respond", "reject", "spam", "delete", "unpublish")
+BULK_ACTIONS = ("approve", "reject")
+
+
+def age(moment: datetime) -> str:
+    seconds = (now() - moment).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "a moment"
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    body = (await request.body())[: 256 * 1024]
+    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
+    service = request.app.state.service
+    response = service.page(
+        "moderate/login.html",
+        status=status,
+        message=message,
+        csrf=auth.csrf_token(request),
+        has_password=auth.has_password(service.store),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _view(request: Request, template: str, **context) -> Response:
+    service = request.app.state.service
+    return service.page(
+        template, csrf=auth.csrf_token(request), flash=request.session.pop("flash", ""), base=BASE, **context
+    )
+
+
+def _card(service, row) -> dict:
+    essay = service.site.essay(row.essay)
+    try:
+        html = sanitizer.sanitize(row.body)
+    except sanitizer.TooLong:
+        html = "<p>(too long to show)</p>"
+    return {
+        "row": row,
+        "html": html,
+        "age": age(row.created),
+        "essay": essay,
+        "published": service.moderation.is_published(row),
+    }
+
+
+async def queue(request: Request) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request)
+    service = request.app.state.service
+    state = request.query_params.get("state", "pending")
+    essay = request.query_params.get("essay", "") or None
+    view = request.query_params.get("view", "queue")
+    if view == "private":
+        rows = [
+            r for r in service.store.find(essay=essay) if r.visibility == "private" and r.kind != "response"
+        ]
+        title = "Private reflections"
+    elif view == "published":
+        rows = [r for r in service.store.find(state="approved", essay=essay) if r.visibility == "public"]
+        title = "Published"
+    else:
+        rows = service.store.find(state=state if state in STATES else "pending", essay=essay)
+        rows = [r for r in rows if r.visibility == "public" or r.state == "pending"]
+        title = "Waiting for you" if state == "pending" else state.capitalize()
+    return _view(
+        request,
+        "moderate/queue.html",
+        title=title,
+        view=view,
+        state=state,
+        essay=essay or "",
+        essays=sorted(service.site.essays().values(), key=lambda e: e.title),
+        states=STATES,
+        cards=[_card(service, row) for row in rows],
+    )
+
+
+async def log(request: Request) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request)
+    return _view(
+        request,
+        "moderate/log.html",
+        title="Moderation log",
+        entries=request.app.state.service.store.history(),
+    )
+
+
+async def login(request: Request) -> Response:
+    service = request.app.state.service
+    fields = await _form(request)
+    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return _login_page(request, 403, "This form had expired. Please log in again.")
+    address = service.guard.address_hash(request.client.host if request.client else "unknown")
+    if service.guard.login_limited(address):
+        return _login_page(request, 429, "Too many attempts. Please wait a few minutes and try again.")
+    service.guard.count_login(address)
+    if not auth.check_password(service.store, fields.get("password", [""])[0]):
+        return _login_page(request, 401, "That password is not right.")
+    auth.log_in(request)
+    return RedirectResponse(BASE, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    fields = await _form(request)
+    if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+    auth.log_out(request)
+    return RedirectResponse(BASE, status_code=303)
+
+
+async def act(request: Request) -> Response:
+    """Every change of state: one POST, a CSRF token, an action and one or more ids."""
+    if not auth.is_author(request):
+        return _login_page(request, 401)
+    fields = await _form(request)
+    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+    service = request.app.state.service
+    action = fields.get("action", [""])[0]
+    ids = [item for item in fields.get("id", []) if item]
+    text = fields.get("text", [""])[0]
+    allowed = BULK_ACTIONS if len(ids) > 1 else ACTIONS
+    if action not in allowed or not ids:
+        request.session["flash"] = "Choose an action and at least one reflection."
+    else:
+        messages = []
+        for item in ids:
+            try:
+                operation = getattr(service.moderation, action)
+                extra = {"text": text} if action == "respond" else {"body": text} if "edit" in action else {}
+                messages.append(operation(item, actor="author", **extra))
+            except ModerationError as error:
+                messages.append(f"Not done: {error}.")
+        request.session["flash"] = " ".join(messages)
+    back = fields.get("back", [BASE])[0]
+    return RedirectResponse(back if back.startswith(BASE) else BASE, status_code=303)
+
+
+routes = [
+    Route(BASE, queue, methods=["GET"]),
+    Route(f"{BASE}/log", log, methods=["GET"]),
+    Route(f"{BASE}/login", login, methods=["POST"]),
+    Route(f"{BASE}/logout", logout, methods=["POST"]),
+    Route(f"{BASE}/act", act, methods=["POST"]),
+]

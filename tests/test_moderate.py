@@ -1,0 +1,187 @@
+"""The moderation pages over real HTTP: login, CSRF, every action, and nothing for strangers."""
+
+import json
+import re
+import time
+
+import httpx
+import pytest
+from conftest import RunningService, copy_site
+
+ESSAY = "learning-to-stay"
+PASSWORD = "a long enough password"
+BASE = "/reflections/moderate"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    root = copy_site(tmp_path_factory.mktemp("moderate") / "site")
+    running = RunningService(
+        root,
+        root.parent / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
+    )
+    result = running.cli("set-password", "--password-stdin", input=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    yield running.start()
+    running.stop()
+
+
+def submit(service, body: str, **fields) -> str:
+    with httpx.Client(base_url=service.base) as client:
+        token = client.get("/reflections/token", params={"essay": ESSAY}).json()["token"]
+        answer = client.post(
+            "/reflections/submit", json={"essay": ESSAY, "body": body, "token": token, **fields}
+        )
+    assert answer.status_code == 202, answer.text
+    return answer.json()["id"]
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def author(service):
+    client = httpx.Client(base_url=service.base)
+    login_page = client.get(BASE).text
+    answer = client.post(f"{BASE}/login", data={"csrf": csrf_of(login_page), "password": PASSWORD})
+    assert answer.status_code == 303
+    client.csrf = csrf_of(client.get(BASE).text)
+    yield client
+    client.close()
+
+
+def act(author, action: str, *ids: str, text: str = "") -> httpx.Response:
+    return author.post(
+        f"{BASE}/act", data={"csrf": author.csrf, "action": action, "id": list(ids), "text": text}
+    )
+
+
+def state(service, item: str) -> str:
+    return json.loads(service.cli("show", item, "--json").stdout)["state"]
+
+
+@pytest.mark.parametrize(
+    "path", [BASE, f"{BASE}?view=private", f"{BASE}?view=published", f"{BASE}/log", f"{BASE}?state=spam"]
+)
+def test_strangers_get_the_login_page_and_no_data(service, path):
+    secret = f"Pending words no stranger may read {time.time_ns()}"
+    submit(service, secret, visibility="private", email="hidden@private.example")
+    answer = httpx.get(service.base + path)
+    assert answer.status_code == 200 and "Your password" in answer.text
+    assert secret not in answer.text and "hidden@private.example" not in answer.text
+
+
+def test_a_stranger_cannot_act(service):
+    item = submit(service, "A stranger tries to approve me.")
+    with httpx.Client(base_url=service.base) as stranger:
+        csrf = csrf_of(stranger.get(BASE).text)
+        answer = stranger.post(f"{BASE}/act", data={"csrf": csrf, "action": "approve", "id": item})
+    assert answer.status_code == 401 and "Your password" in answer.text
+    assert state(service, item) == "pending"
+
+
+def test_wrong_password_is_refused(service):
+    with httpx.Client(base_url=service.base) as client:
+        csrf = csrf_of(client.get(BASE).text)
+        answer = client.post(f"{BASE}/login", data={"csrf": csrf, "password": "not it"})
+    assert answer.status_code == 401 and "not right" in answer.text
+
+
+def test_session_cookie_is_httponly_strict_and_scoped(service):
+    with httpx.Client(base_url=service.base) as client:
+        csrf = csrf_of(client.get(BASE).text)
+        answer = client.post(f"{BASE}/login", data={"csrf": csrf, "password": PASSWORD})
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/reflections/moderate" in cookie
+
+
+@pytest.mark.parametrize("csrf", [None, "", "forged-token"])
+def test_post_without_the_right_csrf_token_is_403_and_changes_nothing(service, author, csrf):
+    item = submit(service, f"Protected by CSRF {csrf}.")
+    data = {"action": "approve", "id": item} | ({} if csrf is None else {"csrf": csrf})
+    answer = author.post(f"{BASE}/act", data=data)
+    assert answer.status_code == 403
+    assert state(service, item) == "pending"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_get_or_head_on_the_action_url_changes_nothing(service, author, method):
+    item = submit(service, f"Never changed by {method}.")
+    answer = author.request(
+        method, f"{BASE}/act", params={"csrf": author.csrf, "action": "approve", "id": item}
+    )
+    assert answer.status_code in (404, 405)  # the route takes POST only
+    assert state(service, item) == "pending"
+
+
+def test_queue_shows_what_the_author_needs(service, author):
+    item = submit(service, "Shown *exactly* as published.", content_note="loss", name="Vera")
+    page = author.get(BASE).text
+    card = page[page.index(f'id="m-{item}"') :]
+    assert "Vera on “Learning to Stay”" in card and "waiting a moment" in card
+    assert "Content note: loss" in card and "Shown <em>exactly</em> as published." in card
+    assert "Prompt: When did someone simply stay with you" in card
+
+
+def test_approve_publishes_and_the_log_records_it(service, author):
+    item = submit(service, "Approved from the web.")
+    assert act(author, "approve", item).status_code == 303
+    assert state(service, item) == "approved"
+    assert (service.root / "content" / "reflections" / ESSAY / f"{item}.md").exists()
+    log = author.get(f"{BASE}/log").text
+    assert re.search(rf"<td>approved</td><td>{item}</td><td>author</td>", log)
+
+
+def test_approve_with_edits_keeps_the_original(service, author):
+    item = submit(service, "Orignal with a typo.")
+    act(author, "approve_with_edit", item, text="Original, with the typo mended.")
+    path = service.root / "content" / "reflections" / ESSAY / f"{item}.md"
+    assert "Original, with the typo mended." in path.read_text()
+    export = [json.loads(line) for line in service.cli("export").stdout.splitlines()]
+    [edit] = [e for e in export if e["type"] == "log" and e["item"] == item and e["action"] == "edited"]
+    assert edit["detail"] == "Orignal with a typo."
+
+
+def test_respond_reject_spam_delete_unpublish_and_bulk(service, author):
+    first, second, third, fourth = (submit(service, f"Item {n} for the actions.") for n in range(4))
+    act(author, "respond", first, text="The author's answer.")
+    assert state(service, first) == "approved"
+    act(author, "reject", second)
+    act(author, "spam", third)
+    assert (state(service, second), state(service, third)) == ("rejected", "spam")
+    act(author, "delete", fourth)
+    assert service.cli("show", fourth).returncode != 0
+    act(author, "unpublish", first)
+    assert state(service, first) == "pending"
+    assert not (service.root / "content" / "reflections" / ESSAY / f"{first}.md").exists()
+    a, b = submit(service, "Bulk one."), submit(service, "Bulk two.")
+    act(author, "approve", a, b)
+    assert (state(service, a), state(service, b)) == ("approved", "approved")
+
+
+def test_login_attempts_are_rate_limited(tmp_path):
+    running = RunningService(
+        copy_site(tmp_path / "site"), tmp_path / "service.log", REFLECTIONS_LOGIN_RATE_LIMITS="3/minute"
+    )
+    running.cli("set-password", "--password-stdin", input=PASSWORD + "\n")
+    running.start()
+    try:
+        with httpx.Client(base_url=running.base) as client:
+            csrf = csrf_of(client.get(BASE).text)
+            codes = [
+                client.post(f"{BASE}/login", data={"csrf": csrf, "password": "guess"}).status_code
+                for _ in range(3)
+            ]
+            last = client.post(f"{BASE}/login", data={"csrf": csrf, "password": PASSWORD})
+        assert codes == [401, 401, 401] and last.status_code == 429
+    finally:
+        running.stop()
+
+
+def test_logout_ends_the_session(service, author):
+    assert author.post(f"{BASE}/logout", data={"csrf": author.csrf}).status_code == 303
+    assert "Your password" in author.get(BASE).text
