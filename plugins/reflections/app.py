@@ -7,6 +7,7 @@ withdraw token.
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -23,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from . import config as plugin_config
 from . import intake, moderate, published, sanitizer, service_config
 from .guard import Guard
+from .mail import Mailer
 from .moderation import Moderation, ModerationError
 from .site_index import EssayInfo, SiteIndex
 from .store import Reflection, Store, body_hash, now
@@ -46,8 +48,20 @@ class Service:
         plugin_config.apply_defaults(self.settings)
         self.store = Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
+        public_url = config.public_url or (
+            self.settings.get("SITEURL", "")
+            if str(self.settings.get("SITEURL", "")).startswith("http")
+            else "http://127.0.0.1:8000"
+        )
+        self.mailer = Mailer(
+            replace(config, public_url=public_url), self.store, self.guard.secret, self.site.essays
+        )
         self.moderation = Moderation(
-            self.store, self.site.reflections, self.settings.get("AUTHOR", ""), rebuild or (lambda: None)
+            self.store,
+            self.site.reflections,
+            self.settings.get("AUTHOR", ""),
+            rebuild or (lambda: None),
+            on_response=self.mailer.responded,
         )
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
@@ -239,6 +253,11 @@ async def _accept(
         return service.form_page(essay, submission, 503, "Please try again in a moment", message=UNAVAILABLE)
     if state == "pending":
         service.guard.count_submission(address_hash)
+        try:
+            service.mailer.submitted(row)
+        except (OperationalError, DBAPIError):
+            # The reflection is safe; only its notification could not be queued.
+            logger.exception("Could not queue the mail for %s", row.id)
     withdraw = service.guard.withdraw_token(row.id)
     if wants_json:
         return JSONResponse(
@@ -298,6 +317,58 @@ async def withdraw(request: Request) -> Response:
     )
 
 
+async def mail_action(request: Request) -> Response:
+    """A link from the author's mail: GET asks, POST does. A scanner's GET changes nothing."""
+    service: Service = request.app.state.service
+    found = service.mailer.read_action(request.path_params["token"])
+    row = service.store.get(found[0]) if found else None
+    if row is None:
+        message = "This link is not valid any more. The queue has every reflection."
+        return service.page("service/message.html", 404, heading="Link not valid", message=message)
+    item_id, action = found
+    if request.method == "POST":
+        try:
+            done = getattr(service.moderation, action)(item_id, actor="email link")
+        except ModerationError as error:
+            done = f"Not done: {error}."
+        return service.page("service/mail_confirm.html", heading="Done", done=done)
+    essay = service.site.essay(row.essay)
+    return service.page(
+        "service/mail_confirm.html",
+        heading=f"{action.capitalize()} this reflection?",
+        question=f"{row.name or 'A reader'} on “{essay.title if essay else row.essay}” ({row.state} now)",
+        body_html=sanitizer.sanitize(row.body),
+        button=action.capitalize(),
+    )
+
+
+async def mail_subscription(request: Request) -> Response:
+    """A reader's confirm or unsubscribe link: GET asks, POST does."""
+    service: Service = request.app.state.service
+    confirming = request.url.path.startswith("/reflections/mail/confirm/")
+    read = service.mailer.read_confirm if confirming else service.mailer.read_unsubscribe
+    email = read(request.path_params["token"])
+    if email is None or service.store.subscriber(email) is None:
+        return service.page(
+            "service/message.html", 404, heading="Link not valid", message="This link is not valid."
+        )
+    if request.method == "POST":
+        if confirming:
+            service.store.set_subscription(email, confirmed=True)
+            done = (
+                "Thank you. You will hear from us once each time the author replies to you, never otherwise."
+            )
+        else:
+            service.store.set_subscription(email, unsubscribed=True)
+            done = "Done. You will get no more mails about replies."
+        return service.page("service/mail_confirm.html", heading="Done", done=done)
+    if confirming:
+        heading, question, button = "Confirm your address?", "Hear when the author replies to you.", "Confirm"
+    else:
+        heading, question, button = "Stop the mails?", "No more mails when the author replies.", "Stop them"
+    return service.page("service/mail_confirm.html", heading=heading, question=question, button=button)
+
+
 async def token(request: Request) -> Response:
     service: Service = request.app.state.service
     essay = request.query_params.get("essay", "")
@@ -344,6 +415,9 @@ def create_app(
         Route("/reflections/received/{token}", received, methods=["GET"]),
         Route("/reflections/withdraw/{token}", withdraw, methods=["GET", "POST"]),
         Route("/reflections/health", health, methods=["GET"]),
+        Route("/reflections/mail/act/{token}", mail_action, methods=["GET", "POST"]),
+        Route("/reflections/mail/confirm/{token}", mail_subscription, methods=["GET", "POST"]),
+        Route("/reflections/mail/unsubscribe/{token}", mail_subscription, methods=["GET", "POST"]),
         *moderate.routes,
     ]
     if serve_site:

@@ -28,6 +28,19 @@ class Context:
             self._store = Store(self.config.database_url, self.config.database_timeout)
         return self._store
 
+    def mailer(self, site: SiteIndex):
+        from dataclasses import replace
+
+        from .guard import Guard
+        from .mail import Mailer
+
+        site_url = str(site.settings.get("SITEURL", ""))
+        public_url = self.config.public_url or (
+            site_url if site_url.startswith("http") else "http://127.0.0.1:8000"
+        )
+        secret = Guard(self.config, self.store).secret
+        return Mailer(replace(self.config, public_url=public_url), self.store, secret, site.essays)
+
     def moderation(self, rebuild: bool) -> Moderation:
         from .devserver import build
 
@@ -38,7 +51,8 @@ class Context:
             if rebuild and not build(settings_file):
                 raise click.ClickException("the reflection is saved, but the site did not build (see above)")
 
-        return Moderation(self.store, site.reflections, site.settings.get("AUTHOR", ""), rebuild_site)
+        author = site.settings.get("AUTHOR", "")
+        return Moderation(self.store, site.reflections, author, rebuild_site, self.mailer(site).responded)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -82,6 +96,19 @@ def set_password(context: Context, password_stdin: bool) -> None:
     except auth.PasswordTooShort as error:
         _fail(str(error))
     click.echo("Password set. Log in at /reflections/moderate.")
+
+
+@main.command(name="send-mail")
+@pass_context
+def send_mail(context: Context) -> None:
+    """Send the mail that is due now (a running `reflections serve` does this every few seconds)."""
+    mailer = context.mailer(SiteIndex(context.config.settings_file))
+    if not mailer.enabled:
+        _fail("no REFLECTIONS_SMTP_URL is set, so no mail can be sent")
+    sent, failed = mailer.send_due()
+    click.echo(f"Sent {sent} mail{'s' if sent != 1 else ''}; {failed} to try again later.")
+    if failed:
+        sys.exit(1)
 
 
 def _summary(row) -> dict:

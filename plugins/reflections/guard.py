@@ -27,6 +27,7 @@ class Guard:
         self.config = config
         self.store = store
         secret = config.secret or store.secret("signing", lambda: secrets.token_urlsafe(32))
+        self.secret = secret
         self._secret = secret.encode("utf-8")
         self._forms = URLSafeTimedSerializer(secret, salt="reflection-form")
         self._withdrawals = URLSafeSerializer(secret, salt="reflection-withdraw")

@@ -21,12 +21,14 @@ class ModerationError(ValueError):
 
 class Moderation:
     def __init__(
-        self, store: Store, reflections_root: Path, author: str, rebuild: Callable[[], None]
+        self, store: Store, reflections_root: Path, author: str, rebuild: Callable[[], None], on_response=None
     ) -> None:
         self.store = store
         self.root = Path(reflections_root)
         self.author = author
         self.rebuild = rebuild
+        # Called with (reflection, response) after the author answers: the mailer tells the reader.
+        self.on_response = on_response or (lambda reflection, response: None)
 
     def _row(self, item_id: str) -> Reflection:
         row = self.store.get(item_id)
@@ -162,6 +164,7 @@ class Moderation:
             created=moment,
         )
         self.store.add(response, actor=actor)
+        self.on_response(row, response)
         public = row.visibility == "public"
         self.store.transition(
             response.id,

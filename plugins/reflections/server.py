@@ -12,6 +12,7 @@ import uvicorn
 from . import service_config
 from .app import create_app
 from .devserver import build, rebuild_on_change
+from .mail import MailWorker
 
 
 def serve(host: str, port: int) -> None:
@@ -19,6 +20,9 @@ def serve(host: str, port: int) -> None:
     settings_file = str(config.settings_file)
     build(settings_file)
     app = create_app(config, rebuild=lambda: build(settings_file))
+    service = app.state.service
+    mail = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
+    mail.start()
     stop = threading.Event()
     watcher = threading.Thread(target=rebuild_on_change, args=(settings_file, stop), daemon=True)
     watcher.start()
@@ -29,3 +33,4 @@ def serve(host: str, port: int) -> None:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
+        mail.stopped.set()

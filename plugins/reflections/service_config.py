@@ -25,6 +25,20 @@ class ServiceConfig:
     duplicate_days: int
     max_request_bytes: int
     trust_proxy: bool
+    smtp_url: str
+    mail_from: str
+    author_email: str
+    notify: str
+    public_url: str
+    mail_retry_seconds: float
+    mail_interval: float
+    digest_seconds: int
+
+
+def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def load(environ: dict | None = None) -> ServiceConfig:
@@ -53,4 +67,14 @@ def load(environ: dict | None = None) -> ServiceConfig:
         duplicate_days=config("REFLECTIONS_DUPLICATE_DAYS", cast=int, default=30),
         max_request_bytes=config("REFLECTIONS_MAX_REQUEST_BYTES", cast=int, default=64 * 1024),
         trust_proxy=config("REFLECTIONS_TRUST_PROXY", cast=bool, default=False),
+        smtp_url=config("REFLECTIONS_SMTP_URL", default=""),
+        mail_from=config("REFLECTIONS_MAIL_FROM", default="Withness <reflections@localhost>"),
+        author_email=config("REFLECTIONS_AUTHOR_EMAIL", default=""),
+        notify=_choice(
+            config("REFLECTIONS_NOTIFY", default="each"), ("each", "digest", "off"), "REFLECTIONS_NOTIFY"
+        ),
+        public_url=config("REFLECTIONS_PUBLIC_URL", default=""),
+        mail_retry_seconds=config("REFLECTIONS_MAIL_RETRY_SECONDS", cast=float, default=30.0),
+        mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
+        digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
     )

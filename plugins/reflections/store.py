@@ -119,6 +119,34 @@ _INSERT_REFLECTION = insert(Reflection.__table__)
 _INSERT_LOG = insert(LogEntry.__table__)
 
 
+class Mail(Base):
+    """One message waiting to be sent, or sent: the retry queue."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(250))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Subscriber(Base):
+    """A reader's address that asked to hear of the author's replies."""
+
+    __tablename__ = "subscribers"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    asked: Mapped[datetime] = mapped_column(UTCDateTime())
+    unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 def _jsonable(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -175,6 +203,20 @@ class Store:
                 session.add(Secret(name=name, value=make()))
         with self.sessions() as session:
             return session.get(Secret, name).value
+
+    def get_secret(self, name: str) -> str | None:
+        with self.sessions() as session:
+            found = session.get(Secret, name)
+            return found.value if found else None
+
+    def replace_secret(self, name: str, value: str) -> None:
+        with self.sessions.begin() as session:
+            session.merge(Secret(name=name, value=value))
+
+    def pending_since(self, moment: datetime) -> list[Reflection]:
+        query = select(Reflection).where(Reflection.state == "pending", Reflection.created > moment)
+        with self.sessions() as session:
+            return list(session.scalars(query.order_by(Reflection.created)))
 
     def add_unless_duplicate(self, reflection: Reflection, since: datetime) -> bool:
         """Queue a reader's submission in one short transaction; False (and nothing stored) when
@@ -283,6 +325,72 @@ class Store:
                 effect(row)
             session.delete(row)
             session.add(LogEntry(action="deleted", item=item_id, at=now(), actor=actor))
+        return True
+
+    # Mail: the outbox and the readers who asked to hear back.
+    def enqueue_mail(self, recipient: str, subject: str, body: str, headers: dict | None = None) -> None:
+        moment = now()
+        with self.sessions.begin() as session:
+            session.add(
+                Mail(
+                    recipient=recipient,
+                    subject=subject,
+                    body=body,
+                    headers=json.dumps(headers or {}),
+                    created=moment,
+                    attempts=0,
+                    next_attempt=moment,
+                    last_error="",
+                )
+            )
+
+    def due_mail(self, limit: int = 50) -> list[Mail]:
+        query = (
+            select(Mail)
+            .where(Mail.sent.is_(None), Mail.next_attempt <= now())
+            .order_by(Mail.next_attempt, Mail.id)
+            .limit(limit)
+        )
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
+    def mail_sent(self, mail_id: int) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Mail).where(Mail.id == mail_id).values(sent=now()))
+
+    def mail_failed(self, mail_id: int, error: str, retry_at: datetime) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Mail)
+                .where(Mail.id == mail_id)
+                .values(attempts=Mail.attempts + 1, next_attempt=retry_at, last_error=error[:2000])
+            )
+
+    def outbox(self) -> list[Mail]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Mail).order_by(Mail.id)))
+
+    def ask_subscriber(self, email: str) -> bool:
+        """Record that `email` asked to hear back; True only the first time (send the confirm mail)."""
+        with self.sessions.begin() as session:
+            if session.get(Subscriber, email.lower()) is not None:
+                return False
+            session.add(Subscriber(email=email.lower(), confirmed=False, asked=now()))
+        return True
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        with self.sessions() as session:
+            return session.get(Subscriber, email.lower())
+
+    def set_subscription(self, email: str, confirmed: bool | None = None, unsubscribed: bool = False) -> bool:
+        with self.sessions.begin() as session:
+            found = session.get(Subscriber, email.lower())
+            if found is None:
+                return False
+            if confirmed is not None:
+                found.confirmed = confirmed
+            if unsubscribed:
+                found.unsubscribed = now()
         return True
 
     def log(self, action: str, item_id: str, actor: str, detail: str = "") -> None:

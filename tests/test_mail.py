@@ -1,0 +1,181 @@
+"""Email with a real SMTP server (aiosmtpd on 127.0.0.1): the author's notice and its links, the
+reader's double opt-in and unsubscribe, an SMTP outage, and the daily digest."""
+
+import email
+import email.policy
+import json
+import re
+import sqlite3
+import time
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import RunningService, copy_site, free_port, wait_for
+
+ESSAY = "learning-to-stay"
+AUTHOR = "author@site.example"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def smtp_server(port: int) -> tuple[Controller, Inbox]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, inbox
+
+
+def mail_service(tmp_path, smtp_port: int, **environment) -> RunningService:
+    running = RunningService(
+        copy_site(tmp_path / "site"),
+        tmp_path / "service.log",
+        REFLECTIONS_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+        REFLECTIONS_AUTHOR_EMAIL=AUTHOR,
+        REFLECTIONS_MAIL_FROM="Withness <reflections@site.example>",
+        REFLECTIONS_MAIL_INTERVAL="0.3",
+        REFLECTIONS_MAIL_RETRY_SECONDS="0.5",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        **environment,
+    )
+    running.environment["REFLECTIONS_PUBLIC_URL"] = running.base
+    return running.start()
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = smtp_server(free_port())
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def service(tmp_path, smtp):
+    running = mail_service(tmp_path, smtp[0].port)
+    yield running
+    running.stop()
+
+
+def submit(service, body: str, **fields) -> str:
+    with httpx.Client(base_url=service.base) as client:
+        token = client.get("/reflections/token", params={"essay": ESSAY}).json()["token"]
+        answer = client.post(
+            "/reflections/submit", json={"essay": ESSAY, "body": body, "token": token, **fields}
+        )
+    assert answer.status_code == 202, answer.text
+    return answer.json()["id"]
+
+
+def state(service, item: str) -> str:
+    return json.loads(service.cli("show", item, "--json").stdout)["state"]
+
+
+def links(message) -> list[str]:
+    return re.findall(r"https?://\S+", message.get_content())
+
+
+def test_author_mail_is_plain_text_with_links_that_ask_first(service, smtp, browser):
+    _, inbox = smtp
+    item = submit(service, "Words with <b>markup</b> & a line.\nAnd a second line.", name="Noor")
+    [notice] = wait_for(lambda: inbox.to(AUTHOR))
+    assert notice.get_content_type() == "text/plain" and not notice.is_multipart()
+    text = notice.get_content()
+    assert "Noor wrote on “Learning to Stay”" in text and "    Words with <b>markup</b> & a line." in text
+    approve = next(link for link in links(notice) if "/reflections/mail/act/" in link)
+    assert httpx.get(approve).status_code == 200  # what a mail scanner does
+    assert httpx.head(approve).status_code in (200, 405)
+    assert state(service, item) == "pending"
+    page = browser.new_page()
+    page.goto(approve)
+    assert page.locator("h1").inner_text() == "Approve this reflection?"
+    page.click("button[type=submit]")
+    assert "approved and published" in page.locator("main").inner_text()
+    page.close()
+    assert state(service, item) == "approved"
+
+
+def test_forged_links_change_nothing(service):
+    for path in (
+        "/reflections/mail/act/forged",
+        "/reflections/mail/confirm/forged",
+        "/reflections/mail/unsubscribe/forged",
+    ):
+        assert httpx.post(service.base + path).status_code == 404
+
+
+def test_reader_double_opt_in_reply_and_unsubscribe(service, smtp):
+    _, inbox = smtp
+    reader = "listening.reader@private.example"
+    first = submit(service, "Please tell me when you reply.", email=reader, notify=True)
+    second = submit(service, "A second reflection, same address.", email=reader, notify=True)
+    [confirm] = wait_for(lambda: inbox.to(reader))
+    assert service.cli("respond", first, "--text", "A reply before you confirmed.").returncode == 0
+    time.sleep(1.5)  # several worker rounds
+    assert len(inbox.to(reader)) == 1  # never a second mail to an unconfirmed address
+    confirm_link = next(link for link in links(confirm) if "/reflections/mail/confirm/" in link)
+    assert "Confirm your address?" in httpx.get(confirm_link).text
+    assert "Thank you" in httpx.post(confirm_link).text
+    assert service.cli("respond", second, "--text", "Now you will hear of this one.").returncode == 0
+    reply = wait_for(lambda: [m for m in inbox.to(reader) if "replied" in m["Subject"]])[0]
+    assert "Now you will hear of this one." in reply.get_content()
+    unsubscribe = next(link for link in links(reply) if "/reflections/mail/unsubscribe/" in link)
+    assert reply["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert "Done" in httpx.post(unsubscribe).text
+    assert service.cli("respond", second, "--text", "And one more, unheard.").returncode == 0
+    time.sleep(1.5)
+    assert len([m for m in inbox.to(reader) if "replied" in m["Subject"]]) == 1
+
+
+def test_smtp_outage_is_retried_and_the_submission_is_intact(tmp_path):
+    port = free_port()  # nothing listens here yet
+    running = mail_service(tmp_path, port)
+    controller = None
+    try:
+        item = submit(running, "Sent while the mail server was down.")
+        database = running.root / "reflections.db"
+
+        def failed_once():
+            with sqlite3.connect(database) as db:
+                row = db.execute("SELECT attempts, last_error FROM outbox").fetchone()
+            return row if row and row[0] >= 1 else None
+
+        attempts, error = wait_for(failed_once)
+        assert error  # the outage is recorded
+        assert state(running, item) == "pending"
+        controller, inbox = smtp_server(port)
+        [notice] = wait_for(lambda: inbox.to(AUTHOR), seconds=60)
+        assert "Sent while the mail server was down." in notice.get_content()
+        assert state(running, item) == "pending"
+    finally:
+        running.stop()
+        if controller:
+            controller.stop()
+
+
+def test_digest_sends_one_mail_for_several_submissions(tmp_path, smtp):
+    _, inbox = smtp
+    running = mail_service(
+        tmp_path, smtp[0].port, REFLECTIONS_NOTIFY="digest", REFLECTIONS_DIGEST_SECONDS="2"
+    )
+    try:
+        submit(running, "The first of the day.")
+        submit(running, "The second of the day.")
+        [digest] = wait_for(lambda: inbox.to(AUTHOR), seconds=30)
+        text = digest.get_content()
+        assert digest["Subject"] == "2 new reflections"
+        assert "The first of the day." in text and "The second of the day." in text
+        time.sleep(1)
+        assert len(inbox.to(AUTHOR)) == 1
+    finally:
+        running.stop()
