@@ -185,3 +185,30 @@ def test_login_attempts_are_rate_limited(tmp_path):
 def test_logout_ends_the_session(service, author):
     assert author.post(f"{BASE}/logout", data={"csrf": author.csrf}).status_code == 303
     assert "Your password" in author.get(BASE).text
+
+
+def test_editing_a_published_item_rewrites_its_file_and_logs_the_original(service, author):
+    item = submit(service, "Published first, mended later.")
+    act(author, "approve", item)
+    act(author, "edit", item, text="Published first, mended by the author.")
+    path = service.root / "content" / "reflections" / ESSAY / f"{item}.md"
+    assert "mended by the author." in path.read_text()
+    export = [json.loads(line) for line in service.cli("export").stdout.splitlines()]
+    assert [e["detail"] for e in export if e.get("item") == item and e.get("action") == "edited"] == [
+        "Published first, mended later."
+    ]
+
+
+def test_session_cookie_is_secure_when_the_site_is_published_over_https(tmp_path):
+    running = RunningService(
+        copy_site(tmp_path / "site"), tmp_path / "service.log", REFLECTIONS_SETTINGS="publishconf.py"
+    )
+    running.cli("set-password", "--password-stdin", input=PASSWORD + "\n")
+    running.start()
+    try:
+        with httpx.Client(base_url=running.base) as client:
+            csrf = csrf_of(client.get(BASE).text)
+            answer = client.post(f"{BASE}/login", data={"csrf": csrf, "password": PASSWORD})
+        assert "; secure" in answer.headers["set-cookie"].lower()
+    finally:
+        running.stop()
