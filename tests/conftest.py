@@ -176,3 +176,16 @@ class RunningService:
             timeout=120,
             input=input,
         )
+
+
+def submit_reflection(base: str, essay: str, body: str, **fields) -> str:
+    """Send one reflection as JSON with a fresh form token; its id (the service must answer 202)."""
+    import httpx
+
+    with httpx.Client(base_url=base) as client:
+        token = client.get("/reflections/token", params={"essay": essay}).json()["token"]
+        answer = client.post(
+            "/reflections/submit", json={"essay": essay, "body": body, "token": token, **fields}
+        )
+    assert answer.status_code == 202, answer.text
+    return answer.json()["id"]

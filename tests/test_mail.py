@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import RunningService, copy_site, free_port, wait_for
+from conftest import RunningService, copy_site, free_port, submit_reflection, wait_for
 
 ESSAY = "learning-to-stay"
 AUTHOR = "author@site.example"
@@ -68,13 +68,7 @@ def service(tmp_path, smtp):
 
 
 def submit(service, body: str, **fields) -> str:
-    with httpx.Client(base_url=service.base) as client:
-        token = client.get("/reflections/token", params={"essay": ESSAY}).json()["token"]
-        answer = client.post(
-            "/reflections/submit", json={"essay": ESSAY, "body": body, "token": token, **fields}
-        )
-    assert answer.status_code == 202, answer.text
-    return answer.json()["id"]
+    return submit_reflection(service.base, ESSAY, body, **fields)
 
 
 def state(service, item: str) -> str:

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from conftest import RunningService, copy_site
+from conftest import RunningService, copy_site, submit_reflection
 
 ESSAY = "learning-to-stay"
 PASSWORD = "a long enough password"
@@ -30,13 +30,7 @@ def service(tmp_path_factory):
 
 
 def submit(service, body: str, **fields) -> str:
-    with httpx.Client(base_url=service.base) as client:
-        token = client.get("/reflections/token", params={"essay": ESSAY}).json()["token"]
-        answer = client.post(
-            "/reflections/submit", json={"essay": ESSAY, "body": body, "token": token, **fields}
-        )
-    assert answer.status_code == 202, answer.text
-    return answer.json()["id"]
+    return submit_reflection(service.base, ESSAY, body, **fields)
 
 
 def csrf_of(html: str) -> str:
