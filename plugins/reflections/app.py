@@ -7,7 +7,6 @@ withdraw token.
 
 import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -22,9 +21,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import config as plugin_config
-from . import intake, moderate, published, sanitizer, service_config
+from . import intake, mail, moderate, published, sanitizer, service_config
 from .guard import Guard
-from .mail import Mailer
 from .moderation import Moderation, ModerationError
 from .site_index import EssayInfo, SiteIndex
 from .store import Reflection, Store, body_hash, now
@@ -48,14 +46,7 @@ class Service:
         plugin_config.apply_defaults(self.settings)
         self.store = Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
-        public_url = config.public_url or (
-            self.settings.get("SITEURL", "")
-            if str(self.settings.get("SITEURL", "")).startswith("http")
-            else "http://127.0.0.1:8000"
-        )
-        self.mailer = Mailer(
-            replace(config, public_url=public_url), self.store, self.guard.secret, self.site.essays
-        )
+        self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
         self.moderation = Moderation(
             self.store,
             self.site.reflections,

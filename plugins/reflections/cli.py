@@ -29,17 +29,10 @@ class Context:
         return self._store
 
     def mailer(self, site: SiteIndex):
-        from dataclasses import replace
-
+        from . import mail
         from .guard import Guard
-        from .mail import Mailer
 
-        site_url = str(site.settings.get("SITEURL", ""))
-        public_url = self.config.public_url or (
-            site_url if site_url.startswith("http") else "http://127.0.0.1:8000"
-        )
-        secret = Guard(self.config, self.store).secret
-        return Mailer(replace(self.config, public_url=public_url), self.store, secret, site.essays)
+        return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, site)
 
     def moderation(self, rebuild: bool) -> Moderation:
         from .devserver import build

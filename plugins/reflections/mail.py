@@ -11,6 +11,7 @@ import json
 import logging
 import smtplib
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -182,6 +183,14 @@ class Mailer:
             self.store.mail_sent(mail.id)
             sent += 1
         return sent, failed
+
+
+def for_site(config, store: Store, secret: str, site) -> Mailer:
+    """The mailer of a site: links start with REFLECTIONS_PUBLIC_URL, else an absolute SITEURL,
+    else the local address `reflections serve` uses by default."""
+    site_url = str(site.settings.get("SITEURL", ""))
+    public_url = config.public_url or (site_url if site_url.startswith("http") else "http://127.0.0.1:8000")
+    return Mailer(replace(config, public_url=public_url), store, secret, site.essays)
 
 
 def deliver(smtp_url: str, message: EmailMessage) -> None:
