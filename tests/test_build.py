@@ -263,3 +263,23 @@ def test_warm_build_reuses_rendered_html(fixture_site):
     cache.write_text(json.dumps(stored))
     assert build(fixture_site).returncode == 0
     assert "<p>from the cache</p>" in page(fixture_site)
+
+
+def test_warm_build_reuses_a_rendered_thread_until_what_it_shows_changes(fixture_site):
+    publish(fixture_site, item(1), item(2, parent=1, kind="comment"))
+    assert build(fixture_site).returncode == 0
+    cache = fixture_site / "cache" / "reflections-threads.json"
+    stored = json.loads(cache.read_text())
+    signature, html = stored["threads"][ESSAY]
+    assert 'id="r-01JR0000000000000000000002"' in html
+    # A changed entry with the same signature proves the warm build used the cache...
+    stored["threads"][ESSAY] = [signature, '<ol class="thread"><li>from the cache</li></ol>']
+    cache.write_text(json.dumps(stored))
+    assert build(fixture_site).returncode == 0
+    assert "<li>from the cache</li>" in page(fixture_site)
+    # ...and that a change to what the thread shows renders it again.
+    assert build(fixture_site, AUTHOR="Another Author").returncode == 0
+    assert "<li>from the cache</li>" not in page(fixture_site)
+    publish(fixture_site, item(3, parent=2, kind="comment", body="A new reply."))
+    assert build(fixture_site).returncode == 0
+    assert "A new reply." in page(fixture_site)

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 RENDERED_CACHE_FILE = "reflections-rendered.json"
 FEEDS_CACHE_FILE = "reflections-feeds.json"
+THREADS_CACHE_FILE = "reflections-threads.json"
 ITEMS_CACHE_FILE = "reflections-items.pickle"
 #: Part of every cache file: a file of another version is ignored, never trusted.
 CACHE_VERSION = 2
@@ -85,6 +86,59 @@ def _load_json_cache(path: Path, settings: dict) -> dict:
 def _save_json_cache(path: Path, data: dict) -> None:
     payload = {"version": CACHE_VERSION, **data}
     write_atomically(path, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+class ThreadCache:
+    """Each essay's rendered thread, kept in CACHE_PATH with what it was made of: a warm build
+    renders again only the threads whose items, settings or templates changed."""
+
+    def __init__(self, settings: dict) -> None:
+        cached = settings.get("CACHE_CONTENT")
+        self.path = Path(settings["CACHE_PATH"]) / THREADS_CACHE_FILE if cached else None
+        before = _load_json_cache(self.path, settings).get("threads", {}) if self.path else {}
+        self.before: dict = before if isinstance(before, dict) else {}
+        self.now: dict[str, list[str]] = {}
+
+    def html(self, slug: str, signature: str, render) -> Markup:
+        entry = self.before.get(slug)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == signature:
+            html = entry[1]
+        else:
+            html = str(render())
+        self.now[slug] = [signature, html]
+        return Markup(html)
+
+    def save(self) -> None:
+        if self.path is not None and self.now != self.before:
+            _save_json_cache(self.path, {"threads": self.now})
+
+
+def thread_signature(essay, thread: list[Node], settings: dict, templates: str) -> str:
+    """Everything a rendered thread depends on: its items as shown, the settings its templates read,
+    and the templates' own source."""
+    nodes = [
+        (
+            n.item.id,
+            n.item.kind,
+            n.item.author,
+            n.item.date.isoformat(),
+            n.item.content_note,
+            n.item.parent,
+            n.depth,
+            n.in_reply_to,
+            n.orphaned,
+            str(n.html),
+            [r.item.id for r in n.responses],
+        )
+        for n in walk(thread)
+    ]
+    shown = (
+        essay.slug,
+        essay.reflections_open,
+        settings.get("AUTHOR", ""),
+        settings["REFLECTIONS_REPLY_URL"],
+    )
+    return sanitizer.cache_key(json.dumps([CACHE_VERSION, templates, shown, nodes], ensure_ascii=False))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -190,8 +244,12 @@ def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     }
 
 
-def attach(essays: list, settings: dict) -> dict[str, list[Node]]:
-    """Read the published items and give each essay its thread; returns the threads by slug."""
+def attach(essays: list, settings: dict, render=None, templates: str = "") -> dict[str, list[Node]]:
+    """Read the published items and give each essay its thread; returns the threads by slug.
+
+    `render(essay)` returns the thread's HTML (the plugin renders `reflections/thread.html` with
+    Pelican's own templates); `templates` is their source, part of what a cached thread depends on.
+    """
     root = reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
     by_essay: dict[str, list] = defaultdict(list)
@@ -206,6 +264,7 @@ def attach(essays: list, settings: dict) -> dict[str, list[Node]]:
             len(by_essay[slug]),
         )
     cache = RenderedCache.load(settings)
+    rendered_threads = ThreadCache(settings)
     threads = {}
     for essay in essays:
         thread = build_thread(by_essay.get(essay.slug, []), settings["REFLECTIONS_MAX_DEPTH"])
@@ -214,6 +273,13 @@ def attach(essays: list, settings: dict) -> dict[str, list[Node]]:
         essay.reflection_thread = thread
         essay.reflection_count = count_visible(thread)
         essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
+        if render is not None and thread:
+            signature = thread_signature(essay, thread, settings, templates)
+            essay.reflection_thread_html = rendered_threads.html(
+                essay.slug, signature, lambda e=essay: render(e)
+            )
+        else:
+            essay.reflection_thread_html = Markup("")
         feed = settings["REFLECTIONS_FEED_ATOM"]
         essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
         data = getattr(essay, "structured_data", None)
@@ -224,6 +290,7 @@ def attach(essays: list, settings: dict) -> dict[str, list[Node]]:
             if comments:
                 data["comment"] = comments
     cache.save()
+    rendered_threads.save()
     return threads
 
 

@@ -9,6 +9,8 @@ from . import build, config, essays
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
 TEMPLATES = Path(__file__).parent / "templates"
+#: What a rendered thread is made from (a change to either renders every thread again).
+THREAD_TEMPLATES = ("reflections/thread.html", "reflections/macros.html")
 
 
 def add_defaults(pelican) -> None:
@@ -41,7 +43,14 @@ def prepare_essays(generator) -> None:
         essay.reading_time = essays.reading_minutes(essay._content, words_per_minute)
         essay.structured_data = essays.structured_data(essay, settings)
     essays.link_neighbours(generator.articles)
-    build.attach(every_essay, settings)
+    env = generator.env
+    template = env.get_template("reflections/thread.html")
+    sources = "".join(env.loader.get_source(env, name)[0] for name in THREAD_TEMPLATES)
+
+    def render_thread(essay) -> str:
+        return template.render({**generator.context, "article": essay})
+
+    build.attach(every_essay, settings, render_thread, sources)
 
 
 def write_reflection_feeds(generator, writer) -> None:
