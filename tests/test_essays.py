@@ -61,8 +61,9 @@ def test_good_essay_builds_and_is_listed(author_site):
 
 def test_reading_minutes_counts_words_not_markup():
     html = "<p>" + " ".join(["word"] * 460) + "</p>" + "<span class='x'></span>" * 500
-    assert essays.reading_minutes(html, words_per_minute=230) == 2
-    assert essays.reading_minutes("<p>Hi</p>") == 1
+    assert essays.word_count(html) == 460
+    assert essays.reading_minutes(essays.word_count(html), words_per_minute=230) == 2
+    assert essays.reading_minutes(essays.word_count("<p>Hi</p>")) == 1
 
 
 def test_link_neighbours_orders_by_date():

@@ -278,7 +278,7 @@ async def received(request: Request) -> Response:
     return service.page(
         "service/received.html",
         reflection=row,
-        essay_title=essay.title if essay else row.essay,
+        essay_title=service.site.title(row.essay),
         essay_url=essay.url if essay else "",
         withdraw_token=token,
     )
@@ -295,16 +295,19 @@ async def withdraw(request: Request) -> Response:
             done = service.moderation.withdraw(row.id, actor="reader")
         except ModerationError as error:
             done = str(error)
-        return service.page("service/withdraw.html", done=done)
+        return service.page("service/confirm.html", heading="Withdrawn", done=done)
     if row.state == "withdrawn":
-        return service.page("service/withdraw.html", done="This reflection was already withdrawn.")
-    essay = service.site.essay(row.essay)
+        return service.page(
+            "service/confirm.html", heading="Withdrawn", done="This reflection was already withdrawn."
+        )
+    off_the_site = " and off the site" if service.moderation.is_published(row) else ""
     return service.page(
-        "service/withdraw.html",
-        token=token,
-        essay_title=essay.title if essay else row.essay,
-        published=service.moderation.is_published(row),
+        "service/confirm.html",
+        heading="Withdraw your reflection?",
+        question=f"This takes your reflection on “{service.site.title(row.essay)}” away from the author’s "
+        f"queue{off_the_site}. It cannot be undone.",
         body_html=sanitizer.sanitize(row.body),
+        button="Withdraw it",
     )
 
 
@@ -322,12 +325,11 @@ async def mail_action(request: Request) -> Response:
             done = getattr(service.moderation, action)(item_id, actor="email link")
         except ModerationError as error:
             done = f"Not done: {error}."
-        return service.page("service/mail_confirm.html", heading="Done", done=done)
-    essay = service.site.essay(row.essay)
+        return service.page("service/confirm.html", heading="Done", done=done)
     return service.page(
-        "service/mail_confirm.html",
+        "service/confirm.html",
         heading=f"{action.capitalize()} this reflection?",
-        question=f"{row.name or 'A reader'} on “{essay.title if essay else row.essay}” ({row.state} now)",
+        question=f"{row.name or 'A reader'} on “{service.site.title(row.essay)}” ({row.state} now)",
         body_html=sanitizer.sanitize(row.body),
         button=action.capitalize(),
     )
@@ -352,12 +354,12 @@ async def mail_subscription(request: Request) -> Response:
         else:
             service.store.set_subscription(email, unsubscribed=True)
             done = "Done. You will get no more mails about replies."
-        return service.page("service/mail_confirm.html", heading="Done", done=done)
+        return service.page("service/confirm.html", heading="Done", done=done)
     if confirming:
         heading, question, button = "Confirm your address?", "Hear when the author replies to you.", "Confirm"
     else:
         heading, question, button = "Stop the mails?", "No more mails when the author replies.", "Stop them"
-    return service.page("service/mail_confirm.html", heading=heading, question=question, button=button)
+    return service.page("service/confirm.html", heading=heading, question=question, button=button)
 
 
 async def token(request: Request) -> Response:

@@ -45,9 +45,9 @@ class RenderedCache:
 
     @classmethod
     def load(cls, settings: dict) -> "RenderedCache":
-        if not settings.get("CACHE_CONTENT"):
+        path = _cache_path(settings, RENDERED_CACHE_FILE)
+        if path is None:
             return cls(None, {})
-        path = Path(settings["CACHE_PATH"]) / RENDERED_CACHE_FILE
         entries = _load_json_cache(path, settings).get("entries", {})
         return cls(path, entries if isinstance(entries, dict) else {})
 
@@ -69,6 +69,11 @@ class RenderedCache:
         _save_json_cache(self.path, {"entries": kept})
 
 
+def _cache_path(settings: dict, name: str) -> Path | None:
+    """Where one of the plugin's cache files lives; None when the content cache is off."""
+    return Path(settings["CACHE_PATH"]) / name if settings.get("CACHE_CONTENT") else None
+
+
 def _load_json_cache(path: Path, settings: dict) -> dict:
     """A cache file of this plugin version, or {} when it is absent, stale, foreign or unreadable."""
     if not settings.get("LOAD_CONTENT_CACHE") or not path.exists():
@@ -88,16 +93,28 @@ def _save_json_cache(path: Path, data: dict) -> None:
     write_atomically(path, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-class ThreadCache:
-    """Each essay's rendered thread, kept in CACHE_PATH with what it was made of: a warm build
-    renders again only the threads whose items, settings or templates changed."""
+class _SignedCache:
+    """Outputs kept in CACHE_PATH with a signature of what they were made of: while the signature
+    is the same, the last build's output is reused instead of being made again."""
+
+    def __init__(self, settings: dict, filename: str, section: str) -> None:
+        self.path = _cache_path(settings, filename)
+        self.section = section
+        before = _load_json_cache(self.path, settings).get(section, {}) if self.path else {}
+        self.before: dict = before if isinstance(before, dict) else {}
+        self.now: dict = {}
+
+    def save(self) -> None:
+        if self.path is not None and self.now != self.before:
+            _save_json_cache(self.path, {self.section: self.now})
+
+
+class ThreadCache(_SignedCache):
+    """Each essay's rendered thread: a warm build renders again only the threads whose items,
+    settings or templates changed."""
 
     def __init__(self, settings: dict) -> None:
-        cached = settings.get("CACHE_CONTENT")
-        self.path = Path(settings["CACHE_PATH"]) / THREADS_CACHE_FILE if cached else None
-        before = _load_json_cache(self.path, settings).get("threads", {}) if self.path else {}
-        self.before: dict = before if isinstance(before, dict) else {}
-        self.now: dict[str, list[str]] = {}
+        super().__init__(settings, THREADS_CACHE_FILE, "threads")
 
     def html(self, slug: str, signature: str, render) -> Markup:
         entry = self.before.get(slug)
@@ -107,10 +124,6 @@ class ThreadCache:
             html = str(render())
         self.now[slug] = [signature, html]
         return Markup(html)
-
-    def save(self) -> None:
-        if self.path is not None and self.now != self.before:
-            _save_json_cache(self.path, {"threads": self.now})
 
 
 def thread_signature(essay, thread: list[Node], settings: dict, templates: str) -> str:
@@ -138,7 +151,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings.get("AUTHOR", ""),
         settings["REFLECTIONS_REPLY_URL"],
     )
-    return sanitizer.cache_key(json.dumps([CACHE_VERSION, templates, shown, nodes], ensure_ascii=False))
+    return _signature(CACHE_VERSION, templates, shown, nodes)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -172,7 +185,7 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
     A file is reread when its size or modification time differs; the cache lives in CACHE_PATH
     beside Pelican's own, so `make clean` or a publish build starts afresh.
     """
-    path = Path(settings["CACHE_PATH"]) / ITEMS_CACHE_FILE if settings.get("CACHE_CONTENT") else None
+    path = _cache_path(settings, ITEMS_CACHE_FILE)
     before: dict = {}
     if path is not None and settings.get("LOAD_CONTENT_CACHE") and path.exists():
         try:
@@ -244,8 +257,8 @@ def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     }
 
 
-def attach(essays: list, settings: dict, render=None, templates: str = "") -> dict[str, list[Node]]:
-    """Read the published items and give each essay its thread; returns the threads by slug.
+def attach(essays: list, settings: dict, render=None, templates: str = "") -> None:
+    """Read the published items and give each essay its thread, its count and its comments.
 
     `render(essay)` returns the thread's HTML (the plugin renders `reflections/thread.html` with
     Pelican's own templates); `templates` is their source, part of what a cached thread depends on.
@@ -265,11 +278,9 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> di
         )
     cache = RenderedCache.load(settings)
     rendered_threads = ThreadCache(settings)
-    threads = {}
     for essay in essays:
         thread = build_thread(by_essay.get(essay.slug, []), settings["REFLECTIONS_MAX_DEPTH"])
         _render(thread, root, cache, strict)
-        threads[essay.slug] = thread
         essay.reflection_thread = thread
         essay.reflection_count = count_visible(thread)
         essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
@@ -291,7 +302,6 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> di
                 data["comment"] = comments
     cache.save()
     rendered_threads.save()
-    return threads
 
 
 class _StableAtomFeed(Atom1Feed):
@@ -331,26 +341,18 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> 
     )
 
 
-class FeedLedger:
-    """What each written feed was made from, kept in CACHE_PATH: an unchanged feed is not rebuilt."""
+class FeedLedger(_SignedCache):
+    """What each written feed was made from: an unchanged feed that is still there is not rebuilt."""
 
     def __init__(self, settings: dict, output: Path) -> None:
+        super().__init__(settings, FEEDS_CACHE_FILE, "feeds")
         self.output = output
-        cached = settings.get("CACHE_CONTENT")
-        self.path = Path(settings["CACHE_PATH"]) / FEEDS_CACHE_FILE if cached else None
-        before = _load_json_cache(self.path, settings).get("feeds", {}) if self.path else {}
-        self.before: dict[str, str] = before if isinstance(before, dict) else {}
-        self.now: dict[str, str] = {}
 
     def write(self, target: str, signature: str, make_feed) -> None:
         self.now[target] = signature
         if self.before.get(target) == signature and (self.output / target).exists():
             return
         write_atomically(self.output / target, make_feed().writeString("utf-8").encode("utf-8"))
-
-    def save(self) -> None:
-        if self.path is not None and self.now != self.before:
-            _save_json_cache(self.path, {"feeds": self.now})
 
 
 def _signature(*parts) -> str:

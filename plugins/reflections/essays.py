@@ -43,8 +43,8 @@ def word_count(html: str) -> int:
     return len(_WORD.findall(_TAG.sub(" ", html)))
 
 
-def reading_minutes(html: str, words_per_minute: int = WORDS_PER_MINUTE) -> int:
-    return max(1, round(word_count(html) / words_per_minute))
+def reading_minutes(words: int, words_per_minute: int = WORDS_PER_MINUTE) -> int:
+    return max(1, round(words / words_per_minute))
 
 
 def link_neighbours(essays: Iterable) -> None:
@@ -59,7 +59,7 @@ def absolute_url(settings: dict, url: str) -> str:
     return f"{settings.get('SITEURL', '').rstrip('/')}/{url}"
 
 
-def structured_data(essay, settings: dict) -> dict:
+def structured_data(essay, settings: dict, words: int) -> dict:
     """The essay's JSON-LD `BlogPosting`; templates print it with `|tojson`, never by hand."""
     data = {
         "@context": "https://schema.org",
@@ -72,7 +72,7 @@ def structured_data(essay, settings: dict) -> dict:
         "url": absolute_url(settings, essay.url),
         "mainEntityOfPage": absolute_url(settings, essay.url),
         "inLanguage": essay.lang,
-        "wordCount": word_count(essay._content),
+        "wordCount": words,
     }
     tags = [str(tag) for tag in getattr(essay, "tags", [])]
     if tags:

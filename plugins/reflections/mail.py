@@ -28,10 +28,10 @@ MAX_WAIT = timedelta(hours=1)
 
 
 class Mailer:
-    def __init__(self, config, store: Store, secret: str, essays) -> None:
+    def __init__(self, config, store: Store, secret: str, site) -> None:
         self.config = config
         self.store = store
-        self.essays = essays  # slug -> EssayInfo
+        self.site = site  # the SiteIndex: essays' titles and addresses
         self._actions = URLSafeTimedSerializer(secret, salt="mail-action")
         self._confirm = URLSafeTimedSerializer(secret, salt="mail-confirm")
         self._unsubscribe = URLSafeSerializer(secret, salt="mail-unsubscribe")
@@ -75,10 +75,6 @@ class Mailer:
             return None
 
     # What is sent ----------------------------------------------------------------------------
-    def _title(self, slug: str) -> str:
-        essay = self.essays().get(slug)
-        return essay.title if essay else slug
-
     def submitted(self, row: Reflection) -> None:
         """A reader's submission was stored: tell the author, and ask the reader to confirm."""
         if not self.enabled:
@@ -89,7 +85,7 @@ class Mailer:
             self.store.enqueue_mail(row.email, *self.confirm_notice(row))
 
     def author_notice(self, row: Reflection) -> tuple[str, str]:
-        title = self._title(row.essay)
+        title = self.site.title(row.essay)
         private = " (private: for you only)" if row.visibility == "private" else ""
         lines = [
             f"{row.name or 'A reader'} wrote on “{title}”{private}:",
@@ -110,7 +106,7 @@ class Mailer:
         return f"New reflection on “{title}”", "\n".join(lines) + "\n"
 
     def confirm_notice(self, row: Reflection) -> tuple[str, str]:
-        title = self._title(row.essay)
+        title = self.site.title(row.essay)
         link = self.link(f"/reflections/mail/confirm/{self.confirm_token(row.email)}")
         body = (
             f"You asked to hear when the author replies to what you wrote on “{title}”.\n\n"
@@ -126,8 +122,8 @@ class Mailer:
         subscriber = self.store.subscriber(reflection.email)
         if subscriber is None or not subscriber.confirmed or subscriber.unsubscribed is not None:
             return
-        title = self._title(reflection.essay)
-        essay = self.essays().get(reflection.essay)
+        title = self.site.title(reflection.essay)
+        essay = self.site.essay(reflection.essay)
         unsubscribe = self.link(f"/reflections/mail/unsubscribe/{self.unsubscribe_token(reflection.email)}")
         lines = [
             f"The author replied to what you wrote on “{title}”:",
@@ -190,7 +186,7 @@ def for_site(config, store: Store, secret: str, site) -> Mailer:
     else the local address `reflections serve` uses by default."""
     site_url = str(site.settings.get("SITEURL", ""))
     public_url = config.public_url or (site_url if site_url.startswith("http") else "http://127.0.0.1:8000")
-    return Mailer(replace(config, public_url=public_url), store, secret, site.essays)
+    return Mailer(replace(config, public_url=public_url), store, secret, site)
 
 
 def deliver(smtp_url: str, message: EmailMessage) -> None:

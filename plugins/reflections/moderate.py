@@ -63,6 +63,7 @@ def _card(service, row) -> dict:
         "html": html,
         "age": age(row.created),
         "essay": essay,
+        "essay_title": service.site.title(row.essay),
         "published": service.moderation.is_published(row),
     }
 

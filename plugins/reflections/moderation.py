@@ -53,7 +53,7 @@ class Moderation:
         published.write(self.root, self.published_item(row))
 
     def _remove(self, row: Reflection) -> None:
-        path = self.root / row.essay / f"{row.id}.md"
+        path = published.path_of(self.root, row.essay, row.id)
         if path.exists():
             path.unlink()
 

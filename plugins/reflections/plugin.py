@@ -40,8 +40,9 @@ def prepare_essays(generator) -> None:
         *generator.drafts_translations,
     ]
     for essay in every_essay:
-        essay.reading_time = essays.reading_minutes(essay._content, words_per_minute)
-        essay.structured_data = essays.structured_data(essay, settings)
+        words = essays.word_count(essay._content)
+        essay.reading_time = essays.reading_minutes(words, words_per_minute)
+        essay.structured_data = essays.structured_data(essay, settings, words)
     essays.link_neighbours(generator.articles)
     env = generator.env
     template = env.get_template("reflections/thread.html")

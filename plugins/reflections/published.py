@@ -184,8 +184,13 @@ def ordinary_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def path_of(root: str | os.PathLike, essay: str, item_id: str) -> Path:
+    """Where the published item `item_id` of `essay` lives under `root` (content/reflections/)."""
+    return Path(root) / essay / f"{item_id}.md"
+
+
 def path_for(root: str | os.PathLike, item: PublishedItem) -> Path:
-    return Path(root) / item.essay / f"{item.id}.md"
+    return path_of(root, item.essay, item.id)
 
 
 def write(root: str | os.PathLike, item: PublishedItem) -> Path:

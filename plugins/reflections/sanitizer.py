@@ -84,7 +84,7 @@ def _tools():
         strip=True,
         filters=[partial(LinkifyFilter, callbacks=[_only_absolute_links], skip_tags={"pre", "code"})],
     )
-    return _make_markdown(), cleaner, bleach.clean
+    return _make_markdown(), cleaner
 
 
 def nesting_depth(text: str) -> int:
@@ -119,7 +119,7 @@ def sanitize(text: str) -> Markup:
     if len(text) > MAX_SOURCE_CHARS:
         raise TooLong(f"longer than {MAX_SOURCE_CHARS:,} characters ({len(text):,})")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    converter, cleaner, _ = _tools()
+    converter, cleaner = _tools()
     if nesting_depth(text) > MAX_NESTING:
         html = _plain_paragraphs(text)
     else:

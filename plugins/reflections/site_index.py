@@ -86,9 +86,14 @@ class SiteIndex:
     def essay(self, slug: str) -> EssayInfo | None:
         return self.essays().get(slug)
 
+    def title(self, slug: str) -> str:
+        """The essay's title, or its slug when no essay has it (any more)."""
+        essay = self.essay(slug)
+        return essay.title if essay else slug
+
     def published_item(self, essay: str, item_id: str) -> published.PublishedItem | None:
         """The published item `item_id` of that essay, or None."""
-        path = self.reflections / essay / f"{item_id}.md"
+        path = published.path_of(self.reflections, essay, item_id)
         if not item_id or "/" in item_id or not path.is_file():
             return None
         try:

@@ -248,13 +248,11 @@ class Store:
         return True
 
     def add(self, reflection: Reflection, actor: str = "reader") -> Reflection:
-        with self.sessions.begin() as session:
-            session.add(reflection)
-            session.add(LogEntry(action="received", item=reflection.id, at=reflection.created, actor=actor))
+        self.add_many([reflection], actor)
         return reflection
 
     def add_many(self, reflections: list[Reflection], actor: str) -> None:
-        """Queue several items in one transaction (an import): all of them, or none."""
+        """Queue items in one transaction, each with its "received" log entry: all of them, or none."""
         with self.sessions.begin() as session:
             for reflection in reflections:
                 session.add(reflection)
