@@ -51,7 +51,7 @@ class Service:
             self.store,
             self.site.reflections,
             self.settings.get("AUTHOR", ""),
-            rebuild or (lambda: None),
+            rebuild or (lambda essay: None),
             on_response=self.mailer.responded,
         )
         self.pages = Environment(

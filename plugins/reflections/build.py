@@ -5,6 +5,7 @@ through the sanitizer (cached by content hash between builds), thread them and a
 to its essay. Phase 2, `write_feeds`: an Atom feed per essay and one of the newest reflections.
 """
 
+import heapq
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import pickle
 import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from feedgenerator import Atom1Feed
@@ -264,7 +266,6 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
     Pelican's own templates); `templates` is their source, part of what a cached thread depends on.
     """
     root = reflections_root(settings)
-    strict = settings["REFLECTIONS_STRICT"]
     by_essay: dict[str, list] = defaultdict(list)
     for item in read_published(settings):
         by_essay[item.essay].append(item)
@@ -278,30 +279,56 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
         )
     cache = RenderedCache.load(settings)
     rendered_threads = ThreadCache(settings)
+
+    def thread_html(essay, thread: list[Node]) -> Markup:
+        if render is None:
+            return Markup("")
+        signature = thread_signature(essay, thread, settings, templates)
+        return rendered_threads.html(essay.slug, signature, lambda: render(essay))
+
     for essay in essays:
-        thread = build_thread(by_essay.get(essay.slug, []), settings["REFLECTIONS_MAX_DEPTH"])
-        _render(thread, root, cache, strict)
-        essay.reflection_thread = thread
-        essay.reflection_count = count_visible(thread)
-        essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
-        if render is not None and thread:
-            signature = thread_signature(essay, thread, settings, templates)
-            essay.reflection_thread_html = rendered_threads.html(
-                essay.slug, signature, lambda e=essay: render(e)
-            )
-        else:
-            essay.reflection_thread_html = Markup("")
-        feed = settings["REFLECTIONS_FEED_ATOM"]
-        essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
-        data = getattr(essay, "structured_data", None)
-        if data is not None:
-            essay_url = absolute_url(settings, essay.url)
-            comments = [_comment_data(node, essay_url, settings) for node in walk(thread)]
-            data["commentCount"] = len(comments)
-            if comments:
-                data["comment"] = comments
+        attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
     cache.save()
     rendered_threads.save()
+
+
+def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
+    """The published items of one essay, read afresh (an incremental publish reads no other)."""
+    items, seen = [], {}
+    for file in published.essay_files(reflections_root(settings), slug):
+        try:
+            item = published.read(file)
+        except published.FormatError as error:
+            _report(error, settings["REFLECTIONS_STRICT"])
+            continue
+        if item.id in seen:
+            problem = f"{item.id!r} is also the Id of {seen[item.id]}"
+            _report(published.FormatError(file, "Id", problem), settings["REFLECTIONS_STRICT"])
+            continue
+        seen[item.id] = file
+        items.append(item)
+    return items
+
+
+def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
+    """Give one essay its thread of `items`: nodes, count, rendered HTML, feed link and JSON-LD."""
+    thread = build_thread(items, settings["REFLECTIONS_MAX_DEPTH"])
+    _render(thread, reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
+    essay.reflection_thread = thread
+    essay.reflection_count = count_visible(thread)
+    essay.reflections_newest = _newest_first(walk(thread))
+    essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
+    essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
+    feed = settings["REFLECTIONS_FEED_ATOM"]
+    essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
+    data = getattr(essay, "structured_data", None)
+    if data is not None:
+        essay_url = absolute_url(settings, essay.url)
+        comments = [_comment_data(node, essay_url, settings) for node in walk(thread)]
+        data["commentCount"] = len(comments)
+        data.pop("comment", None)
+        if comments:
+            data["comment"] = comments
 
 
 class _StableAtomFeed(Atom1Feed):
@@ -342,17 +369,36 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> 
 
 
 class FeedLedger(_SignedCache):
-    """What each written feed was made from: an unchanged feed that is still there is not rebuilt."""
+    """What each written feed was made from: an unchanged feed that is still as written is not rebuilt.
+
+    The file's size and modification time are kept with the signature, so a feed that an
+    incremental publish wrote since (see warm.py) is made again rather than trusted.
+    """
 
     def __init__(self, settings: dict, output: Path) -> None:
         super().__init__(settings, FEEDS_CACHE_FILE, "feeds")
         self.output = output
 
     def write(self, target: str, signature: str, make_feed) -> None:
-        self.now[target] = signature
-        if self.before.get(target) == signature and (self.output / target).exists():
+        path = self.output / target
+        entry = self.before.get(target)
+        if isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(path):
+            self.now[target] = entry
             return
-        write_atomically(self.output / target, make_feed().writeString("utf-8").encode("utf-8"))
+        write_atomically(path, feed_bytes(make_feed()))
+        self.now[target] = [signature, *_stamp(path)]
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return []
+    return [status.st_mtime_ns, status.st_size]
+
+
+def feed_bytes(feed: Atom1Feed) -> bytes:
+    return feed.writeString("utf-8").encode("utf-8")
 
 
 def _signature(*parts) -> str:
@@ -360,47 +406,105 @@ def _signature(*parts) -> str:
 
 
 def _newest_first(nodes) -> list[Node]:
-    return sorted(nodes, key=lambda node: (node.item.date, node.item.id), reverse=True)
+    return sorted(nodes, key=_newest_key, reverse=True)
+
+
+def _newest_key(node: Node) -> tuple:
+    return (node.item.date, node.item.id)
+
+
+def _common(settings: dict) -> tuple:
+    site = settings.get("SITEURL", "").rstrip("/")
+    return (site, settings.get("AUTHOR", ""), settings.get("SITENAME", ""), settings.get("DEFAULT_LANG"))
+
+
+def essay_feed(essay, settings: dict):
+    """(target, signature, make_feed) of an essay's own reflection feed; None when it has none."""
+    nodes = getattr(essay, "reflections_newest", [])
+    pattern = settings["REFLECTIONS_FEED_ATOM"]
+    if not pattern or not nodes:
+        return None
+    site = settings.get("SITEURL", "").rstrip("/")
+    target = pattern.format(slug=essay.slug)
+    url = essay.url
+
+    def make_feed() -> Atom1Feed:
+        feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
+        for node in nodes:
+            _add_entry(feed, node, essay, url, settings)
+        return feed
+
+    contents = [(n.item.id, n.item.kind, n.item.author, n.item.date, n.html) for n in nodes]
+    return target, _signature(_common(settings), essay.title, url, contents), make_feed
+
+
+def site_feed(essays: list, settings: dict):
+    """(target, signature, make_feed) of the site-wide feed of the newest reflections, or None.
+
+    Each essay keeps its items newest first, so the newest across the site is a merge that reads
+    only as many items as the feed shows, whatever the size of the site.
+    """
+    target = settings["REFLECTIONS_ALL_FEED_ATOM"]
+    if not target:
+        return None
+    site = settings.get("SITEURL", "").rstrip("/")
+    streams = [
+        [(node, essay) for node in essay.reflections_newest]
+        for essay in essays
+        if getattr(essay, "reflections_newest", None)
+    ]
+    merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
+    newest = list(islice(merged, settings["REFLECTIONS_FEED_MAX_ITEMS"]))
+
+    def make_feed() -> Atom1Feed:
+        title = f"{settings.get('SITENAME', '')}: recent reflections"
+        feed = _feed(title, f"{site}/", f"{site}/{target}", settings)
+        for node, essay in newest:
+            _add_entry(feed, node, essay, essay.url, settings)
+        return feed
+
+    contents = [
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.html, e.title, e.url) for n, e in newest
+    ]
+    return target, _signature(_common(settings), contents), make_feed
 
 
 def write_feeds(essays: list, settings: dict, output_path: str) -> None:
     """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections."""
-    site = settings.get("SITEURL", "").rstrip("/")
     ledger = FeedLedger(settings, Path(output_path))
-    common = (site, settings.get("AUTHOR", ""), settings.get("SITENAME", ""), settings.get("DEFAULT_LANG"))
-    per_essay = settings["REFLECTIONS_FEED_ATOM"]
-    everything = []
-    for essay in essays:
-        nodes = _newest_first(walk(getattr(essay, "reflection_thread", [])))
-        url = essay.url
-        everything += [(node, essay, url) for node in nodes]
-        if not per_essay or not nodes:
-            continue
-        target = per_essay.format(slug=essay.slug)
-
-        def essay_feed(essay=essay, nodes=nodes, url=url, target=target) -> Atom1Feed:
-            feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
-            for node in nodes:
-                _add_entry(feed, node, essay, url, settings)
-            return feed
-
-        contents = [(n.item.id, n.item.kind, n.item.author, n.item.date, n.html) for n in nodes]
-        ledger.write(target, _signature(common, essay.title, url, contents), essay_feed)
-
-    site_wide = settings["REFLECTIONS_ALL_FEED_ATOM"]
-    if site_wide:
-        everything.sort(key=lambda entry: (entry[0].item.date, entry[0].item.id), reverse=True)
-        newest = everything[: settings["REFLECTIONS_FEED_MAX_ITEMS"]]
-
-        def site_feed() -> Atom1Feed:
-            title = f"{settings.get('SITENAME', '')}: recent reflections"
-            feed = _feed(title, f"{site}/", f"{site}/{site_wide}", settings)
-            for node, essay, url in newest:
-                _add_entry(feed, node, essay, url, settings)
-            return feed
-
-        contents = [
-            (n.item.id, n.item.kind, n.item.author, n.item.date, n.html, e.title, u) for n, e, u in newest
-        ]
-        ledger.write(site_wide, _signature(common, contents), site_feed)
+    for feed in [*(essay_feed(essay, settings) for essay in essays), site_feed(essays, settings)]:
+        if feed is not None:
+            ledger.write(*feed)
     ledger.save()
+
+
+def write_touched_feeds(essays: list, settings: dict, output_path: str, touches, written: list[str]) -> None:
+    """The incremental half of phase 2: the feeds of the essays `touches(essay)` accepts, and the
+    site-wide one, each written only when its bytes change (and removed when it has no entry left,
+    as a full build would not write it)."""
+    output = Path(output_path)
+    for essay in essays:
+        if not touches(essay):
+            continue
+        feed = essay_feed(essay, settings)
+        if feed is not None:
+            write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)
+        elif settings["REFLECTIONS_FEED_ATOM"]:
+            stale = output / settings["REFLECTIONS_FEED_ATOM"].format(slug=essay.slug)
+            if stale.exists():
+                stale.unlink()
+                written.append(str(stale))
+    feed = site_feed(essays, settings)
+    if feed is not None:
+        write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)
+
+
+def write_if_changed(path: Path, data: bytes, written: list[str]) -> None:
+    """Write atomically unless the file already holds these bytes; note the path when written."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
+    written.append(str(path))

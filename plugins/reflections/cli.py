@@ -35,13 +35,15 @@ class Context:
         return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, site)
 
     def moderation(self, rebuild: bool) -> Moderation:
-        from .devserver import build
+        from .devserver import publish
+        from .warm import publish_once
 
         site = SiteIndex(self.config.settings_file)
         settings_file = str(self.config.settings_file)
 
-        def rebuild_site() -> None:
-            if rebuild and not build(settings_file):
+        def rebuild_site(essay: str) -> None:
+            # No warm build in a terminal: Pelican's content cache, and only the touched pages written.
+            if rebuild and not publish(publish_once, settings_file, essay):
                 raise click.ClickException("the reflection is saved, but the site did not build (see above)")
 
         author = site.settings.get("AUTHOR", "")

@@ -20,6 +20,12 @@ DEFAULTS = {
     "REFLECTIONS_ALL_FEED_ATOM": "feeds/reflections.atom.xml",
     # Entries in the site-wide reflections feed.
     "REFLECTIONS_FEED_MAX_ITEMS": 50,
+    # Publish by re-rendering only the pages a change touches (False: every change builds the
+    # whole site, for a theme whose every page lists other essays).
+    "REFLECTIONS_INCREMENTAL": True,
+    # Templates that show an essay's reflection count: publishing a reflection re-renders the
+    # pages of these that list its essay (the essay's own page always).
+    "REFLECTIONS_COUNT_TEMPLATES": ["index", "archives"],
 }
 
 

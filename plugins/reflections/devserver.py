@@ -1,4 +1,4 @@
-"""Building the site for the servers: one build at a time, and a rebuild on every change.
+"""Building the site for the servers: one build at a time, and on every change only what it touches.
 
 `python -m reflections.devserver` serves the static site alone (no reflections service), as
 `make devserver`-style preview; `reflections serve` (see server.py) is what `make run` uses. A
@@ -9,37 +9,38 @@ import argparse
 import functools
 import os
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from pelican import Pelican
 from pelican.settings import read_settings
 from watchfiles import watch
 
 from .errors import ContentError
+from .warm import WarmSite
 
-_BUILDING = threading.Lock()
 
-
-def build(settings_file: str, output: str | None = None) -> bool:
-    """One full Pelican build; returns False (after printing why) when an author's file is broken.
-
-    Builds never overlap: an approval and a file change arriving together build one after the other.
-    """
-    override = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
-    with _BUILDING:
-        try:
-            Pelican(read_settings(str(settings_file), override=override)).run()
-        except ContentError as error:
-            print(f"Not rebuilt: {error}", flush=True)
-            return False
+def publish(step, *arguments) -> bool:
+    """Run one build step of a WarmSite; returns False (after printing why) when an author's file
+    is broken, and the last good site stays as it was."""
+    started = time.perf_counter()
+    try:
+        written = step(*arguments)
+    except ContentError as error:
+        print(f"Not rebuilt: {error}", flush=True)
+        return False
+    took = time.perf_counter() - started
+    if written is None:
+        print(f"Built the whole site in {took:.2f} s.", flush=True)
+    elif written:
+        print(f"Rebuilt {len(written)} file(s) in {took:.3f} s.", flush=True)
     return True
 
 
-def rebuild_on_change(settings_file: str, stop: threading.Event | None = None) -> None:
-    """Rebuild whenever an essay, a published reflection, the theme or the settings change."""
-    for _changes in watch(*watched_paths(settings_file), stop_event=stop):
-        if build(settings_file):
-            print("Rebuilt.", flush=True)
+def rebuild_on_change(site: WarmSite, stop: threading.Event | None = None) -> None:
+    """On every change under content/, the theme or the settings: an essay or a reflection renders
+    only what shows it, anything else builds the whole site (warm.py)."""
+    for changes in watch(*watched_paths(site.settings_file), stop_event=stop):
+        publish(site.files_changed, sorted(path for _change, path in changes))
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -74,14 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settings", default="pelicanconf.py")
     args = parser.parse_args(argv)
 
-    build(args.settings)
+    site = WarmSite(args.settings)
+    publish(site.build)
     output = read_settings(args.settings)["OUTPUT_PATH"]
     handler = functools.partial(SiteHandler, directory=output)
     server = ThreadingHTTPServer((args.host, args.port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"Serving the site at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     try:
-        rebuild_on_change(args.settings)
+        rebuild_on_change(site)
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,7 +2,8 @@
 (withdraw). Shared by the `reflections` command, the service and, later, the moderation pages.
 
 Publishing writes the item's file with the format module inside the same transaction as the state
-change, then rebuilds the site. Private items are never written anywhere but the database.
+change, then asks for that essay's pages to be published again (`rebuild(essay_slug)`). Private
+items are never written anywhere but the database.
 """
 
 from collections.abc import Callable
@@ -21,7 +22,12 @@ class ModerationError(ValueError):
 
 class Moderation:
     def __init__(
-        self, store: Store, reflections_root: Path, author: str, rebuild: Callable[[], None], on_response=None
+        self,
+        store: Store,
+        reflections_root: Path,
+        author: str,
+        rebuild: Callable[[str], None],
+        on_response=None,
     ) -> None:
         self.store = store
         self.root = Path(reflections_root)
@@ -77,7 +83,7 @@ class Moderation:
         if not changed:
             return f"{item_id} was already approved."
         if public:
-            self.rebuild()
+            self.rebuild(row.essay)
             return f"{item_id} is approved and published on “{row.essay}”."
         return f"{item_id} is approved; it is private, so it stays out of the site."
 
@@ -92,7 +98,7 @@ class Moderation:
             item_id, to, DECIDABLE, actor, effect=self._remove if was_published else None
         )
         if changed and was_published:
-            self.rebuild()
+            self.rebuild(row.essay)
             return f"{item_id} is {to} and no longer on the site."
         return f"{item_id} is {to}." if changed else f"{item_id} was already {to}."
 
@@ -117,7 +123,7 @@ class Moderation:
         published_now = self.is_published(row)
         self.store.edit_body(item_id, body, actor, effect=self._write if published_now else None)
         if published_now and rebuild:
-            self.rebuild()
+            self.rebuild(row.essay)
         return f"{item_id} is edited; the original is kept in the moderation log."
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
@@ -128,7 +134,7 @@ class Moderation:
         if self.store.transition(
             item_id, "pending", ("approved",), actor, detail="unpublished", effect=self._remove
         ):
-            self.rebuild()
+            self.rebuild(row.essay)
         return f"{item_id} is off the site and back in the queue."
 
     def delete(self, item_id: str, actor: str = "author") -> str:
@@ -136,7 +142,7 @@ class Moderation:
         was_published = self.is_published(row)
         self.store.delete(item_id, actor, effect=self._remove if was_published else None)
         if was_published:
-            self.rebuild()
+            self.rebuild(row.essay)
         return f"{item_id} is deleted."
 
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
@@ -175,7 +181,7 @@ class Moderation:
             effect=self._write if public else None,
         )
         if public:
-            self.rebuild()
+            self.rebuild(row.essay)
             return f"Your response to {item_id} is published as {response.id}."
         return f"Your response to {item_id} is kept with it ({response.id}); private, so not published."
 
@@ -202,5 +208,5 @@ class Moderation:
                         detail=f"{item_id} was withdrawn",
                         effect=self._remove,
                     )
-            self.rebuild()
+            self.rebuild(row.essay)
         return "Your reflection is withdrawn." + (" It is no longer on the site." if was_published else "")

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
+from markupsafe import Markup
 from pelican import signals
 
 from . import build, config, essays
+from .writer import AtomicWriter
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
 TEMPLATES = Path(__file__).parent / "templates"
@@ -28,10 +30,9 @@ def add_templates(generator) -> None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
 
 
-def prepare_essays(generator) -> None:
-    settings = generator.settings
-    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
-    every_essay = [
+def every_essay(generator) -> list:
+    """Every essay the articles generator knows: listed, translated, hidden and drafts."""
+    return [
         *generator.articles,
         *generator.translations,
         *generator.hidden_articles,
@@ -39,28 +40,56 @@ def prepare_essays(generator) -> None:
         *generator.drafts,
         *generator.drafts_translations,
     ]
-    for essay in every_essay:
-        words = essays.word_count(essay._content)
-        essay.reading_time = essays.reading_minutes(words, words_per_minute)
-        essay.structured_data = essays.structured_data(essay, settings, words)
-    essays.link_neighbours(generator.articles)
+
+
+def prepare_essay(essay, settings: dict) -> None:
+    """What the theme shows of one essay beyond Pelican's own: reading time and JSON-LD."""
+    words = essays.word_count(essay._content)
+    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
+    essay.reading_time = essays.reading_minutes(words, words_per_minute)
+    essay.structured_data = essays.structured_data(essay, settings, words)
+
+
+def thread_renderer(generator):
+    """(render, sources): renders an essay's thread with the generator's own templates and context;
+    sources is the templates' text, part of what a cached thread depends on."""
     env = generator.env
     template = env.get_template("reflections/thread.html")
     sources = "".join(env.loader.get_source(env, name)[0] for name in THREAD_TEMPLATES)
 
-    def render_thread(essay) -> str:
-        return template.render({**generator.context, "article": essay})
+    def render(essay) -> Markup:
+        return Markup(template.render({**generator.context, "article": essay}))
 
-    build.attach(every_essay, settings, render_thread, sources)
+    return render, sources
+
+
+def prepare_essays(generator) -> None:
+    for essay in every_essay(generator):
+        prepare_essay(essay, generator.settings)
+    essays.link_neighbours(generator.articles)
+    build.attach(every_essay(generator), generator.settings, *thread_renderer(generator))
 
 
 def write_reflection_feeds(generator, writer) -> None:
-    build.write_feeds([*generator.articles, *generator.translations], generator.settings, writer.output_path)
+    listed = [*generator.articles, *generator.translations]
+    change = getattr(writer, "change", None)
+    if change is None:
+        build.write_feeds(listed, generator.settings, writer.output_path)
+    else:
+        # An incremental publish (warm.py): only the feeds of what changed.
+        build.write_touched_feeds(
+            listed, generator.settings, writer.output_path, change.touches, writer.written
+        )
+
+
+def atomic_writer(pelican) -> type:
+    return AtomicWriter
 
 
 def register() -> None:
     signals.initialized.connect(add_defaults)
     signals.readers_init.connect(use_essay_reader)
     signals.generator_init.connect(add_templates)
+    signals.get_writer.connect(atomic_writer)
     signals.article_generator_finalized.connect(prepare_essays)
     signals.article_writer_finalized.connect(write_reflection_feeds)

@@ -223,17 +223,25 @@ def published_files(root: str | os.PathLike) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         return []
-    files = []
     with os.scandir(root) as folders:
-        for folder in folders:
-            if folder.is_dir() and not folder.name.startswith("."):
-                with os.scandir(folder.path) as entries:
-                    files += [
-                        Path(entry.path)
-                        for entry in entries
-                        if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file()
-                    ]
-    return sorted(files)
+        essays = [folder.name for folder in folders if folder.is_dir() and not folder.name.startswith(".")]
+    # Sorted as whole paths would sort ("a-b/" before "a/"), so the order never depends on the walk.
+    return [
+        path for essay in sorted(essays, key=lambda name: name + "/") for path in essay_files(root, essay)
+    ]
+
+
+def essay_files(root: str | os.PathLike, essay: str) -> list[Path]:
+    """The published-item files of one essay, in a stable order."""
+    folder = Path(root) / essay
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        return sorted(
+            Path(entry.path)
+            for entry in entries
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file()
+        )
 
 
 def read_all(root: str | os.PathLike) -> tuple[list[PublishedItem], list[FormatError]]:

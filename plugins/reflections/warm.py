@@ -1,0 +1,351 @@
+"""Incremental publishing: a built site kept in memory, so one change re-renders only what it touches.
+
+`WarmSite.build()` is a whole Pelican build whose generators and shared context are kept. Then:
+
+- `reflections_changed(slug)` (a reflection approved, withdrawn, unpublished, edited or answered):
+  that essay's items are read again from its folder alone; its page (and translations), its feed,
+  the site-wide feed and the list pages that show its count (`REFLECTIONS_COUNT_TEMPLATES`) are
+  rendered;
+- `essay_changed(path)` (an essay saved while writing, or a new one): that file alone is read again,
+  the lists are regrouped as Pelican groups them, and only the pages that show the essay are
+  rendered: its own, its neighbours', the list pages and feeds that list it (every list page when
+  the order or grouping changed);
+- anything else (theme, settings, pages, static files): a whole build again.
+
+Every output goes through Pelican's own writer code (writer.SelectiveWriter), atomically, and only
+when its bytes change; a full build gives the same bytes (tests/test_warm.py proves it on random
+sequences). A standalone `reflections approve` has no warm build: `publish_once` runs Pelican with
+its content cache and the same selective writer.
+"""
+
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import attrgetter
+
+from pelican import Pelican, signals
+from pelican.contents import Article
+from pelican.generators import ArticlesGenerator, StaticGenerator
+from pelican.settings import read_settings
+from pelican.utils import order_content, process_translations
+
+from . import build, config, essays
+from .errors import ContentError
+from .plugin import every_essay, prepare_essay, thread_renderer
+from .writer import SelectiveWriter
+
+#: The generator lists Pelican shares with templates, in the order its own build updates them.
+CONTEXT_LISTS = (
+    "articles",
+    "drafts",
+    "hidden_articles",
+    "dates",
+    "tags",
+    "categories",
+    "authors",
+    "related_posts",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one incremental publish touches, by essay slug (reflections) or source path (essays)."""
+
+    slugs: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    #: The order or grouping of essays changed: every list page and feed is a candidate.
+    regrouped: bool = False
+    count_templates: tuple[str, ...] = ()
+
+    def touches(self, essay) -> bool:
+        return essay.slug in self.slugs or essay.source_path in self.sources
+
+    def wants_page(self, template: str, localcontext: dict) -> bool:
+        essay = localcontext.get("article")
+        if essay is not None and "articles_page" not in localcontext:
+            return self.touches(essay)
+        if self.sources and self.regrouped:
+            return True
+        if not self.sources and template not in self.count_templates:
+            return False
+        page = localcontext.get("articles_page")
+        listed = page.object_list if page is not None else localcontext.get("dates") or ()
+        return any(self.touches(essay) for essay in listed)
+
+    def wants_feed(self, path: str, entries: list) -> bool:
+        # Pelican's feeds show essays, never reflections.
+        return bool(self.sources) and (self.regrouped or any(self.touches(e) for e in entries))
+
+
+def selective_writer(output_path: str, settings: dict, change: Change) -> SelectiveWriter:
+    writer = SelectiveWriter(output_path, settings, change.wants_page, change.wants_feed)
+    writer.change = change
+    return writer
+
+
+@dataclass
+class WarmSite:
+    """A whole build kept in memory, updated in place by each change (one change at a time)."""
+
+    settings_file: str
+    output: str | None = None
+    generators: list = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: Sanitized reader text by content hash, kept between incremental publishes.
+    rendered: dict = field(default_factory=dict)
+
+    @property
+    def essays(self) -> ArticlesGenerator:
+        return next(g for g in self.generators if isinstance(g, ArticlesGenerator))
+
+    @property
+    def settings(self) -> dict:
+        return self.essays.settings
+
+    def read_settings(self) -> dict:
+        override = {"OUTPUT_PATH": os.path.abspath(self.output)} if self.output else {}
+        return read_settings(str(self.settings_file), override=override)
+
+    def build(self) -> None:
+        """A whole build; its generators are kept for the changes that follow. Returns None where
+        the incremental methods return the files they wrote: a whole build writes every file."""
+        kept: list = []
+
+        def keep(generators) -> None:
+            kept[:] = generators
+
+        with self.lock:
+            with signals.all_generators_finalized.connected_to(keep):
+                Pelican(self.read_settings()).run()
+            self.generators = kept
+
+    def reflections_changed(self, slug: str) -> list[str] | None:
+        """Re-render what shows the reflections of essay `slug`; returns the files written."""
+        with self.lock:
+            if not self.generators:
+                return self.build()
+            generator = self.essays
+            settings = generator.settings
+            if not settings["REFLECTIONS_INCREMENTAL"]:
+                return self.build()
+            shown = [essay for essay in every_essay(generator) if essay.slug == slug]
+            items = build.read_essay_items(settings, slug)
+            self._attach(shown, items)
+            change = Change(
+                slugs=frozenset([slug]), count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
+            )
+            return self._write(change)
+
+    def essay_changed(self, path: str) -> list[str] | None:
+        """Read one essay file again and re-render what shows it; returns the files written."""
+        with self.lock:
+            if not self.generators:
+                return self.build()
+            generator = self.essays
+            if not generator.settings["REFLECTIONS_INCREMENTAL"]:
+                return self.build()
+            source = os.path.abspath(path)
+            before = {essay.source_path: essay for essay in every_essay(generator)}
+            old = before.get(source)
+            if not os.path.exists(source):
+                return self.build()  # a removed essay: Pelican's whole build decides what remains
+            essay = self._read(source)
+            if old is not None and (old.save_as, old.url, old.slug, old.lang) != (
+                essay.save_as,
+                essay.url,
+                essay.slug,
+                essay.lang,
+            ):
+                return self.build()  # its address changed: other essays' links to it change too
+            shape = _shape(generator)
+            touched = {source, *_related(old)}
+            self._regroup(source, essay)
+            prepare_essay(essay, generator.settings)
+            essays.link_neighbours(generator.articles)
+            self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
+            touched |= set(_related(essay))
+            change = Change(sources=frozenset(touched), regrouped=_shape(generator) != shape)
+            return self._write(change)
+
+    def files_changed(self, paths: Iterable[str]) -> list[str] | None:
+        """What the file watcher saw: reflections and essays incrementally, anything else whole."""
+        with self.lock:
+            if not self.generators:
+                return self.build()
+            settings = self.settings
+            content = os.path.abspath(settings["PATH"])
+            reflections = os.path.abspath(build.reflections_root(settings))
+            essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
+            slugs, essay_files, other = set(), set(), False
+            for path in map(os.path.abspath, paths):
+                if _inside(path, reflections):
+                    parts = os.path.relpath(path, reflections).split(os.sep)
+                    if len(parts) == 2 and _is_source(parts[1]):
+                        slugs.add(parts[0])
+                elif any(_inside(path, root) for root in essay_roots) and _is_source(path):
+                    essay_files.add(path)
+                elif not _ignored(path, settings):
+                    other = True
+            if other:
+                return self.build()
+            written: list[str] = []
+            for path in sorted(essay_files):
+                step = self.essay_changed(path)
+                if step is None:
+                    return None  # a whole build has made everything, the rest included
+                written += step
+            for slug in sorted(slugs):
+                written += self.reflections_changed(slug) or []
+            return written
+
+    def _read(self, source: str) -> Article:
+        generator = self.essays
+        # The file is known to have changed: a save within one clock tick keeps its modification
+        # time, which would let the readers' cache hand back the old text.
+        generator.readers._cache.pop(source, None)
+        essay = generator.readers.read_file(
+            base_path=generator.path,
+            path=os.path.relpath(source, generator.path),
+            content_class=Article,
+            context=generator.context,
+            preread_signal=signals.article_generator_preread,
+            preread_sender=generator,
+            context_signal=signals.article_generator_context,
+            context_sender=generator,
+        )
+        if not essay.is_valid():
+            raise ContentError(source, "metadata", "Pelican could not use this essay (see the warning above)")
+        return essay
+
+    def _regroup(self, source: str, essay: Article) -> None:
+        """Pelican's own grouping of essays (ArticlesGenerator.generate_context), over the essays
+        in memory with one replaced or added, in the order Pelican itself reads the files."""
+        generator = self.essays
+        settings = generator.settings
+        known = {e.source_path: e for e in every_essay(generator)}
+        known[source] = essay
+        generator.add_source_path(essay)
+        generator.add_static_links(essay)
+        essay.refresh_metadata_intersite_links()
+        by_status = defaultdict(list)
+        for relative in generator.get_files(settings["ARTICLE_PATHS"], exclude=settings["ARTICLE_EXCLUDES"]):
+            found = known.get(os.path.join(generator.path, relative))
+            if found is not None:
+                by_status[found.status].append(found)
+
+        def process(contents: list) -> tuple[list, list]:
+            originals, translations = process_translations(
+                contents, translation_id=settings["ARTICLE_TRANSLATION_ID"]
+            )
+            return order_content(originals, settings["ARTICLE_ORDER_BY"]), translations
+
+        generator.articles, generator.translations = process(by_status["published"])
+        generator.hidden_articles, generator.hidden_translations = process(by_status["hidden"])
+        generator.drafts, generator.drafts_translations = process(by_status["draft"])
+        signals.article_generator_pretaxonomy.send(generator)
+        categories, tags, authors = defaultdict(list), defaultdict(list), defaultdict(list)
+        for article in generator.articles:
+            if hasattr(article, "category"):
+                categories[article.category].append(article)
+            for tag in getattr(article, "tags", []):
+                tags[tag].append(article)
+            for author in getattr(article, "authors", []):
+                authors[author].append(article)
+        generator.tags = tags
+        generator.categories = sorted(categories.items(), reverse=settings["REVERSE_CATEGORY_ORDER"])
+        generator.authors = sorted(authors.items())
+        generator.dates = sorted(
+            generator.articles, key=attrgetter("date"), reverse=generator.context["NEWEST_FIRST_ARCHIVES"]
+        )
+        generator.period_archives = generator._build_period_archives(
+            generator.dates, generator.articles, settings
+        )
+        generator._update_context(CONTEXT_LISTS)
+        generator.context["period_archives"] = generator.period_archives
+
+    def _attach(self, shown: list, items: list) -> None:
+        generator = self.essays
+        render, _sources = thread_renderer(generator)
+        cache = build.RenderedCache(None, self.rendered)
+        for essay in shown:
+            build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
+
+    def _write(self, change: Change) -> list[str]:
+        """Pelican's own output pass over the kept generators (static files aside: no essay or
+        reflection changes them), through the selective writer."""
+        writer = selective_writer(self.essays.output_path, self.settings, change)
+        for generator in self.generators:
+            if hasattr(generator, "generate_output") and not isinstance(generator, StaticGenerator):
+                generator.generate_output(writer)
+        return writer.written
+
+
+def _related(essay) -> list[str]:
+    """The source paths of the essays whose pages show this one: its neighbours and translations."""
+    if essay is None:
+        return []
+    related = [getattr(essay, "newer_essay", None), getattr(essay, "older_essay", None)]
+    related += getattr(essay, "translations", [])
+    return [other.source_path for other in related if other is not None]
+
+
+def _shape(generator) -> tuple:
+    """The order and grouping of every essay list, by source path: what a regroup may change."""
+
+    def paths(contents) -> tuple:
+        return tuple(content.source_path for content in contents)
+
+    return (
+        *(
+            paths(getattr(generator, name))
+            for name in ("articles", "translations", "hidden_articles", "drafts")
+        ),
+        paths(generator.dates),
+        tuple((str(tag), paths(listed)) for tag, listed in generator.tags.items()),
+        tuple((str(category), paths(listed)) for category, listed in generator.categories),
+        tuple((str(author), paths(listed)) for author, listed in generator.authors),
+    )
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def _is_source(path: str) -> bool:
+    name = os.path.basename(path)
+    return not name.startswith(".") and name.rsplit(".", 1)[-1] in essays.EssayReader.file_extensions
+
+
+def _ignored(path: str, settings: dict) -> bool:
+    """Editors' swap and backup files, and our own temporary files: no reason to build."""
+    name = os.path.basename(path)
+    return name.startswith(".") or name.endswith("~") or name.endswith(".swp")
+
+
+class _OnePublish(Pelican):
+    """Pelican with its content cache, writing only what one change touches."""
+
+    def __init__(self, settings: dict, change: Change) -> None:
+        self.change = change
+        super().__init__(settings)
+
+    def _get_writer(self) -> SelectiveWriter:
+        return selective_writer(self.output_path, self.settings, self.change)
+
+
+def publish_once(settings_file: str, slug: str, output: str | None = None) -> None:
+    """For a terminal's `reflections approve`: no warm build to update, so Pelican reads every essay
+    (from its content cache) and the selective writer renders what essay `slug`'s reflections touch."""
+    override = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
+    # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
+    settings = read_settings(str(settings_file), override={**override, "DELETE_OUTPUT_DIRECTORY": False})
+    config.apply_defaults(settings)
+    if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
+        os.path.join(settings["OUTPUT_PATH"], "index.html")
+    ):
+        Pelican(settings).run()
+        return
+    counted = tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
+    _OnePublish(settings, Change(slugs=frozenset([slug]), count_templates=counted)).run()
