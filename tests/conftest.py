@@ -41,6 +41,25 @@ def build_site(
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by relative path, with its bytes."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def differences(incremental: Path, full: Path) -> list[str]:
+    """How an incrementally published output differs from a full build: [] when byte-identical."""
+    ours, theirs = tree(incremental), tree(full)
+    return sorted(
+        [f"only in the incremental output: {name}" for name in ours.keys() - theirs.keys()]
+        + [f"only in the full build: {name}" for name in theirs.keys() - ours.keys()]
+        + [f"differs: {name}" for name in ours.keys() & theirs.keys() if ours[name] != theirs[name]]
+    )
+
+
 def copy_site(destination: Path) -> Path:
     """A private copy of the project's site (content, theme, settings) that a test may change."""
     for name in ("content", "theme"):

@@ -5,7 +5,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import REFLECTIONS, copy_site
+from conftest import REFLECTIONS, build_site, copy_site, differences
 
 ESSAY = "learning-to-stay"
 
@@ -97,6 +97,21 @@ def test_approve_publishes_the_file_and_rebuilds_the_page(site):
     assert "Approve me, please." in path.read_text()
     assert "Approve me, please." in (site / "output" / "essays" / ESSAY / "index.html").read_text()
     assert "kofi@" not in path.read_text()
+
+
+def test_approve_after_a_build_writes_only_the_pages_that_show_it(site, tmp_path):
+    assert build_site(site / "pelicanconf.py", site / "output", site / "cache", cwd=site).returncode == 0
+    output = site / "output"
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*.html")}
+    item = add(site, "Only what shows me, please.")
+    result = run(site, "approve", item)
+    assert result.returncode == 0, result.stderr
+    changed = {str(p.relative_to(output)) for p in before if p.stat().st_mtime_ns != before[p]}
+    assert changed == {f"essays/{ESSAY}/index.html", "index.html", "archives/index.html"}
+    assert "Only what shows me, please." in (output / "essays" / ESSAY / "index.html").read_text()
+    full = tmp_path / "full"
+    assert build_site(site / "pelicanconf.py", full / "output", full / "cache", cwd=site).returncode == 0
+    assert differences(output, full / "output") == []
 
 
 def test_approving_a_private_reflection_writes_nothing(site):

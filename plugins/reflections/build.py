@@ -13,7 +13,7 @@ import pickle
 import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 
 from feedgenerator import Atom1Feed
@@ -449,7 +449,7 @@ def site_feed(essays: list, settings: dict):
         return None
     site = settings.get("SITEURL", "").rstrip("/")
     streams = [
-        [(node, essay) for node in essay.reflections_newest]
+        zip(essay.reflections_newest, repeat(essay), strict=False)
         for essay in essays
         if getattr(essay, "reflections_newest", None)
     ]

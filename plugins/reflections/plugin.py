@@ -5,6 +5,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader
 from markupsafe import Markup
 from pelican import signals
+from pelican.contents import Article
 
 from . import build, config, essays
 from .writer import AtomicWriter
@@ -24,10 +25,16 @@ def use_essay_reader(readers) -> None:
         readers.reader_classes[extension] = essays.EssayReader
 
 
+def remember_addresses(content) -> None:
+    if type(content) is Article:
+        content.__class__ = essays.Essay
+
+
 def add_templates(generator) -> None:
     env = getattr(generator, "env", None)
     if env is not None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
+        env.globals["remember"] = essays.remember
 
 
 def every_essay(generator) -> list:
@@ -89,6 +96,7 @@ def atomic_writer(pelican) -> type:
 def register() -> None:
     signals.initialized.connect(add_defaults)
     signals.readers_init.connect(use_essay_reader)
+    signals.content_object_init.connect(remember_addresses)
     signals.generator_init.connect(add_templates)
     signals.get_writer.connect(atomic_writer)
     signals.article_generator_finalized.connect(prepare_essays)

@@ -22,7 +22,9 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from operator import attrgetter
 
 from pelican import Pelican, signals
@@ -34,6 +36,8 @@ from pelican.utils import order_content, process_translations
 from . import build, config, essays
 from .errors import ContentError
 from .plugin import every_essay, prepare_essay, thread_renderer
+from .sanitizer import cache_key
+from .threads import walk
 from .writer import SelectiveWriter
 
 #: The generator lists Pelican shares with templates, in the order its own build updates them.
@@ -268,18 +272,83 @@ class WarmSite:
     def _attach(self, shown: list, items: list) -> None:
         generator = self.essays
         render, _sources = thread_renderer(generator)
+        for essay in shown:
+            # What the whole build sanitized for this essay: only the new item is sanitized now.
+            for node in walk(getattr(essay, "reflection_thread", [])):
+                if node.html and str(node.html) != build.TOO_LONG:
+                    self.rendered.setdefault(cache_key(node.item.body), [str(node.html), node.text])
         cache = build.RenderedCache(None, self.rendered)
         for essay in shown:
             build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
 
     def _write(self, change: Change) -> list[str]:
-        """Pelican's own output pass over the kept generators (static files aside: no essay or
-        reflection changes them), through the selective writer."""
-        writer = selective_writer(self.essays.output_path, self.settings, change)
-        for generator in self.generators:
-            if hasattr(generator, "generate_output") and not isinstance(generator, StaticGenerator):
-                generator.generate_output(writer)
+        """Pelican's own output methods, through the selective writer, over the part of the site the
+        change touches (static files aside: no essay or reflection changes them)."""
+        generator = self.essays
+        settings = generator.settings
+        writer = selective_writer(generator.output_path, settings, change)
+        others = [
+            g
+            for g in self.generators
+            if hasattr(g, "generate_output") and not isinstance(g, ArticlesGenerator | StaticGenerator)
+        ]
+        if change.regrouped:
+            # The order or the grouping changed: every list is a candidate, so Pelican's whole pass.
+            for each in [generator, *others]:
+                each.generate_output(writer)
+            return writer.written
+        write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
+
+        def touched(contents) -> list:
+            return [content for content in contents if change.touches(content)]
+
+        def touching(groups) -> list:
+            return [(name, listed) for name, listed in groups if touched(listed)]
+
+        essay_lists = ("articles", "translations", "hidden_articles", "hidden_translations")
+        with narrowed(generator, **{name: touched(getattr(generator, name)) for name in essay_lists}):
+            generator.generate_articles(write)
+        with narrowed(
+            generator,
+            drafts=touched(generator.drafts),
+            drafts_translations=touched(generator.drafts_translations),
+        ):
+            generator.generate_drafts(write)
+        counted = change.count_templates
+        direct = [name for name in settings["DIRECT_TEMPLATES"] if change.sources or name in counted]
+        with narrowed(generator, settings={**settings, "DIRECT_TEMPLATES": direct}):
+            generator.generate_direct_templates(write)
+        # Pelican builds each tag's, category's and author's list by walking every essay: only the
+        # groups the change touches are walked and written.
+        if change.sources or "tag" in counted:
+            with narrowed(generator, tags=dict(touching(generator.tags.items()))):
+                generator.generate_tags(write)
+        if change.sources or "category" in counted:
+            with narrowed(generator, categories=touching(generator.categories)):
+                generator.generate_categories(write)
+        if change.sources or "author" in counted:
+            with narrowed(generator, authors=touching(generator.authors)):
+                generator.generate_authors(write)
+        if change.sources:
+            generator.generate_feeds(writer)
+            generator.generate_period_archives(write)
+            for each in others:
+                each.generate_output(writer)
+        signals.article_writer_finalized.send(generator, writer=writer)
         return writer.written
+
+
+@contextmanager
+def narrowed(generator, **attributes):
+    """The generator with some of its lists (or settings) narrowed for one of its own methods."""
+    saved = {name: getattr(generator, name) for name in attributes}
+    for name, value in attributes.items():
+        setattr(generator, name, value)
+    try:
+        yield generator
+    finally:
+        for name, value in saved.items():
+            setattr(generator, name, value)
 
 
 def _related(essay) -> list[str]:

@@ -124,6 +124,8 @@ class SelectiveWriter(AtomicWriter):
         self.wanted_feed = wanted_feed
 
     def write_file(self, name, template, context, *args, **kwargs):
+        if "article" in kwargs and not self.wanted(template_stem(template), kwargs):
+            return None  # an essay page nobody asked for: not even its context is made
         return super().write_file(name, _GatedTemplate(template, self.wanted), context, *args, **kwargs)
 
     def write_feed(self, elements, context, path=None, *args, **kwargs):

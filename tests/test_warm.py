@@ -1,0 +1,289 @@
+"""Incremental publishing (warm.py): only the touched files are written, and after any sequence of
+approvals, responses, withdrawals and essay edits the output is byte for byte a full build's."""
+
+import os
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import copy_site, differences
+from pelican import Pelican
+from pelican.settings import read_settings
+from reflections.errors import ContentError
+from reflections.moderation import Moderation
+from reflections.store import Reflection, Store
+from reflections.warm import WarmSite
+
+TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]
+#: An id for an item the test adds itself.
+LATER = "01KAAAAAAAAAAAAAAAAAAAAAAA"
+WORDS = ["kettle", "harbour", "lantern", "orchard", "threshold", "letter", "window", "bridge", "garden"]
+
+
+def full_build(root: Path, destination: Path) -> Path:
+    """What `make html` makes of the site as it is now, from a cold cache."""
+    override = {"OUTPUT_PATH": str(destination / "output"), "CACHE_PATH": str(destination / "cache")}
+    Pelican(read_settings(str(root / "pelicanconf.py"), override=override)).run()
+    return destination / "output"
+
+
+def essay_text(title: str, slug: str, date: datetime, tags: list[str], paragraphs: list[str]) -> str:
+    header = [
+        f"Title: {title}",
+        f"Date: {date:%Y-%m-%d %H:%M}",
+        f"Slug: {slug}",
+        "Category: Belonging",
+        f"Tags: {', '.join(tags)}",
+        f"Summary: A short essay about {title.lower()}.",
+        "Reflection_prompt: What would you add?",
+    ]
+    return "\n".join(header) + "\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+class Scenario:
+    """The project's site, a warm build of it, and a queue whose approvals publish incrementally."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = root
+        self.random = random.Random(seed)
+        self.essays = root / "content" / "essays"
+        # Enough essays for three index pages (eight to a page), each on a distinct day.
+        start = datetime(2025, 1, 6, 8, 30)
+        for number in range(12):
+            tags = self.random.sample(TAGS, 2)
+            paragraphs = [f"A paragraph about the {word}." for word in self.random.sample(WORDS, 3)]
+            text = essay_text(
+                f"Essay {number}", f"essay-{number}", start + timedelta(days=9 * number), tags, paragraphs
+            )
+            (self.essays / f"essay-{number}.md").write_text(text, encoding="utf-8")
+        os.chdir(root)
+        self.site = WarmSite(str(root / "pelicanconf.py"))
+        self.site.build()
+        self.store = Store(f"sqlite:///{root / 'reflections.db'}")
+        self.moderation = Moderation(self.store, root / "content" / "reflections", "The Author", self.publish)
+        self.clock = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+        self.written: list[str] | None = []
+
+    def publish(self, slug: str) -> None:
+        self.written = self.site.reflections_changed(slug)
+
+    def slugs(self) -> list[str]:
+        return sorted(
+            re.search(r"^Slug: (.+)$", p.read_text(), re.M).group(1) for p in self.essays.glob("*.md")
+        )
+
+    def published(self, kinds=("reflection", "comment", "response")) -> list[Reflection]:
+        return [
+            r
+            for r in self.store.find()
+            if r.state == "approved" and r.visibility == "public" and r.kind in kinds
+        ]
+
+    def tick(self) -> datetime:
+        self.clock += timedelta(minutes=self.random.randint(1, 600))
+        return self.clock
+
+    # The operations a random sequence is made of.
+
+    def approve(self) -> str:
+        slug = self.random.choice(self.slugs())
+        parents = [r for r in self.published(("reflection", "comment")) if r.essay == slug]
+        parent = self.random.choice(parents).id if parents and self.random.random() < 0.4 else ""
+        moment = self.tick()
+        row = Reflection(
+            id=f"01K{self.random.getrandbits(100):023X}"[:26],
+            essay=slug,
+            parent=parent,
+            kind=self.random.choice(["reflection", "comment"]),
+            visibility=self.random.choice(["public", "public", "public", "private"]),
+            state="pending",
+            name=self.random.choice(["Ana", "Birgit", "", "Chidi <b>"]),
+            body=f"On the {self.random.choice(WORDS)}: *this* stayed with me.",
+            content_note=self.random.choice(["", "", "loss"]),
+            created=moment,
+        )
+        self.store.add(row)
+        self.moderation.approve(row.id)
+        return f"approve {row.id} on {slug}"
+
+    def respond(self) -> str:
+        candidates = self.published(("reflection", "comment"))
+        if not candidates:
+            return self.approve()
+        row = self.random.choice(candidates)
+        self.moderation.respond(row.id, f"Thank you for the {self.random.choice(WORDS)}.")
+        return f"respond to {row.id}"
+
+    def withdraw(self) -> str:
+        candidates = self.published()
+        if not candidates:
+            return self.approve()
+        row = self.random.choice(candidates)
+        if self.random.random() < 0.5:
+            self.moderation.withdraw(row.id)
+            return f"withdraw {row.id}"
+        self.moderation.unpublish(row.id)
+        return f"unpublish {row.id}"
+
+    def edit_essay(self) -> str:
+        path = self.random.choice(sorted(self.essays.glob("*.md")))
+        text = path.read_text(encoding="utf-8")
+        what = self.random.choice(["body", "title", "summary", "tags", "date", "closed"])
+        word = self.random.choice(WORDS)
+        if what == "body":
+            text = text.rstrip("\n") + f"\n\nA new paragraph about the {word}.\n"
+        elif what == "title":
+            text = re.sub(r"^Title: .*$", f"Title: On the {word.title()}", text, count=1, flags=re.M)
+        elif what == "summary":
+            text = re.sub(r"^Summary: .*$", f"Summary: Now about the {word}.", text, count=1, flags=re.M)
+        elif what == "tags":
+            text = re.sub(
+                r"^Tags: .*$", "Tags: " + ", ".join(self.random.sample(TAGS, 3)), text, count=1, flags=re.M
+            )
+        elif what == "date":
+            moment = datetime(2024, 1, 1, 9, 0) + timedelta(
+                days=self.random.randint(0, 900), minutes=self.random.randint(0, 900)
+            )
+            text = re.sub(r"^Date: .*$", f"Date: {moment:%Y-%m-%d %H:%M}", text, count=1, flags=re.M)
+        else:
+            text = text.replace("Reflection_prompt:", "Reflections: closed\nReflection_prompt:", 1)
+        path.write_text(text, encoding="utf-8")
+        self.written = self.site.files_changed([str(path)])
+        return f"edit the {what} of {path.name}"
+
+    def add_essay(self) -> str:
+        number = len(list(self.essays.glob("*.md")))
+        moment = datetime(2024, 1, 1, 9, 0) + timedelta(
+            days=self.random.randint(0, 900), hours=self.random.randint(0, 23)
+        )
+        path = self.essays / f"new-{number}.md"
+        text = essay_text(
+            f"New {number}", f"new-{number}", moment, self.random.sample(TAGS, 2), ["A new beginning."]
+        )
+        path.write_text(text, encoding="utf-8")
+        self.written = self.site.files_changed([str(path)])
+        return f"add {path.name}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, seed):
+    scenario = Scenario(copy_site(tmp_path / "site"), seed)
+    operations = (
+        [scenario.approve] * 4 + [scenario.respond, scenario.withdraw] * 2 + [scenario.edit_essay] * 3
+    )
+    operations += [scenario.add_essay]
+    done = []
+    for step in range(14):
+        done.append(scenario.random.choice(operations)())
+        full = full_build(scenario.root, tmp_path / f"full-{step}")
+        assert differences(scenario.root / "output", full) == [], done
+    # Every kind of change was made at least once in some seed; this one made several.
+    assert len({entry.split()[0] for entry in done}) >= 3, done
+
+
+@pytest.fixture
+def scenario(tmp_path) -> Scenario:
+    return Scenario(copy_site(tmp_path / "site"), seed=7)
+
+
+def stamps(output: Path) -> dict[str, int]:
+    return {str(p.relative_to(output)): p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
+
+
+def written(scenario: Scenario) -> set[str]:
+    output = (scenario.root / "output").resolve()
+    return {str(Path(path).resolve().relative_to(output)) for path in scenario.written}
+
+
+def test_publishing_a_reflection_writes_only_the_pages_that_show_it(scenario):
+    output = scenario.root / "output"
+    before = stamps(output)
+    scenario.store.add(
+        Reflection(
+            id=LATER,
+            essay="essay-3",
+            body="The lantern line stayed with me all week.",
+            name="Ana",
+            created=datetime(2026, 9, 2, 8, 0, tzinfo=UTC),
+        )
+    )
+    scenario.moderation.approve(LATER)
+    # essay-3's card is on the second index page (eight to a page, newest first).
+    assert written(scenario) == {
+        "essays/essay-3/index.html",
+        "page/2/index.html",
+        "archives/index.html",
+        "feeds/reflections/essay-3.atom.xml",
+        "feeds/reflections.atom.xml",
+    }
+    page = (output / "essays/essay-3/index.html").read_text()
+    assert "The lantern line stayed with me all week." in page and "1 reflection on" in page
+    assert "1 reflection" in (output / "page/2/index.html").read_text()
+    after = stamps(output)
+    untouched = [name for name in before if name not in written(scenario)]
+    assert len(untouched) > 50 and all(after[name] == before[name] for name in untouched)
+
+
+def test_withdrawing_the_last_reflection_removes_its_feed(scenario):
+    feed = scenario.root / "output/feeds/reflections/essay-5.atom.xml"
+    scenario.store.add(Reflection(id=LATER, essay="essay-5", body="Briefly here.", created=scenario.tick()))
+    scenario.moderation.approve(LATER)
+    assert feed.exists()
+    scenario.moderation.withdraw(LATER)
+    assert not feed.exists()
+    assert "Briefly here." not in (scenario.root / "output/essays/essay-5/index.html").read_text()
+
+
+def test_saving_an_essay_writes_its_page_and_the_lists_that_show_it(scenario):
+    path = scenario.essays / "essay-5.md"
+    path.write_text(path.read_text() + "\nOne more paragraph, about the harbour at dusk.\n")
+    scenario.written = scenario.site.files_changed([str(path)])
+    pages = {name for name in written(scenario) if name.startswith("essays/")}
+    assert pages == {"essays/essay-5/index.html"}
+    assert "about the harbour at dusk" in (scenario.root / "output/essays/essay-5/index.html").read_text()
+
+
+def test_a_new_title_reaches_the_neighbours_and_the_lists(scenario):
+    path = scenario.essays / "essay-5.md"
+    path.write_text(path.read_text().replace("Title: Essay 5", "Title: The Harbour at Dusk"))
+    scenario.written = scenario.site.files_changed([str(path)])
+    names = written(scenario)
+    assert {"essays/essay-4/index.html", "essays/essay-5/index.html", "essays/essay-6/index.html"} <= names
+    assert "archives/index.html" in names and "sitemap.xml" not in names  # the sitemap shows no titles
+    assert not {"essays/essay-2/index.html", "essays/the-kitchen-table/index.html"} & names
+    assert "The Harbour at Dusk" in (scenario.root / "output/essays/essay-4/index.html").read_text()
+
+
+def test_a_theme_change_builds_the_whole_site(scenario):
+    stylesheet = scenario.root / "theme/static/css/withness.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n/* a change */\n")
+    assert scenario.site.files_changed([str(stylesheet)]) is None
+    assert "/* a change */" in (scenario.root / "output/theme/css/withness.css").read_text()
+
+
+def test_pages_are_replaced_whole_never_rewritten_in_place(scenario):
+    page = scenario.root / "output/essays/essay-3/index.html"
+    inode = page.stat().st_ino
+    scenario.store.add(Reflection(id=LATER, essay="essay-3", body="Hello.", created=scenario.tick()))
+    scenario.moderation.approve(LATER)
+    # A new file renamed over the old one: a reader has the old page or the new, never half of one.
+    assert page.stat().st_ino != inode
+    assert not [p for p in (scenario.root / "output").rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_broken_essay_stops_only_that_change(scenario):
+    path = scenario.essays / "essay-5.md"
+    good = path.read_text()
+    page = (scenario.root / "output/essays/essay-5/index.html").read_text()
+    path.write_text(good.replace("Date: ", "Date: someday ", 1))
+    with pytest.raises(ContentError, match="essay-5.md: Date:"):
+        scenario.site.files_changed([str(path)])
+    assert (scenario.root / "output/essays/essay-5/index.html").read_text() == page
+    path.write_text(good.replace("Title: Essay 5", "Title: Essay Five"))
+    scenario.site.files_changed([str(path)])
+    assert "Essay Five" in (scenario.root / "output/essays/essay-5/index.html").read_text()
+    assert (
+        differences(scenario.root / "output", full_build(scenario.root, scenario.root.parent / "full")) == []
+    )
