@@ -35,10 +35,21 @@ def test_serves_the_site_and_its_404_page(devserver):
 
 
 def test_rebuilds_when_an_essay_changes(devserver):
-    root, base, _ = devserver
+    root, base, log = devserver
     essay = root / "content" / "essays" / "the-kitchen-table.md"
     essay.write_text(essay.read_text().replace("Title: The Kitchen Table", "Title: The Long Table"))
     wait_for(lambda: "The Long Table" in fetch(base + "/essays/the-kitchen-table/")[1])
+    # Only what shows the essay was written again; the whole site was built once, at the start.
+    wait_for(lambda: "Rebuilt " in log.read_text())
+    assert log.read_text().count("Built the whole site") == 1
+
+
+def test_a_theme_change_builds_the_whole_site_again(devserver):
+    root, base, log = devserver
+    stylesheet = root / "theme" / "static" / "css" / "withness.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n.a-theme-change { color: inherit; }\n")
+    wait_for(lambda: ".a-theme-change" in fetch(base + "/theme/css/withness.css")[1])
+    assert log.read_text().count("Built the whole site") == 2
 
 
 def test_broken_essay_is_reported_and_the_last_good_site_stays_up(devserver):

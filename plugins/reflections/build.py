@@ -442,19 +442,22 @@ def site_feed(essays: list, settings: dict):
     """(target, signature, make_feed) of the site-wide feed of the newest reflections, or None.
 
     Each essay keeps its items newest first, so the newest across the site is a merge that reads
-    only as many items as the feed shows, whatever the size of the site.
+    only as many items as the feed shows.
     """
     target = settings["REFLECTIONS_ALL_FEED_ATOM"]
     if not target:
         return None
     site = settings.get("SITEURL", "").rstrip("/")
-    streams = [
-        zip(essay.reflections_newest, repeat(essay), strict=False)
-        for essay in essays
-        if getattr(essay, "reflections_newest", None)
-    ]
+    limit = settings["REFLECTIONS_FEED_MAX_ITEMS"]
+    answered = [essay for essay in essays if getattr(essay, "reflections_newest", None)]
+    # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
+    # so only their items are merged (in site order, so ties fall as a merge of all would order them).
+    latest = heapq.nlargest(
+        limit, range(len(answered)), key=lambda index: _newest_key(answered[index].reflections_newest[0])
+    )
+    streams = [zip(answered[i].reflections_newest, repeat(answered[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
-    newest = list(islice(merged, settings["REFLECTIONS_FEED_MAX_ITEMS"]))
+    newest = list(islice(merged, limit))
 
     def make_feed() -> Atom1Feed:
         title = f"{settings.get('SITENAME', '')}: recent reflections"

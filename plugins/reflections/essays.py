@@ -4,7 +4,9 @@ import os
 import re
 from collections.abc import Iterable
 from functools import cached_property
+from itertools import groupby
 
+from jinja2 import pass_context
 from markupsafe import Markup
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
@@ -51,17 +53,29 @@ class Essay(Article):
         return Article.save_as.fget(self)
 
 
-def remember(essay, *key, caller) -> Markup:
-    """A template's call block, rendered once per essay and key and then reused:
-    `{% call remember(article, "row", SITEURL, article.reflection_count) %}…{% endcall %}`.
-
-    The key names everything the block shows that is not the essay's own; what is the essay's own
-    cannot change under it, because a changed essay is read into a new object.
+@pass_context
+def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
+    """`{{ remembered_rows(essays, essay_row, show_counts) }}`: each essay's row, from the macro
+    `row(essay, *arguments)`, rendered once per essay, page address, arguments and reflection count,
+    then reused. A row shows only the essay's own fields and its count; the essay's own fields
+    cannot change under it, because a changed essay is read into a new object. So a list page of
+    thousands of essays costs a lookup per row, in a whole build and in an incremental publish.
     """
-    rendered = essay.__dict__.setdefault("_remembered", {})
-    if key not in rendered:
-        rendered[key] = caller()
-    return rendered[key]
+    key = (row.name, context.get("SITEURL"), *arguments)
+    rows = []
+    for essay in essays:
+        remembered = essay.__dict__.setdefault("_remembered_rows", {})
+        essay_key = (*key, getattr(essay, "reflection_count", 0))
+        html = remembered.get(essay_key)
+        if html is None:
+            html = remembered[essay_key] = row(essay, *arguments)
+        rows.append(html)
+    return Markup("".join(rows))
+
+
+def by_year(essays: Iterable) -> list[tuple[int, list]]:
+    """Essays already in date order, in runs of one year each (Jinja's groupby sorts them again)."""
+    return [(year, list(run)) for year, run in groupby(essays, key=lambda essay: essay.date.year)]
 
 
 def _is_essay(source_path: str, settings: dict) -> bool:

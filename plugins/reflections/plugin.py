@@ -34,7 +34,8 @@ def add_templates(generator) -> None:
     env = getattr(generator, "env", None)
     if env is not None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
-        env.globals["remember"] = essays.remember
+        env.globals["remembered_rows"] = essays.remembered_rows
+        env.filters["by_year"] = essays.by_year
 
 
 def every_essay(generator) -> list:

@@ -18,6 +18,7 @@ sequences). A standalone `reflections approve` has no warm build: `publish_once`
 its content cache and the same selective writer.
 """
 
+import gc
 import os
 import threading
 from collections import defaultdict
@@ -121,9 +122,14 @@ class WarmSite:
             kept[:] = generators
 
         with self.lock:
+            gc.unfreeze()  # the last build's objects may be collected once this one replaces them
             with signals.all_generators_finalized.connected_to(keep):
                 Pelican(self.read_settings()).run()
             self.generators = kept
+            # The build kept in memory is hundreds of thousands of long-lived objects; a full
+            # collection walking them all (half a second at 3 000 essays) would stall a publish.
+            gc.collect()
+            gc.freeze()
 
     def reflections_changed(self, slug: str) -> list[str] | None:
         """Re-render what shows the reflections of essay `slug`; returns the files written."""
