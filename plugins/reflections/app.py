@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -292,7 +293,8 @@ async def withdraw(request: Request) -> Response:
         return _not_valid(service)
     if request.method == "POST":
         try:
-            done = service.moderation.withdraw(row.id, actor="reader")
+            # In a worker thread: publishing renders pages, and the event loop keeps serving meanwhile.
+            done = await run_in_threadpool(service.moderation.withdraw, row.id, actor="reader")
         except ModerationError as error:
             done = str(error)
         return service.page("service/confirm.html", heading="Withdrawn", done=done)
@@ -322,7 +324,7 @@ async def mail_action(request: Request) -> Response:
     item_id, action = found
     if request.method == "POST":
         try:
-            done = getattr(service.moderation, action)(item_id, actor="email link")
+            done = await run_in_threadpool(getattr(service.moderation, action), item_id, actor="email link")
         except ModerationError as error:
             done = f"Not done: {error}."
         return service.page("service/confirm.html", heading="Done", done=done)

@@ -5,6 +5,7 @@ answers a stranger with the login page and nothing else."""
 from datetime import datetime
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -154,7 +155,8 @@ async def act(request: Request) -> Response:
             try:
                 operation = getattr(service.moderation, action)
                 extra = {"text": text} if action == "respond" else {"body": text} if "edit" in action else {}
-                messages.append(operation(item, actor="author", **extra))
+                # In a worker thread: publishing renders pages, and the event loop keeps serving.
+                messages.append(await run_in_threadpool(operation, item, actor="author", **extra))
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")
         request.session["flash"] = " ".join(messages)

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter
+from pathlib import Path
 
 from pelican import Pelican, signals
 from pelican.contents import Article
@@ -100,6 +101,9 @@ class WarmSite:
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: Sanitized reader text by content hash, kept between incremental publishes.
     rendered: dict = field(default_factory=dict)
+    #: Each essay's reflection files as last published (name, inode, time, size): the service
+    #: publishes an approval itself, and its file watcher then sees the same files again.
+    published_files: dict = field(default_factory=dict)
 
     @property
     def essays(self) -> ArticlesGenerator:
@@ -126,6 +130,7 @@ class WarmSite:
             with signals.all_generators_finalized.connected_to(keep):
                 Pelican(self.read_settings()).run()
             self.generators = kept
+            self.published_files.clear()
             # The build kept in memory is hundreds of thousands of long-lived objects; a full
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
             gc.collect()
@@ -140,13 +145,18 @@ class WarmSite:
             settings = generator.settings
             if not settings["REFLECTIONS_INCREMENTAL"]:
                 return self.build()
+            files = _stamps(build.reflections_root(settings) / slug)
+            if self.published_files.get(slug) == files:
+                return []
             shown = [essay for essay in every_essay(generator) if essay.slug == slug]
             items = build.read_essay_items(settings, slug)
             self._attach(shown, items)
             change = Change(
                 slugs=frozenset([slug]), count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
             )
-            return self._write(change)
+            written = self._write(change)
+            self.published_files[slug] = files
+            return written
 
     def essay_changed(self, path: str) -> list[str] | None:
         """Read one essay file again and re-render what shows it; returns the files written."""
@@ -384,6 +394,16 @@ def _shape(generator) -> tuple:
     )
 
 
+def _stamps(folder: Path) -> tuple:
+    """What identifies the files of a folder as they are now: a rename or a rewrite changes it."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [(e.name, e.inode(), e.stat().st_mtime_ns, e.stat().st_size) for e in entries]
+    except OSError:
+        return ()
+    return tuple(sorted(found))
+
+
 def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
@@ -408,6 +428,17 @@ class _OnePublish(Pelican):
 
     def _get_writer(self) -> SelectiveWriter:
         return selective_writer(self.output_path, self.settings, self.change)
+
+    def _get_generator_classes(self) -> list:
+        classes = super()._get_generator_classes()
+        return [_StaticLinksOnly if cls is StaticGenerator else cls for cls in classes]
+
+
+class _StaticLinksOnly(StaticGenerator):
+    """Static files are found (essays link to them) but not copied again: a reflection changes none."""
+
+    def generate_output(self, writer=None) -> None:
+        pass
 
 
 def publish_once(settings_file: str, slug: str, output: str | None = None) -> None:
