@@ -287,3 +287,17 @@ def test_a_broken_essay_stops_only_that_change(scenario):
     assert (
         differences(scenario.root / "output", full_build(scenario.root, scenario.root.parent / "full")) == []
     )
+
+
+def test_a_renamed_or_removed_essay_leaves_no_page_behind(scenario):
+    output = scenario.root / "output"
+    renamed = scenario.essays / "essay-5.md"
+    renamed.write_text(renamed.read_text().replace("Slug: essay-5", "Slug: the-harbour"))
+    assert scenario.site.files_changed([str(renamed)]) is None  # a new address: a whole build
+    assert (output / "essays/the-harbour/index.html").exists()
+    assert not (output / "essays/essay-5").exists()
+    (scenario.essays / "essay-7.md").unlink()
+    scenario.site.files_changed([str(scenario.essays / "essay-7.md")])
+    assert not (output / "essays/essay-7").exists()
+    full = full_build(scenario.root, scenario.root.parent / "full")
+    assert differences(output, full) == []

@@ -317,6 +317,7 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflection_thread = thread
     essay.reflection_count = count_visible(thread)
     essay.reflections_newest = _newest_first(walk(thread))
+    essay.reflections_latest = _newest_key(essay.reflections_newest[0]) if thread else None
     essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     feed = settings["REFLECTIONS_FEED_ATOM"]
@@ -452,9 +453,8 @@ def site_feed(essays: list, settings: dict):
     answered = [essay for essay in essays if getattr(essay, "reflections_newest", None)]
     # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
     # so only their items are merged (in site order, so ties fall as a merge of all would order them).
-    latest = heapq.nlargest(
-        limit, range(len(answered)), key=lambda index: _newest_key(answered[index].reflections_newest[0])
-    )
+    keys = [essay.reflections_latest for essay in answered]
+    latest = heapq.nlargest(limit, range(len(keys)), key=keys.__getitem__)
     streams = [zip(answered[i].reflections_newest, repeat(answered[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
     newest = list(islice(merged, limit))
@@ -472,13 +472,15 @@ def site_feed(essays: list, settings: dict):
     return target, _signature(_common(settings), contents), make_feed
 
 
-def write_feeds(essays: list, settings: dict, output_path: str) -> None:
-    """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections."""
+def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
+    """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections. Returns the
+    path of every feed this build stands for, written now or kept from the last build."""
     ledger = FeedLedger(settings, Path(output_path))
     for feed in [*(essay_feed(essay, settings) for essay in essays), site_feed(essays, settings)]:
         if feed is not None:
             ledger.write(*feed)
     ledger.save()
+    return [str(Path(output_path) / target) for target in ledger.now]
 
 
 def write_touched_feeds(essays: list, settings: dict, output_path: str, touches, written: list[str]) -> None:

@@ -82,7 +82,8 @@ def write_reflection_feeds(generator, writer) -> None:
     listed = [*generator.articles, *generator.translations]
     change = getattr(writer, "change", None)
     if change is None:
-        build.write_feeds(listed, generator.settings, writer.output_path)
+        feeds = build.write_feeds(listed, generator.settings, writer.output_path)
+        getattr(writer, "produced", set()).update(feeds)
     else:
         # An incremental publish (warm.py): only the feeds of what changed.
         build.write_touched_feeds(

@@ -24,7 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
@@ -64,9 +64,19 @@ class Change:
     #: The order or grouping of essays changed: every list page and feed is a candidate.
     regrouped: bool = False
     count_templates: tuple[str, ...] = ()
+    #: The essays touched, once found (`pinned`): then a set lookup answers `touches`.
+    essays: frozenset | None = None
 
     def touches(self, essay) -> bool:
+        if self.essays is not None:
+            return essay in self.essays
         return essay.slug in self.slugs or essay.source_path in self.sources
+
+    def pinned(self, contents: Iterable) -> "Change":
+        """The same change with the essays it touches found once among `contents`."""
+        slugs, sources = self.slugs, self.sources
+        found = frozenset(c for c in contents if c.slug in slugs or c.source_path in sources)
+        return replace(self, essays=found)
 
     def wants_page(self, template: str, localcontext: dict) -> bool:
         essay = localcontext.get("article")
@@ -101,6 +111,8 @@ class WarmSite:
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: Sanitized reader text by content hash, kept between incremental publishes.
     rendered: dict = field(default_factory=dict)
+    #: Every page and feed the kept build and the publishes since stand for.
+    produced: set = field(default_factory=set)
     #: Each essay's reflection files as last published (name, inode, time, size): the service
     #: publishes an approval itself, and its file watcher then sees the same files again.
     published_files: dict = field(default_factory=dict)
@@ -127,10 +139,16 @@ class WarmSite:
 
         with self.lock:
             gc.unfreeze()  # the last build's objects may be collected once this one replaces them
+            pelican = _KeptPelican(self.read_settings())
             with signals.all_generators_finalized.connected_to(keep):
-                Pelican(self.read_settings()).run()
+                pelican.run()
             self.generators = kept
             self.published_files.clear()
+            # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
+            # them in the output folder; a build into an empty folder would not make them.
+            for stale in self.produced - pelican.writer.produced:
+                _remove(Path(stale))
+            self.produced = set(pelican.writer.produced)
             # The build kept in memory is hundreds of thousands of long-lived objects; a full
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
             gc.collect()
@@ -170,15 +188,17 @@ class WarmSite:
             before = {essay.source_path: essay for essay in every_essay(generator)}
             old = before.get(source)
             if not os.path.exists(source):
-                return self.build()  # a removed essay: Pelican's whole build decides what remains
+                return self.build()  # a removed essay: its pages go with the whole build
             essay = self._read(source)
-            if old is not None and (old.save_as, old.url, old.slug, old.lang) != (
+            if old is not None and (old.save_as, old.url, old.slug, old.lang, old.status) != (
                 essay.save_as,
                 essay.url,
                 essay.slug,
                 essay.lang,
+                essay.status,
             ):
-                return self.build()  # its address changed: other essays' links to it change too
+                # Its address changed, and other essays' links to it: a whole build, old pages gone.
+                return self.build()
             shape = _shape(generator)
             touched = {source, *_related(old)}
             self._regroup(source, essay)
@@ -302,6 +322,7 @@ class WarmSite:
         change touches (static files aside: no essay or reflection changes them)."""
         generator = self.essays
         settings = generator.settings
+        change = change.pinned(every_essay(generator))
         writer = selective_writer(generator.output_path, settings, change)
         others = [
             g
@@ -312,11 +333,12 @@ class WarmSite:
             # The order or the grouping changed: every list is a candidate, so Pelican's whole pass.
             for each in [generator, *others]:
                 each.generate_output(writer)
+            self.produced |= set(writer.written)
             return writer.written
         write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
 
         def touched(contents) -> list:
-            return [content for content in contents if change.touches(content)]
+            return [content for content in contents if content in change.essays]
 
         def touching(groups) -> list:
             return [(name, listed) for name, listed in groups if touched(listed)]
@@ -351,6 +373,7 @@ class WarmSite:
             for each in others:
                 each.generate_output(writer)
         signals.article_writer_finalized.send(generator, writer=writer)
+        self.produced |= set(writer.written)
         return writer.written
 
 
@@ -394,6 +417,14 @@ def _shape(generator) -> tuple:
     )
 
 
+def _remove(path: Path) -> None:
+    """Remove an output file, and its folder when that leaves it empty."""
+    if path.is_file():
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+
+
 def _stamps(folder: Path) -> tuple:
     """What identifies the files of a folder as they are now: a rename or a rewrite changes it."""
     try:
@@ -417,6 +448,14 @@ def _ignored(path: str, settings: dict) -> bool:
     """Editors' swap and backup files, and our own temporary files: no reason to build."""
     name = os.path.basename(path)
     return name.startswith(".") or name.endswith("~") or name.endswith(".swp")
+
+
+class _KeptPelican(Pelican):
+    """Pelican, keeping its writer: what a whole build wrote is what the site now stands for."""
+
+    def _get_writer(self):
+        self.writer = super()._get_writer()
+        return self.writer
 
 
 class _OnePublish(Pelican):

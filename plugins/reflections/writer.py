@@ -34,7 +34,7 @@ class _OutputFile(io.StringIO):
 
     def __init__(self, path: str, encoding: str, only_if_changed: bool, written: list[str]) -> None:
         super().__init__()
-        self.path = Path(path)
+        self.path = path
         self.target_encoding = encoding
         self.only_if_changed = only_if_changed
         self.written = written
@@ -54,13 +54,13 @@ class _OutputFile(io.StringIO):
             super().__exit__(*exc_info)
 
     def _commit(self, data: bytes) -> None:
-        if self.path == Path(os.devnull):
+        if self.path == os.devnull:
             return
         if self.only_if_changed:
-            write_if_changed(self.path, data, self.written)
+            write_if_changed(Path(self.path), data, self.written)
         else:
-            write_atomically(self.path, data)
-            self.written.append(str(self.path))
+            write_atomically(Path(self.path), data)
+            self.written.append(self.path)
 
 
 class AtomicWriter(Writer):
@@ -72,6 +72,8 @@ class AtomicWriter(Writer):
         super().__init__(output_path, settings=settings)
         #: Every file this writer actually changed on disk, in order.
         self.written: list[str] = []
+        #: Every page and feed this build stands for, written or not (the plugin adds its feeds).
+        self.produced: set[str] = set()
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> _OutputFile:
         # The same rule as Pelican's own: a second write to one file is an error unless one of the
@@ -85,6 +87,7 @@ class AtomicWriter(Writer):
         if override:
             self._overridden_files.add(filename)
         self._written_files.add(filename)
+        self.produced.add(filename)
         return _OutputFile(filename, encoding, self.only_if_changed, self.written)
 
 
