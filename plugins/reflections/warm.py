@@ -21,84 +21,25 @@ its content cache and the same selective writer.
 import gc
 import os
 import threading
-from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
-from operator import attrgetter
 from pathlib import Path
 
 from pelican import Pelican, signals
 from pelican.contents import Article
 from pelican.generators import ArticlesGenerator, StaticGenerator
 from pelican.settings import read_settings
-from pelican.utils import order_content, process_translations
 
 from . import build, config, essays
+from .changes import Change, selective_writer
 from .errors import ContentError
 from .plugin import every_essay, prepare_essay, thread_renderer
+from .regroup import regroup, shape
 from .sanitizer import cache_key
 from .threads import walk
 from .writer import SelectiveWriter
-
-#: The generator lists Pelican shares with templates, in the order its own build updates them.
-CONTEXT_LISTS = (
-    "articles",
-    "drafts",
-    "hidden_articles",
-    "dates",
-    "tags",
-    "categories",
-    "authors",
-    "related_posts",
-)
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one incremental publish touches, by essay slug (reflections) or source path (essays)."""
-
-    slugs: frozenset[str] = frozenset()
-    sources: frozenset[str] = frozenset()
-    #: The order or grouping of essays changed: every list page and feed is a candidate.
-    regrouped: bool = False
-    count_templates: tuple[str, ...] = ()
-    #: The essays touched, once found (`pinned`): then a set lookup answers `touches`.
-    essays: frozenset | None = None
-
-    def touches(self, essay) -> bool:
-        if self.essays is not None:
-            return essay in self.essays
-        return essay.slug in self.slugs or essay.source_path in self.sources
-
-    def pinned(self, contents: Iterable) -> "Change":
-        """The same change with the essays it touches found once among `contents`."""
-        slugs, sources = self.slugs, self.sources
-        found = frozenset(c for c in contents if c.slug in slugs or c.source_path in sources)
-        return replace(self, essays=found)
-
-    def wants_page(self, template: str, localcontext: dict) -> bool:
-        essay = localcontext.get("article")
-        if essay is not None and "articles_page" not in localcontext:
-            return self.touches(essay)
-        if self.sources and self.regrouped:
-            return True
-        if not self.sources and template not in self.count_templates:
-            return False
-        page = localcontext.get("articles_page")
-        listed = page.object_list if page is not None else localcontext.get("dates") or ()
-        return any(self.touches(essay) for essay in listed)
-
-    def wants_feed(self, path: str, entries: list) -> bool:
-        # Pelican's feeds show essays, never reflections.
-        return bool(self.sources) and (self.regrouped or any(self.touches(e) for e in entries))
-
-
-def selective_writer(output_path: str, settings: dict, change: Change) -> SelectiveWriter:
-    writer = SelectiveWriter(output_path, settings, change.wants_page, change.wants_feed)
-    writer.change = change
-    return writer
 
 
 @dataclass
@@ -199,14 +140,14 @@ class WarmSite:
             ):
                 # Its address changed, and other essays' links to it: a whole build, old pages gone.
                 return self.build()
-            shape = _shape(generator)
+            before_shape = shape(generator)
             touched = {source, *_related(old)}
-            self._regroup(source, essay)
+            regroup(generator, source, essay)
             prepare_essay(essay, generator.settings)
             essays.link_neighbours(generator.articles)
             self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
             touched |= set(_related(essay))
-            change = Change(sources=frozenset(touched), regrouped=_shape(generator) != shape)
+            change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
             return self._write(change)
 
     def files_changed(self, paths: Iterable[str]) -> list[str] | None:
@@ -258,52 +199,6 @@ class WarmSite:
         if not essay.is_valid():
             raise ContentError(source, "metadata", "Pelican could not use this essay (see the warning above)")
         return essay
-
-    def _regroup(self, source: str, essay: Article) -> None:
-        """Pelican's own grouping of essays (ArticlesGenerator.generate_context), over the essays
-        in memory with one replaced or added, in the order Pelican itself reads the files."""
-        generator = self.essays
-        settings = generator.settings
-        known = {e.source_path: e for e in every_essay(generator)}
-        known[source] = essay
-        generator.add_source_path(essay)
-        generator.add_static_links(essay)
-        essay.refresh_metadata_intersite_links()
-        by_status = defaultdict(list)
-        for relative in generator.get_files(settings["ARTICLE_PATHS"], exclude=settings["ARTICLE_EXCLUDES"]):
-            found = known.get(os.path.join(generator.path, relative))
-            if found is not None:
-                by_status[found.status].append(found)
-
-        def process(contents: list) -> tuple[list, list]:
-            originals, translations = process_translations(
-                contents, translation_id=settings["ARTICLE_TRANSLATION_ID"]
-            )
-            return order_content(originals, settings["ARTICLE_ORDER_BY"]), translations
-
-        generator.articles, generator.translations = process(by_status["published"])
-        generator.hidden_articles, generator.hidden_translations = process(by_status["hidden"])
-        generator.drafts, generator.drafts_translations = process(by_status["draft"])
-        signals.article_generator_pretaxonomy.send(generator)
-        categories, tags, authors = defaultdict(list), defaultdict(list), defaultdict(list)
-        for article in generator.articles:
-            if hasattr(article, "category"):
-                categories[article.category].append(article)
-            for tag in getattr(article, "tags", []):
-                tags[tag].append(article)
-            for author in getattr(article, "authors", []):
-                authors[author].append(article)
-        generator.tags = tags
-        generator.categories = sorted(categories.items(), reverse=settings["REVERSE_CATEGORY_ORDER"])
-        generator.authors = sorted(authors.items())
-        generator.dates = sorted(
-            generator.articles, key=attrgetter("date"), reverse=generator.context["NEWEST_FIRST_ARCHIVES"]
-        )
-        generator.period_archives = generator._build_period_archives(
-            generator.dates, generator.articles, settings
-        )
-        generator._update_context(CONTEXT_LISTS)
-        generator.context["period_archives"] = generator.period_archives
 
     def _attach(self, shown: list, items: list) -> None:
         generator = self.essays
@@ -397,24 +292,6 @@ def _related(essay) -> list[str]:
     related = [getattr(essay, "newer_essay", None), getattr(essay, "older_essay", None)]
     related += getattr(essay, "translations", [])
     return [other.source_path for other in related if other is not None]
-
-
-def _shape(generator) -> tuple:
-    """The order and grouping of every essay list, by source path: what a regroup may change."""
-
-    def paths(contents) -> tuple:
-        return tuple(content.source_path for content in contents)
-
-    return (
-        *(
-            paths(getattr(generator, name))
-            for name in ("articles", "translations", "hidden_articles", "drafts")
-        ),
-        paths(generator.dates),
-        tuple((str(tag), paths(listed)) for tag, listed in generator.tags.items()),
-        tuple((str(category), paths(listed)) for category, listed in generator.categories),
-        tuple((str(author), paths(listed)) for author, listed in generator.authors),
-    )
 
 
 def _remove(path: Path) -> None:

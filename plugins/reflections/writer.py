@@ -96,10 +96,11 @@ class _GatedTemplate:
 
     def __init__(self, template, wanted: Callable[[str, dict], bool]) -> None:
         self.template = template
+        self.stem = template_stem(template)
         self.wanted = wanted
 
     def render(self, localcontext: dict) -> str:
-        if self.wanted(template_stem(self.template), localcontext):
+        if self.wanted(self.stem, localcontext):
             return self.template.render(localcontext)
         return UNWANTED
 
