@@ -167,7 +167,7 @@ class WarmSite:
                         slugs.add(parts[0])
                 elif any(_inside(path, root) for root in essay_roots) and _is_source(path):
                     essay_files.add(path)
-                elif not _ignored(path, settings):
+                elif not _ignored(path):
                     other = True
             if other:
                 return self.build()
@@ -321,7 +321,7 @@ def _is_source(path: str) -> bool:
     return not name.startswith(".") and name.rsplit(".", 1)[-1] in essays.EssayReader.file_extensions
 
 
-def _ignored(path: str, settings: dict) -> bool:
+def _ignored(path: str) -> bool:
     """Editors' swap and backup files, and our own temporary files: no reason to build."""
     name = os.path.basename(path)
     return name.startswith(".") or name.endswith("~") or name.endswith(".swp")
