@@ -301,3 +301,18 @@ def test_a_renamed_or_removed_essay_leaves_no_page_behind(scenario):
     assert not (output / "essays/essay-7").exists()
     full = full_build(scenario.root, scenario.root.parent / "full")
     assert differences(output, full) == []
+
+
+def test_a_served_site_is_never_emptied_by_a_whole_build(tmp_path):
+    root = copy_site(tmp_path / "site")
+    os.chdir(root)
+    site = WarmSite(str(root / "publishconf.py"))  # publishconf.py empties the output folder
+    site.build()
+    kept = root / "output" / "kept-by-the-web-server.txt"
+    kept.write_text("not the build's")
+    stylesheet = root / "theme/static/css/withness.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n/* a change */\n")
+    assert site.files_changed([str(stylesheet)]) is None
+    # The second whole build runs under a serving web server: it replaces pages, it empties nothing.
+    assert kept.read_text() == "not the build's"
+    assert (root / "output/essays/the-kitchen-table/index.html").exists()

@@ -68,6 +68,10 @@ class WarmSite:
 
     def read_settings(self) -> dict:
         override = {"OUTPUT_PATH": os.path.abspath(self.output)} if self.output else {}
+        if self.generators:
+            # The site is being served: never empty its folder (publishconf.py asks a build to);
+            # the pages it no longer has are removed after the build instead.
+            override["DELETE_OUTPUT_DIRECTORY"] = False
         return read_settings(str(self.settings_file), override=override)
 
     def build(self) -> None:
