@@ -134,7 +134,7 @@ def test_two_approvals_at_once_publish_once_without_error(site):
         for _ in range(2)
     ]
     results = [process.communicate(timeout=60) + (process.returncode,) for process in processes]
-    assert [code for _, _, code in results] == [0, 0]
+    assert [code for _, _, code in results] == [0, 0], results
     messages = [out.strip() for out, _, _ in results]
     assert sum(m.endswith("was already approved.") for m in messages) == 1
     assert sum("is approved and published" in m for m in messages) == 1

@@ -121,3 +121,28 @@ def test_export_and_import_round_trip_idempotently(store, tmp_path):
     assert other.import_lines(lines) == (0, 0)
     assert list(other.export_lines())[0] == lines[0]
     assert isinstance(other.history()[0], LogEntry)
+
+
+def test_a_secret_made_by_many_processes_at_once_is_one_secret(store):
+    """Two `reflections` commands started together both find no secret and both make one: the
+    first is kept, and neither fails."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    others = [Store(url) for _ in range(6)]
+    barrier = threading.Barrier(len(others), timeout=30)
+    results, errors = [], []
+
+    def make_one(number: int) -> None:
+        try:
+            barrier.wait()
+            results.append(others[number].secret("race", lambda: f"secret-{number}"))
+        except Exception as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=make_one, args=(n,)) for n in range(len(others))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for other in others:
+        other.engine.dispose()
+    assert errors == [] and len(results) == len(others) and len(set(results)) == 1

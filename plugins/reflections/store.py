@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -197,10 +198,15 @@ class Store:
 
     def secret(self, name: str, make) -> str:
         """A named secret, made once by `make()` and shared by every instance using this database."""
-        with self.sessions.begin() as session:
+        with self.sessions() as session:
             found = session.get(Secret, name)
-            if found is None:
+            if found is not None:
+                return found.value
+        try:
+            with self.sessions.begin() as session:
                 session.add(Secret(name=name, value=make()))
+        except IntegrityError:
+            pass  # another process made it first (two commands started at once): theirs is kept
         with self.sessions() as session:
             return session.get(Secret, name).value
 
