@@ -1,7 +1,6 @@
 """Incremental publishing (warm.py): only the touched files are written, and after any sequence of
 approvals, responses, withdrawals and essay edits the output is byte for byte a full build's."""
 
-import os
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -58,7 +57,6 @@ class Scenario:
                 f"Essay {number}", f"essay-{number}", start + timedelta(days=9 * number), tags, paragraphs
             )
             (self.essays / f"essay-{number}.md").write_text(text, encoding="utf-8")
-        os.chdir(root)
         self.site = WarmSite(str(root / "pelicanconf.py"))
         self.site.build()
         self.store = Store(f"sqlite:///{root / 'reflections.db'}")
@@ -168,8 +166,9 @@ class Scenario:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, seed):
-    scenario = Scenario(copy_site(tmp_path / "site"), seed)
+def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, monkeypatch, seed):
+    monkeypatch.chdir(copy_site(tmp_path / "site"))  # the site folder, as `make run` works in it
+    scenario = Scenario(tmp_path / "site", seed)
     operations = (
         [scenario.approve] * 4 + [scenario.respond, scenario.withdraw] * 2 + [scenario.edit_essay] * 3
     )
@@ -184,8 +183,9 @@ def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, seed)
 
 
 @pytest.fixture
-def scenario(tmp_path) -> Scenario:
-    return Scenario(copy_site(tmp_path / "site"), seed=7)
+def scenario(tmp_path, monkeypatch) -> Scenario:
+    monkeypatch.chdir(copy_site(tmp_path / "site"))  # the site folder, as `make run` works in it
+    return Scenario(tmp_path / "site", seed=7)
 
 
 def stamps(output: Path) -> dict[str, int]:
@@ -303,9 +303,9 @@ def test_a_renamed_or_removed_essay_leaves_no_page_behind(scenario):
     assert differences(output, full) == []
 
 
-def test_a_served_site_is_never_emptied_by_a_whole_build(tmp_path):
+def test_a_served_site_is_never_emptied_by_a_whole_build(tmp_path, monkeypatch):
     root = copy_site(tmp_path / "site")
-    os.chdir(root)
+    monkeypatch.chdir(root)
     site = WarmSite(str(root / "publishconf.py"))  # publishconf.py empties the output folder
     site.build()
     kept = root / "output" / "kept-by-the-web-server.txt"

@@ -1,5 +1,7 @@
 """The writers: every file replaced whole, and an incremental publish writes only changed bytes."""
 
+from types import SimpleNamespace
+
 import pytest
 from jinja2 import Environment
 from reflections.writer import AtomicWriter, SelectiveWriter
@@ -37,7 +39,8 @@ def test_the_selective_writer_leaves_unchanged_and_unwanted_pages_alone(tmp_path
     before = page.stat().st_mtime_ns, page.stat().st_ino
 
     def selective(wanted: bool) -> SelectiveWriter:
-        return SelectiveWriter(str(tmp_path), SETTINGS, lambda template, context: wanted, lambda *a: wanted)
+        change = SimpleNamespace(wants_page=lambda template, context: wanted, wants_feed=lambda *a: wanted)
+        return SelectiveWriter(str(tmp_path), SETTINGS, change)
 
     unchanged = selective(True)
     write(unchanged, "same")

@@ -220,9 +220,24 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
 
 def read_published(settings: dict) -> list[published.PublishedItem]:
     """Every readable published item; a bad file or a repeated Id stops the build when strict."""
+    return _usable(*_read_with_cache(reflections_root(settings), settings), settings)
+
+
+def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
+    """The published items of one essay, read afresh (an incremental publish reads no other)."""
+    items, errors = [], []
+    for file in published.essay_files(reflections_root(settings), slug):
+        try:
+            items.append(published.read(file))
+        except published.FormatError as error:
+            errors.append(error)
+    return _usable(items, errors, settings)
+
+
+def _usable(items: list, errors: list, settings: dict) -> list[published.PublishedItem]:
+    """The items to show: errors reported (fatal when strict), and an Id seen twice kept once."""
     root = reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
-    items, errors = _read_with_cache(root, settings)
     for error in errors:
         _report(error, strict)
     first: dict[str, published.PublishedItem] = {}
@@ -292,24 +307,6 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
     rendered_threads.save()
 
 
-def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
-    """The published items of one essay, read afresh (an incremental publish reads no other)."""
-    items, seen = [], {}
-    for file in published.essay_files(reflections_root(settings), slug):
-        try:
-            item = published.read(file)
-        except published.FormatError as error:
-            _report(error, settings["REFLECTIONS_STRICT"])
-            continue
-        if item.id in seen:
-            problem = f"{item.id!r} is also the Id of {seen[item.id]}"
-            _report(published.FormatError(file, "Id", problem), settings["REFLECTIONS_STRICT"])
-            continue
-        seen[item.id] = file
-        items.append(item)
-    return items
-
-
 def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
     """Give one essay its thread of `items`: nodes, count, rendered HTML, feed link and JSON-LD."""
     thread = build_thread(items, settings["REFLECTIONS_MAX_DEPTH"])
@@ -317,7 +314,6 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflection_thread = thread
     essay.reflection_count = count_visible(thread)
     essay.reflections_newest = _newest_first(walk(thread))
-    essay.reflections_latest = _newest_key(essay.reflections_newest[0]) if thread else None
     essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     feed = settings["REFLECTIONS_FEED_ATOM"]
@@ -453,7 +449,7 @@ def site_feed(essays: list, settings: dict):
     answered = [essay for essay in essays if getattr(essay, "reflections_newest", None)]
     # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
     # so only their items are merged (in site order, so ties fall as a merge of all would order them).
-    keys = [essay.reflections_latest for essay in answered]
+    keys = [_newest_key(essay.reflections_newest[0]) for essay in answered]
     latest = heapq.nlargest(limit, range(len(keys)), key=keys.__getitem__)
     streams = [zip(answered[i].reflections_newest, repeat(answered[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)

@@ -1,9 +1,7 @@
-"""What one incremental publish touches, and the selective writer that renders only that."""
+"""What one incremental publish touches: the writer (writer.SelectiveWriter) asks it page by page."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-
-from .writer import SelectiveWriter
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,10 @@ class Change:
         return essay.slug in self.slugs or essay.source_path in self.sources
 
     def pinned(self, contents: Iterable) -> "Change":
-        """The same change with the essays it touches found once among `contents`."""
+        """The same change with the essays it touches found once among `contents` (itself, when
+        they are known already)."""
+        if self.essays is not None:
+            return self
         slugs, sources = self.slugs, self.sources
         found = frozenset(c for c in contents if c.slug in slugs or c.source_path in sources)
         return replace(self, essays=found)
@@ -44,9 +45,3 @@ class Change:
     def wants_feed(self, path: str, entries: list) -> bool:
         # Pelican's feeds show essays, never reflections.
         return bool(self.sources) and (self.regrouped or any(self.touches(e) for e in entries))
-
-
-def selective_writer(output_path: str, settings: dict, change: Change) -> SelectiveWriter:
-    writer = SelectiveWriter(output_path, settings, change.wants_page, change.wants_feed)
-    writer.change = change
-    return writer

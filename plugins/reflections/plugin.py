@@ -72,10 +72,11 @@ def thread_renderer(generator):
 
 
 def prepare_essays(generator) -> None:
-    for essay in every_essay(generator):
+    known = every_essay(generator)
+    for essay in known:
         prepare_essay(essay, generator.settings)
     essays.link_neighbours(generator.articles)
-    build.attach(every_essay(generator), generator.settings, *thread_renderer(generator))
+    build.attach(known, generator.settings, *thread_renderer(generator))
 
 
 def write_reflection_feeds(generator, writer) -> None:

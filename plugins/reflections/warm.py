@@ -33,7 +33,7 @@ from pelican.generators import ArticlesGenerator, StaticGenerator
 from pelican.settings import read_settings
 
 from . import build, config, essays
-from .changes import Change, selective_writer
+from .changes import Change
 from .errors import ContentError
 from .plugin import every_essay, prepare_essay, thread_renderer
 from .regroup import regroup, shape
@@ -67,12 +67,9 @@ class WarmSite:
         return self.essays.settings
 
     def read_settings(self) -> dict:
-        override = {"OUTPUT_PATH": os.path.abspath(self.output)} if self.output else {}
-        if self.generators:
-            # The site is being served: never empty its folder (publishconf.py asks a build to);
-            # the pages it no longer has are removed after the build instead.
-            override["DELETE_OUTPUT_DIRECTORY"] = False
-        return read_settings(str(self.settings_file), override=override)
+        # Once the site is served, a build never empties its folder (publishconf.py asks it to);
+        # the pages it no longer has are removed after the build instead.
+        return _settings(self.settings_file, self.output, keep_output=bool(self.generators))
 
     def build(self) -> None:
         """A whole build; its generators are kept for the changes that follow. Returns None where
@@ -115,7 +112,9 @@ class WarmSite:
             items = build.read_essay_items(settings, slug)
             self._attach(shown, items)
             change = Change(
-                slugs=frozenset([slug]), count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
+                slugs=frozenset([slug]),
+                count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"]),
+                essays=frozenset(shown),
             )
             written = self._write(change)
             self.published_files[slug] = files
@@ -222,7 +221,7 @@ class WarmSite:
         generator = self.essays
         settings = generator.settings
         change = change.pinned(every_essay(generator))
-        writer = selective_writer(generator.output_path, settings, change)
+        writer = SelectiveWriter(generator.output_path, settings, change)
         others = [
             g
             for g in self.generators
@@ -232,8 +231,15 @@ class WarmSite:
             # The order or the grouping changed: every list is a candidate, so Pelican's whole pass.
             for each in [generator, *others]:
                 each.generate_output(writer)
-            self.produced |= set(writer.written)
-            return writer.written
+        else:
+            self._write_narrowed(writer, change, others)
+        self.produced |= set(writer.written)
+        return writer.written
+
+    def _write_narrowed(self, writer: SelectiveWriter, change: Change, others: list) -> None:
+        """Pelican's output methods one by one, each over the part of its lists the change touches."""
+        generator = self.essays
+        settings = generator.settings
         write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
 
         def touched(contents) -> list:
@@ -272,8 +278,6 @@ class WarmSite:
             for each in others:
                 each.generate_output(writer)
         signals.article_writer_finalized.send(generator, writer=writer)
-        self.produced |= set(writer.written)
-        return writer.written
 
 
 @contextmanager
@@ -287,6 +291,13 @@ def narrowed(generator, **attributes):
     finally:
         for name, value in saved.items():
             setattr(generator, name, value)
+
+
+def _settings(settings_file: str, output: str | None, keep_output: bool) -> dict:
+    override: dict = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
+    if keep_output:
+        override["DELETE_OUTPUT_DIRECTORY"] = False
+    return read_settings(str(settings_file), override=override)
 
 
 def _related(essay) -> list[str]:
@@ -310,6 +321,7 @@ def _stamps(folder: Path) -> tuple:
     """What identifies the files of a folder as they are now: a rename or a rewrite changes it."""
     try:
         with os.scandir(folder) as entries:
+            # DirEntry.stat() is cached: one stat call per file.
             found = [(e.name, e.inode(), e.stat().st_mtime_ns, e.stat().st_size) for e in entries]
     except OSError:
         return ()
@@ -347,7 +359,7 @@ class _OnePublish(Pelican):
         super().__init__(settings)
 
     def _get_writer(self) -> SelectiveWriter:
-        return selective_writer(self.output_path, self.settings, self.change)
+        return SelectiveWriter(self.output_path, self.settings, self.change)
 
     def _get_generator_classes(self) -> list:
         classes = super()._get_generator_classes()
@@ -364,9 +376,8 @@ class _StaticLinksOnly(StaticGenerator):
 def publish_once(settings_file: str, slug: str, output: str | None = None) -> None:
     """For a terminal's `reflections approve`: no warm build to update, so Pelican reads every essay
     (from its content cache) and the selective writer renders what essay `slug`'s reflections touch."""
-    override = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
     # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
-    settings = read_settings(str(settings_file), override={**override, "DELETE_OUTPUT_DIRECTORY": False})
+    settings = _settings(settings_file, output, keep_output=True)
     config.apply_defaults(settings)
     if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
         os.path.join(settings["OUTPUT_PATH"], "index.html")

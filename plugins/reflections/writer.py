@@ -10,16 +10,12 @@ outputs it is asked for and leaves a file alone when its bytes would not change.
 """
 
 import io
-import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from pelican.writers import Writer
 
 from .build import write_atomically, write_if_changed
-
-logger = logging.getLogger(__name__)
 
 
 class _Unwanted(str):
@@ -84,23 +80,24 @@ class AtomicWriter(Writer):
             filename = os.devnull
         elif filename in self._written_files and not override:
             raise RuntimeError(f"Failed to overwrite {filename!r}: it was already written in this build")
+        else:
+            self.produced.add(filename)
         if override:
             self._overridden_files.add(filename)
         self._written_files.add(filename)
-        self.produced.add(filename)
         return _OutputFile(filename, encoding, self.only_if_changed, self.written)
 
 
 class _GatedTemplate:
-    """Stands in for a Jinja template: renders an output only when the writer wants it."""
+    """Stands in for a Jinja template: renders an output only when the change wants it."""
 
-    def __init__(self, template, wanted: Callable[[str, dict], bool]) -> None:
+    def __init__(self, template, change) -> None:
         self.template = template
         self.stem = template_stem(template)
-        self.wanted = wanted
+        self.change = change
 
     def render(self, localcontext: dict) -> str:
-        if self.wanted(self.stem, localcontext):
+        if self.change.wants_page(self.stem, localcontext):
             return self.template.render(localcontext)
         return UNWANTED
 
@@ -111,28 +108,23 @@ def template_stem(template) -> str:
 
 
 class SelectiveWriter(AtomicWriter):
-    """Renders only the pages `wanted(template, localcontext)` accepts and the feeds
-    `wanted_feed(path, entries)` accepts; of those, writes only the files whose bytes change."""
+    """Renders only the pages `change.wants_page(template, localcontext)` accepts and the feeds
+    `change.wants_feed(path, entries)` accepts (see changes.py); of those, writes only the files
+    whose bytes change."""
 
     only_if_changed = True
 
-    def __init__(
-        self,
-        output_path: str,
-        settings: dict,
-        wanted: Callable[[str, dict], bool],
-        wanted_feed: Callable[[str, list], bool],
-    ) -> None:
+    def __init__(self, output_path: str, settings: dict, change) -> None:
         super().__init__(output_path, settings=settings)
-        self.wanted = wanted
-        self.wanted_feed = wanted_feed
+        self.change = change
 
     def write_file(self, name, template, context, *args, **kwargs):
-        if "article" in kwargs and not self.wanted(template_stem(template), kwargs):
+        if "article" in kwargs and not self.change.wants_page(template_stem(template), kwargs):
             return None  # an essay page nobody asked for: not even its context is made
-        return super().write_file(name, _GatedTemplate(template, self.wanted), context, *args, **kwargs)
+        return super().write_file(name, _GatedTemplate(template, self.change), context, *args, **kwargs)
 
     def write_feed(self, elements, context, path=None, *args, **kwargs):
-        if path and not self.wanted_feed(path, list(elements[: self.settings["FEED_MAX_ITEMS"]])):
+        entries = list(elements[: self.settings["FEED_MAX_ITEMS"]])
+        if path and not self.change.wants_feed(path, entries):
             return None
         return super().write_feed(elements, context, path, *args, **kwargs)
