@@ -11,10 +11,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from reflections.store import Base, Reflection, Store, body_hash
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parent.parent
 PELICAN = str(Path(sys.executable).with_name("pelican"))
@@ -208,3 +211,41 @@ def submit_reflection(base: str, essay: str, body: str, **fields) -> str:
         )
     assert answer.status_code == 202, answer.text
     return answer.json()["id"]
+
+
+# The queue store, on SQLite and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database.
+POSTGRES = os.environ.get("REFLECTIONS_TEST_POSTGRES_URL", "")
+
+
+def _reset(store: Store) -> None:
+    Base.metadata.drop_all(store.engine)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queue.db'}"
+    else:
+        if not POSTGRES:
+            pytest.skip("REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+        url = POSTGRES
+        _reset(Store(url))
+    opened = Store(url)
+    yield opened
+    if request.param == "postgresql":
+        _reset(opened)
+    opened.engine.dispose()
+
+
+def item(number: int, **changes) -> Reflection:
+    body = changes.pop("body", f"Reflection {number}")
+    values = dict(
+        id=f"id{number:04d}",
+        essay="learning-to-stay",
+        body=body,
+        body_hash=body_hash(body),
+        created=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=number),
+    )
+    return Reflection(**{**values, **changes})

@@ -187,6 +187,8 @@ def test_form_error_page_keeps_everything_typed(service):
         b'{"body": ["a list"]}',
         b'{"body": {"an": "object"}}',
         b'{"essay": null, "body": 5}',
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"a": ' * 5_000 + b"1" + b"}" * 5_000,
     ],
 )
 def test_hostile_json_shapes_get_a_message_never_a_500(service, raw):
@@ -324,3 +326,69 @@ def test_emails_and_addresses_never_reach_content_or_output(service):
     ).read_bytes()
     for _, _, address in sent:
         assert address.encode() not in database  # only keyed hashes of addresses are stored
+
+
+def test_lone_surrogates_are_refused_kindly_and_the_words_kept(service):
+    token = fresh_token(service)
+    for field in ("body", "name", "content_note", "token"):
+        payload = {"essay": ESSAY, "body": unique("Words"), "token": token, field: "broken \ud800 text"}
+        status, answer = post_json(service, None, raw=json.dumps(payload).encode())
+        assert status == 422 and "came through broken" in answer["errors"][field], (field, answer)
+
+
+def test_reply_pages_that_cannot_exist_or_cannot_be_shown_answer_kindly(service):
+    assert fetch(f"{service.base}/reflections/reply/{ESSAY}/{'x' * 300}")[0] == 404
+    assert fetch(f"{service.base}/reflections/reply/{ESSAY}/..%2F..%2Fpelicanconf")[0] == 404
+    long_id = "01JQ3Z7V5K8D2N4P6R8T0W2Y9Z"
+    folder = service.root / "content" / "reflections" / ESSAY
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{long_id}.md").write_text(
+        f"Id: {long_id}\nEssay: {ESSAY}\nKind: reflection\nAuthor: Long\n"
+        f"Date: 2026-03-16T19:42:00+01:00\n\n{'word ' * 5000}\n"
+    )
+    try:
+        status, page = fetch(f"{service.base}/reflections/reply/{ESSAY}/{long_id}")
+        assert status == 200 and "too long to show" in page
+    finally:
+        (folder / f"{long_id}.md").unlink()
+
+
+def test_the_site_and_health_answer_while_the_database_is_locked_and_pages_render(service):
+    """Nothing blocks the event loop: a writer waiting on a locked database and eight expensive
+    renders run in worker threads while the site and /reflections/health keep answering."""
+    import statistics
+    import threading
+
+    token = fresh_token(service)
+    links = []
+    for number in range(8):  # eight costly bodies, each one a reader's own withdraw page
+        body = "a\n=\n" * 2490 + unique(f"costly {number}")
+        status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": token})
+        assert status == 202, answer
+        links.append(f"{service.base}/reflections/withdraw/{answer['withdraw_token']}")
+    blocker = sqlite3.connect(service.root / "reflections.db", timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    busy = [
+        threading.Thread(
+            target=post_json, args=(service, {"essay": ESSAY, "body": unique("Wait"), "token": token})
+        )
+        for _ in range(4)
+    ] + [threading.Thread(target=fetch, args=(link,)) for link in links]
+    for thread in busy:
+        thread.start()
+    timings = []
+    try:
+        time.sleep(0.1)
+        for _ in range(6):
+            for path in ("/reflections/health", "/"):
+                started = time.perf_counter()
+                status, _ = fetch(service.base + path)
+                timings.append(time.perf_counter() - started)
+                assert status in (200, 503) if path.endswith("health") else status == 200
+    finally:
+        blocker.rollback()
+        blocker.close()
+        for thread in busy:
+            thread.join()
+    # Before: 15 s for health behind eight such renders. A bound on waiting, not a benchmark.
+    assert statistics.median(timings) < 0.2 and max(timings) < 1.0, timings

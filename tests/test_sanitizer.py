@@ -129,3 +129,24 @@ def test_every_public_corpus_payload_comes_out_inert():
     assert len(payloads) > 6000
     for payload in payloads:
         assert_inert(sanitize(payload))
+
+
+def test_sanitizing_from_many_threads_gives_the_single_threaded_results():
+    """One reader's words never come out under another's: the service sanitizes from the event
+    loop, the threadpool and the watcher at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        f"Reader {n} wrote this.\n\n> a quote of {n}\n\n* item {n}\n* [link](https://example.org/{n})\n\n"
+        + f"*emphasis {n}* and `code {n}`\n" * 20
+        for n in range(8)
+    ]
+    expected = [str(sanitize(text)) for text in texts]
+
+    def many(n: int) -> list[str]:
+        return [str(sanitize(texts[n])) for _ in range(150)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(many, range(8)))
+    wrong = sum(result != expected[n] for n, runs in enumerate(results) for result in runs)
+    assert wrong == 0, f"{wrong} of {8 * 150} results held another text"

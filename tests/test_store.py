@@ -1,48 +1,11 @@
 """The queue store on SQLite, and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database."""
 
-import os
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from reflections.store import Base, LogEntry, Reflection, Store, body_hash, now
-from sqlalchemy import text
-
-POSTGRES = os.environ.get("REFLECTIONS_TEST_POSTGRES_URL", "")
-
-
-def _reset(store: Store) -> None:
-    Base.metadata.drop_all(store.engine)
-    with store.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'queue.db'}"
-    else:
-        if not POSTGRES:
-            pytest.skip("REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
-        url = POSTGRES
-        _reset(Store(url))
-    opened = Store(url)
-    yield opened
-    if request.param == "postgresql":
-        _reset(opened)
-    opened.engine.dispose()
-
-
-def item(number: int, **changes) -> Reflection:
-    body = changes.pop("body", f"Reflection {number}")
-    values = dict(
-        id=f"id{number:04d}",
-        essay="learning-to-stay",
-        body=body,
-        body_hash=body_hash(body),
-        created=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=number),
-    )
-    return Reflection(**{**values, **changes})
+from conftest import item
+from reflections.store import LogEntry, Store, now
 
 
 def test_migrations_make_the_schema_and_are_idempotent(store):
@@ -73,7 +36,7 @@ def test_only_one_of_many_simultaneous_approvals_changes_the_item(store):
 
     def approve():
         barrier.wait()
-        results.append(store.transition("id0001", "approved", ("pending",), "test"))
+        results.append(store.transition("id0001", "approved", ("pending",), "test") is not None)
 
     threads = [threading.Thread(target=approve) for _ in range(8)]
     for thread in threads:
@@ -88,7 +51,7 @@ def test_only_one_of_many_simultaneous_approvals_changes_the_item(store):
 def test_failed_effect_leaves_the_item_as_it_was(store):
     store.add(item(1))
 
-    def disk_full(_row):
+    def disk_full(_before, _after):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError):

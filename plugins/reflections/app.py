@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +56,11 @@ class Service:
             rebuild or (lambda essay: None),
             on_response=self.mailer.responded,
         )
+        # A crash between a commit and its page, a restore, a hand edit: the published files follow
+        # the store again before anything is served.
+        self.reconciled = self.moderation.reconcile()
+        for line in self.reconciled:
+            logger.warning("Reconciled the published files with the store: %s", line)
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
         )
@@ -92,8 +98,16 @@ class Service:
             article=article,
             form_token=self.guard.form_token(article.slug),
             replying_to=(replying_to.author or "A reader") if replying_to else "",
-            replying_to_html=sanitizer.sanitize(replying_to.body) if replying_to else "",
+            replying_to_html=shown(replying_to.body) if replying_to else "",
         )
+
+
+def shown(body: str) -> Markup:
+    """A reader's text as a service page shows it: sanitized, or a note when it is too long to."""
+    try:
+        return sanitizer.sanitize(body)
+    except sanitizer.TooLong:
+        return Markup("<p>(This text is too long to show here.)</p>")
 
 
 async def read_limited(request: Request, limit: int) -> bytes | None:
@@ -126,6 +140,13 @@ async def submit(request: Request) -> Response:
     service: Service = request.app.state.service
     wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
     raw = await read_limited(request, service.config.max_request_bytes)
+    address = client_address(request, service.config.trust_proxy)
+    # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
+    # thread, so the event loop keeps serving the site and the other readers meanwhile.
+    return await run_in_threadpool(_submit, service, raw, wants_json, address)
+
+
+def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str) -> Response:
     if raw is None:
         message = "That was more than we can receive at once. Please shorten it and send it again."
         if wants_json:
@@ -135,12 +156,15 @@ async def submit(request: Request) -> Response:
         )
     try:
         if wants_json:
-            data = json.loads(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            if intake.json_too_deep(text):
+                raise intake.NotAnObject("the fields are nested too deeply to read")
+            data = json.loads(text)
         else:
             fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
             data = {key: values[0] for key, values in fields.items()}
         submission = intake.from_mapping(data)
-    except (ValueError, intake.NotAnObject) as error:
+    except (ValueError, RecursionError) as error:
         message = (
             str(error) if isinstance(error, intake.NotAnObject) else "The request body is not valid JSON."
         )
@@ -151,13 +175,11 @@ async def submit(request: Request) -> Response:
         )
 
     essay = service.site.essay(submission.essay)
-    address_hash = service.guard.address_hash(client_address(request, service.config.trust_proxy))
+    address_hash = service.guard.address_hash(address)
 
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
-        return await _accept(
-            service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot"
-        )
+        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
 
     problems = intake.verify(submission, service.site)
     if not problems and service.guard.too_many_links(submission.body):
@@ -198,12 +220,12 @@ async def submit(request: Request) -> Response:
         return service.form_page(essay, submission, 429, "Please wait a moment", message=message)
 
     held = service.guard.held_words(submission.body, submission.name, submission.content_note)
-    return await _accept(
+    return _accept(
         service, submission, essay, address_hash, wants_json, flags=",".join(f"held:{w}" for w in held)
     )
 
 
-async def _accept(
+def _accept(
     service: Service,
     submission: intake.Submission,
     essay: EssayInfo | None,
@@ -269,7 +291,7 @@ def _not_valid(service: Service) -> HTMLResponse:
     return service.page("service/message.html", 404, heading="Not found", message="This link is not valid.")
 
 
-async def received(request: Request) -> Response:
+def received(request: Request) -> Response:
     service: Service = request.app.state.service
     token = request.path_params["token"]
     row = _reflection_of(service, token)
@@ -285,7 +307,7 @@ async def received(request: Request) -> Response:
     )
 
 
-async def withdraw(request: Request) -> Response:
+def withdraw(request: Request) -> Response:
     service: Service = request.app.state.service
     token = request.path_params["token"]
     row = _reflection_of(service, token)
@@ -293,8 +315,7 @@ async def withdraw(request: Request) -> Response:
         return _not_valid(service)
     if request.method == "POST":
         try:
-            # In a worker thread: publishing renders pages, and the event loop keeps serving meanwhile.
-            done = await run_in_threadpool(service.moderation.withdraw, row.id, actor="reader")
+            done = service.moderation.withdraw(row.id, actor="reader")
         except ModerationError as error:
             done = str(error)
         return service.page("service/confirm.html", heading="Withdrawn", done=done)
@@ -308,12 +329,12 @@ async def withdraw(request: Request) -> Response:
         heading="Withdraw your reflection?",
         question=f"This takes your reflection on “{service.site.title(row.essay)}” away from the author’s "
         f"queue{off_the_site}. It cannot be undone.",
-        body_html=sanitizer.sanitize(row.body),
+        body_html=shown(row.body),
         button="Withdraw it",
     )
 
 
-async def mail_action(request: Request) -> Response:
+def mail_action(request: Request) -> Response:
     """A link from the author's mail: GET asks, POST does. A scanner's GET changes nothing."""
     service: Service = request.app.state.service
     found = service.mailer.read_action(request.path_params["token"])
@@ -324,7 +345,7 @@ async def mail_action(request: Request) -> Response:
     item_id, action = found
     if request.method == "POST":
         try:
-            done = await run_in_threadpool(getattr(service.moderation, action), item_id, actor="email link")
+            done = getattr(service.moderation, action)(item_id, actor="email link")
         except ModerationError as error:
             done = f"Not done: {error}."
         return service.page("service/confirm.html", heading="Done", done=done)
@@ -332,12 +353,12 @@ async def mail_action(request: Request) -> Response:
         "service/confirm.html",
         heading=f"{action.capitalize()} this reflection?",
         question=f"{row.name or 'A reader'} on “{service.site.title(row.essay)}” ({row.state} now)",
-        body_html=sanitizer.sanitize(row.body),
+        body_html=shown(row.body),
         button=action.capitalize(),
     )
 
 
-async def mail_subscription(request: Request) -> Response:
+def mail_subscription(request: Request) -> Response:
     """A reader's confirm or unsubscribe link: GET asks, POST does."""
     service: Service = request.app.state.service
     confirming = request.url.path.startswith("/reflections/mail/confirm/")
@@ -364,7 +385,7 @@ async def mail_subscription(request: Request) -> Response:
     return service.page("service/confirm.html", heading=heading, question=question, button=button)
 
 
-async def token(request: Request) -> Response:
+def token(request: Request) -> Response:
     service: Service = request.app.state.service
     essay = request.query_params.get("essay", "")
     if service.site.essay(essay) is None:
@@ -372,7 +393,7 @@ async def token(request: Request) -> Response:
     return JSONResponse({"token": service.guard.form_token(essay)}, headers={"Cache-Control": "no-store"})
 
 
-async def reply(request: Request) -> Response:
+def reply(request: Request) -> Response:
     """The form for replying to one published item: what a Reply link opens without JavaScript."""
     service: Service = request.app.state.service
     essay = service.site.essay(request.path_params["essay"])
@@ -389,13 +410,23 @@ async def reply(request: Request) -> Response:
     return service.form_page(essay, submission, 200, heading, replying_to=item)
 
 
-async def health(request: Request) -> Response:
+def health(request: Request) -> Response:
     service: Service = request.app.state.service
     try:
         pending = service.store.count_pending()
     except (OperationalError, DBAPIError):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "pending": pending})
+
+
+def _busy(request: Request, error: Exception) -> Response:
+    """The database could not be reached or stayed locked: say so kindly, never a traceback."""
+    logger.warning("Database unavailable for %s: %s", request.url.path, " ".join(str(error).split())[:200])
+    service: Service = request.app.state.service
+    message = "The service is busy just now. Nothing is lost; please try again in a moment."
+    if request.url.path.startswith("/reflections/") and "json" in request.headers.get("accept", ""):
+        return _json_error(503, message)
+    return service.page("service/message.html", 503, heading="Please try again in a moment", message=message)
 
 
 def create_app(
@@ -431,6 +462,10 @@ def create_app(
         https_only=secure,
         max_age=12 * 3600,
     )
-    app = Starlette(routes=routes, middleware=[session])
+    app = Starlette(
+        routes=routes,
+        middleware=[session],
+        exception_handlers={OperationalError: _busy, DBAPIError: _busy},
+    )
     app.state.service = service
     return app

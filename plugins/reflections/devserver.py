@@ -10,8 +10,10 @@ import functools
 import os
 import threading
 import time
+import traceback
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+from jinja2 import TemplateSyntaxError
 from pelican.settings import read_settings
 from watchfiles import watch
 
@@ -20,13 +22,15 @@ from .warm import WarmSite
 
 
 def publish(step, *arguments) -> bool:
-    """Run one build step of a WarmSite; returns False (after printing why) when an author's file
-    is broken, and the last good site stays as it was."""
+    """Run one build step of a WarmSite; returns False (after printing one line saying why) when it
+    fails for any reason: a broken essay, a template error, a full disk. The last good site stays as
+    it was, the caller goes on (a moderation act is kept, the watcher keeps watching), and the next
+    change builds the whole site again, publishing what waited."""
     started = time.perf_counter()
     try:
         written = step(*arguments)
-    except ContentError as error:
-        print(f"Not rebuilt: {error}", flush=True)
+    except (Exception, ContentError) as error:  # whatever broke, publishing must outlive it
+        print(f"Not rebuilt: {why(error)}", flush=True)
         return False
     took = time.perf_counter() - started
     if written is None:
@@ -34,6 +38,21 @@ def publish(step, *arguments) -> bool:
     elif written:
         print(f"Rebuilt {len(written)} file(s) in {took:.3f} s.", flush=True)
     return True
+
+
+def why(error: Exception) -> str:
+    """One line naming the file and the problem, for an error met while building."""
+    if isinstance(error, ContentError):
+        return str(error)
+    if isinstance(error, TemplateSyntaxError):
+        return f"{error.filename or error.name}:{error.lineno}: {error.message}"
+    frames = traceback.extract_tb(error.__traceback__)
+    # The innermost template, if the error came from one; else the innermost frame.
+    where = next((f for f in reversed(frames) if f.filename.endswith((".html", ".xml", ".j2"))), None)
+    where = where or (frames[-1] if frames else None)
+    place = f"{where.filename}:{where.lineno}: " if where else ""
+    message = " ".join(str(error).split()) or "(no message)"
+    return f"{place}{type(error).__name__}: {message}"
 
 
 def rebuild_on_change(site: WarmSite, stop: threading.Event | None = None) -> None:

@@ -69,7 +69,7 @@ def _card(service, row) -> dict:
     }
 
 
-async def queue(request: Request) -> Response:
+def queue(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
     service = request.app.state.service
@@ -101,7 +101,7 @@ async def queue(request: Request) -> Response:
     )
 
 
-async def log(request: Request) -> Response:
+def log(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
     return _view(
@@ -113,8 +113,13 @@ async def log(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    service = request.app.state.service
     fields = await _form(request)
+    # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
+    return await run_in_threadpool(_login, request, fields)
+
+
+def _login(request: Request, fields: dict[str, list[str]]) -> Response:
+    service = request.app.state.service
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _login_page(request, 403, "This form had expired. Please log in again.")
     address = service.guard.address_hash(request.client.host if request.client else "unknown")
@@ -140,6 +145,10 @@ async def act(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request, 401)
     fields = await _form(request)
+    return await run_in_threadpool(_act, request, fields)
+
+
+def _act(request: Request, fields: dict[str, list[str]]) -> Response:
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
     service = request.app.state.service
@@ -155,8 +164,7 @@ async def act(request: Request) -> Response:
             try:
                 operation = getattr(service.moderation, action)
                 extra = {"text": text} if action == "respond" else {"body": text} if "edit" in action else {}
-                # In a worker thread: publishing renders pages, and the event loop keeps serving.
-                messages.append(await run_in_threadpool(operation, item, actor="author", **extra))
+                messages.append(operation(item, actor="author", **extra))
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")
         request.session["flash"] = " ".join(messages)

@@ -55,36 +55,48 @@ class Moderation:
             content_note=row.content_note,
         )
 
-    def _write(self, row: Reflection) -> None:
-        published.write(self.root, self.published_item(row))
-
-    def _remove(self, row: Reflection) -> None:
-        path = published.path_of(self.root, row.essay, row.id)
-        if path.exists():
+    def _sync_file(self, before: Reflection, after: Reflection | None):
+        """The published file follows the item's new state, decided from the row the store locked:
+        written when it is published now, removed when it is not. Returns the undo."""
+        item = after or before
+        if not published.valid_location(item.essay, item.id):
+            if after is not None and self.is_published(after):
+                raise ModerationError(f"{item.id} names no essay that can be published to ({item.essay!r})")
+            return None  # such an item never had a file
+        path = published.path_of(self.root, item.essay, item.id)
+        old = path.read_bytes() if path.is_file() else None
+        if after is not None and self.is_published(after):
+            try:
+                published.write(self.root, self.published_item(after))
+            except published.FormatError as error:
+                raise ModerationError(f"{item.id} cannot be published: {error.problem}") from None
+        elif old is not None:
             path.unlink()
+        else:
+            return None
+        return lambda: published.put_back(path, old)
 
     def is_published(self, row: Reflection) -> bool:
         return row.state == "approved" and row.visibility == "public"
 
+    def _changed(self, before: Reflection | None, after_published: bool) -> bool:
+        """Publish the essay's pages again when the change showed or hid something."""
+        if before is not None and (self.is_published(before) or after_published):
+            self.rebuild(before.essay)
+            return True
+        return False
+
     def approve(self, item_id: str, actor: str = "author") -> str:
         row = self._row(item_id)
-        if row.state == "approved":
-            return f"{item_id} was already approved."
         if row.state == "withdrawn":
             raise ModerationError(f"{item_id} was withdrawn by the reader and cannot be approved")
-        public = row.visibility == "public"
-        changed = self.store.transition(
-            item_id,
-            "approved",
-            ("pending", "rejected", "spam"),
-            actor,
-            effect=self._write if public else None,
+        before = self.store.transition(
+            item_id, "approved", ("pending", "rejected", "spam"), actor, effect=self._sync_file
         )
-        if not changed:
+        if before is None:
             return f"{item_id} was already approved."
-        if public:
-            self.rebuild(row.essay)
-            return f"{item_id} is approved and published on “{row.essay}”."
+        if self._changed(before, before.visibility == "public"):
+            return f"{item_id} is approved and published on “{before.essay}”."
         return f"{item_id} is approved; it is private, so it stays out of the site."
 
     def _decline(self, item_id: str, to: str, actor: str) -> str:
@@ -93,14 +105,12 @@ class Moderation:
             return f"{item_id} was already {to}."
         if row.state == "withdrawn":
             raise ModerationError(f"{item_id} was withdrawn by the reader")
-        was_published = self.is_published(row)
-        changed = self.store.transition(
-            item_id, to, DECIDABLE, actor, effect=self._remove if was_published else None
-        )
-        if changed and was_published:
-            self.rebuild(row.essay)
+        before = self.store.transition(item_id, to, DECIDABLE, actor, effect=self._sync_file)
+        if before is None:
+            return f"{item_id} was already {to}."
+        if self._changed(before, False):
             return f"{item_id} is {to} and no longer on the site."
-        return f"{item_id} is {to}." if changed else f"{item_id} was already {to}."
+        return f"{item_id} is {to}."
 
     def reject(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "rejected", actor)
@@ -120,10 +130,11 @@ class Moderation:
             raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
         if body == row.body:
             return f"{item_id} is unchanged."
-        published_now = self.is_published(row)
-        self.store.edit_body(item_id, body, actor, effect=self._write if published_now else None)
-        if published_now and rebuild:
-            self.rebuild(row.essay)
+        before = self.store.edit_body(item_id, body, actor, effect=self._sync_file)
+        if before is None:
+            raise ModerationError(f"no reflection has the id {item_id!r}")
+        if rebuild:
+            self._changed(before, self.is_published(before))
         return f"{item_id} is edited; the original is kept in the moderation log."
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
@@ -131,18 +142,19 @@ class Moderation:
         row = self._row(item_id)
         if not self.is_published(row):
             raise ModerationError(f"{item_id} is not published")
-        if self.store.transition(
-            item_id, "pending", ("approved",), actor, detail="unpublished", effect=self._remove
-        ):
-            self.rebuild(row.essay)
+        before = self.store.transition(
+            item_id, "pending", ("approved",), actor, detail="unpublished", effect=self._sync_file
+        )
+        if before is None:
+            raise ModerationError(f"{item_id} is not published")
+        self._changed(before, False)
         return f"{item_id} is off the site and back in the queue."
 
     def delete(self, item_id: str, actor: str = "author") -> str:
-        row = self._row(item_id)
-        was_published = self.is_published(row)
-        self.store.delete(item_id, actor, effect=self._remove if was_published else None)
-        if was_published:
-            self.rebuild(row.essay)
+        before = self.store.delete(item_id, actor, effect=self._sync_file)
+        if before is None:
+            raise ModerationError(f"no reflection has the id {item_id!r}")
+        self._changed(before, False)
         return f"{item_id} is deleted."
 
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
@@ -171,42 +183,56 @@ class Moderation:
         )
         self.store.add(response, actor=actor)
         self.on_response(row, response)
-        public = row.visibility == "public"
-        self.store.transition(
+        before = self.store.transition(
             response.id,
             "approved",
             ("pending",),
             actor,
             detail=f"response to {item_id}",
-            effect=self._write if public else None,
+            effect=self._sync_file,
         )
-        if public:
-            self.rebuild(row.essay)
+        if self._changed(before, row.visibility == "public"):
             return f"Your response to {item_id} is published as {response.id}."
         return f"Your response to {item_id} is kept with it ({response.id}); private, so not published."
 
     def withdraw(self, item_id: str, actor: str = "reader") -> str:
         """The reader takes their words back: out of the queue, and off the site if published."""
-        row = self._row(item_id)
-        if row.state == "withdrawn":
+        self._row(item_id)
+        before = self.store.transition(item_id, "withdrawn", DECIDABLE, actor, effect=self._sync_file)
+        if before is None:
             return "This reflection was already withdrawn."
-        was_published = self.is_published(row)
-        changed = self.store.transition(
-            item_id, "withdrawn", DECIDABLE, actor, effect=self._remove if was_published else None
-        )
-        if not changed:
-            return "This reflection was already withdrawn."
+        was_published = self.is_published(before)
         if was_published:
             # The author's responses to it would answer nothing: take them off the site too.
-            for response in self.store.find(essay=row.essay):
+            for response in self.store.find(essay=before.essay):
                 if response.parent == item_id and response.kind == "response" and self.is_published(response):
                     self.store.transition(
                         response.id,
                         "withdrawn",
-                        DECIDABLE,
+                        ("approved",),
                         actor,
                         detail=f"{item_id} was withdrawn",
-                        effect=self._remove,
+                        effect=self._sync_file,
                     )
-            self.rebuild(row.essay)
+            self.rebuild(before.essay)
         return "Your reflection is withdrawn." + (" It is no longer on the site." if was_published else "")
+
+    def reconcile(self) -> list[str]:
+        """Bring the published files in line with the store (run at start): a published item with
+        no file is written, a file of an item that is not published is removed. Files of items the
+        store does not know (written by hand, imported) are left alone. Returns what was done."""
+        files = {path.stem: path for path in published.published_files(self.root)}
+        done = []
+        for row in self.store.find():
+            path = files.get(row.id)
+            if self.is_published(row) and path is None and published.valid_location(row.essay, row.id):
+                try:
+                    published.write(self.root, self.published_item(row))
+                except published.FormatError as error:
+                    done.append(f"{row.id}: not written: {error}")
+                    continue
+                done.append(f"{row.id}: published, its file was missing: written")
+            elif not self.is_published(row) and path is not None:
+                path.unlink()
+                done.append(f"{row.id}: {row.state}, but its file was on the site: removed")
+        return done

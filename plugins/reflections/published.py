@@ -193,6 +193,11 @@ def path_for(root: str | os.PathLike, item: PublishedItem) -> Path:
     return path_of(root, item.essay, item.id)
 
 
+def valid_location(essay: str, item_id: str) -> bool:
+    """Whether an item with this essay slug and id can have a file (inside its essay's folder)."""
+    return bool(_ID.match(item_id)) and bool(essay) and not _SLUG_FORBIDDEN.search(essay)
+
+
 def write(root: str | os.PathLike, item: PublishedItem) -> Path:
     """Write the item's file atomically (temporary file, then rename) and idempotently."""
     problem = item.verify()
@@ -202,8 +207,21 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
     data = serialise(item).encode("utf-8")
     if target.exists() and target.read_bytes() == data:
         return target
+    _replace(target, data)
+    return target
+
+
+def put_back(path: Path, data: bytes | None) -> None:
+    """Return a file to what it was: these bytes, or no file at all (undoing a write or removal)."""
+    if data is None:
+        path.unlink(missing_ok=True)
+    elif not path.is_file() or path.read_bytes() != data:
+        _replace(path, data)
+
+
+def _replace(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{item.id}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -215,7 +233,6 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
-    return target
 
 
 def published_files(root: str | os.PathLike) -> list[Path]:

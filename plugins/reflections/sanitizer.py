@@ -7,7 +7,9 @@ and content notes are plain text and never come here; Jinja2 autoescape handles 
 
 import hashlib
 import re
-from functools import cache, partial
+import threading
+from collections import OrderedDict
+from functools import partial
 from urllib.parse import urlsplit
 
 import markdown
@@ -19,8 +21,9 @@ MAX_SOURCE_CHARS = 20_000
 #: Deeper nesting of quotes, lists or brackets is shown as plain text instead of being parsed:
 #: Python-Markdown's time grows steeply with nesting, and no reflection needs more.
 MAX_NESTING = 8
-#: Part of every cache key: bump it whenever the output of `sanitize` changes.
-VERSION = "1"
+#: Part of every cache key: bump it whenever the output of `sanitize` changes. 2: caches written
+#: while the tools were shared between threads may hold another text's rendering; none is trusted.
+VERSION = "2"
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre", "hr"}
@@ -67,13 +70,42 @@ def _make_markdown() -> markdown.Markdown:
     return md
 
 
-@cache
-def _tools():
-    """The Markdown converter and the bleach cleaner, made once, on first use.
+#: Texts sanitized lately, by the text itself (never a digest, so never another text's HTML): a
+#: page shown again and again (a withdraw link opened in many tabs) costs one render.
+MEMO_SIZE = 256
+_lock = threading.Lock()
+_tools: tuple | None = None
+_memo: OrderedDict[str, str] = OrderedDict()
 
-    bleach is imported here rather than at the top: a warm build finds every body in its cache and
-    never needs it, and importing it costs more than the rest of the module.
+
+def _sanitize_html(text: str, nested: bool) -> str:
+    """Markdown to HTML, then the allowlist, with the one converter and cleaner of the process.
+
+    Neither is thread-safe (shared without care, they mixed one reader's text into another's), so
+    they are used under a lock. A lock, not per-thread copies: with the GIL nothing runs in
+    parallel anyway, and it measured faster (bench/sanitize.py). bleach is imported on first use:
+    a warm build finds every body in its cache and never needs it.
     """
+    global _tools
+    with _lock:
+        if text in _memo:
+            _memo.move_to_end(text)
+            return _memo[text]
+        if _tools is None:
+            _tools = _make_tools()
+        converter, cleaner = _tools
+        if nested:
+            html = _plain_paragraphs(text)
+        else:
+            converter.reset()
+            html = converter.convert(text)
+        html = _memo[text] = cleaner.clean(html)
+        if len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+        return html
+
+
+def _make_tools():
     import bleach
     from bleach.linkifier import LinkifyFilter
 
@@ -119,13 +151,7 @@ def sanitize(text: str) -> Markup:
     if len(text) > MAX_SOURCE_CHARS:
         raise TooLong(f"longer than {MAX_SOURCE_CHARS:,} characters ({len(text):,})")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    converter, cleaner = _tools()
-    if nesting_depth(text) > MAX_NESTING:
-        html = _plain_paragraphs(text)
-    else:
-        converter.reset()
-        html = converter.convert(text)
-    return Markup(cleaner.clean(html))
+    return Markup(_sanitize_html(text, nesting_depth(text) > MAX_NESTING))
 
 
 def plain_text(html: str) -> str:

@@ -24,6 +24,8 @@ def serve(host: str, port: int) -> None:
     publish(site.build)
     app = create_app(config, rebuild=lambda essay: publish(site.reflections_changed, essay))
     service = app.state.service
+    if service.reconciled:  # files changed before the watcher started: the whole site again
+        publish(site.build)
     mail = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
     mail.start()
     stop = threading.Event()

@@ -4,6 +4,7 @@ Only their headers are read (slug, title, prompt, status, `Reflections: closed`)
 knows an essay the moment its file is saved, without a build.
 """
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class SiteIndex:
         self._stamp: tuple | None = None
         self._checked = float("-inf")
         self._essays: dict[str, EssayInfo] = {}
+        self._lock = threading.Lock()
 
     def _files(self) -> list[Path]:
         files = []
@@ -60,11 +62,16 @@ class SiteIndex:
         # the submission itself, and a new essay can wait a second to accept reflections.
         if time.monotonic() - self._checked < self.RECHECK_SECONDS:
             return self._essays
-        self._checked = time.monotonic()
+        with self._lock:  # one thread rereads; the others keep the whole index they had
+            if time.monotonic() - self._checked >= self.RECHECK_SECONDS:
+                self._reread()
+        return self._essays
+
+    def _reread(self) -> None:
         files = self._files()
         stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
         if stamp != self._stamp:
-            self._essays = {}
+            essays: dict[str, EssayInfo] = {}
             for path in files:
                 header = _header(path)
                 title = header.get("title", "")
@@ -73,15 +80,18 @@ class SiteIndex:
                 )
                 if not slug or header.get("status", "published").lower() == "draft":
                     continue
-                self._essays[slug] = EssayInfo(
+                essays[slug] = EssayInfo(
                     slug=slug,
                     title=title,
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=header.get("reflections", "open").lower() != "closed",
                     url=self.settings["ARTICLE_URL"].format(slug=slug),
                 )
+            # Published whole, never filled in place: a reader's request reading it meanwhile
+            # sees the old index or the new one, never a half-made one.
+            self._essays = essays
             self._stamp = stamp
-        return self._essays
+        self._checked = time.monotonic()
 
     def essay(self, slug: str) -> EssayInfo | None:
         return self.essays().get(slug)
@@ -93,10 +103,10 @@ class SiteIndex:
 
     def published_item(self, essay: str, item_id: str) -> published.PublishedItem | None:
         """The published item `item_id` of that essay, or None."""
+        if not published.valid_location(essay, item_id):
+            return None  # also keeps any path a request names inside the reflections folder
         path = published.path_of(self.reflections, essay, item_id)
-        if not item_id or "/" in item_id or not path.is_file():
-            return None
         try:
-            return published.read(path)
-        except published.FormatError:
+            return published.read(path) if path.is_file() else None
+        except (published.FormatError, OSError):
             return None

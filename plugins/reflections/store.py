@@ -7,7 +7,8 @@ REFLECTIONS_DATABASE_URL names it, for several service instances.
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,6 +149,15 @@ class Subscriber(Base):
     unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+#: A file effect of a change of state: (the item before, after or None) -> an undo, or None.
+Effect = Callable[["Reflection", "Reflection | None"], Callable[[], None] | None]
+
+
+def _detached(row: Reflection) -> Reflection:
+    """A copy of the row that outlives its session and is not changed by what follows."""
+    return Reflection(**{column.name: getattr(row, column.name) for column in Reflection.__table__.columns})
+
+
 def _jsonable(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -284,52 +294,84 @@ class Store:
             return session.scalar(select(func.count()).where(Reflection.state == "pending")) or 0
 
     def transition(
-        self, item_id: str, to: str, allowed_from: tuple[str, ...], actor: str, detail: str = "", effect=None
-    ) -> bool:
-        """Move an item to state `to` if it is in one of `allowed_from`; False when it was not.
+        self,
+        item_id: str,
+        to: str,
+        allowed_from: tuple[str, ...],
+        actor: str,
+        detail: str = "",
+        effect: Effect | None = None,
+    ) -> Reflection | None:
+        """Move an item to state `to` if it is in one of `allowed_from`. Returns the item as it was
+        before (detached), or None when it was not in an allowed state (nothing changed).
 
-        The conditional UPDATE makes two moderators (or two processes) acting at once safe: only
-        one of them changes the row. `effect` (publishing or unpublishing the file), when given, runs
-        inside the same transaction, so a
-        failed file write leaves the item as it was.
+        The row is locked first, so two moderators (or two processes) acting at once take turns and
+        each decides from the state the other left. `effect(before, after)` (the published file)
+        runs inside the same transaction, is decided from those locked rows, and is undone if the
+        commit fails.
         """
-        with self.sessions.begin() as session:
-            changed = session.execute(
-                update(Reflection)
-                .where(Reflection.id == item_id, Reflection.state.in_(allowed_from))
-                .values(state=to, decided=now())
-            ).rowcount
-            if not changed:
-                return False
-            if effect is not None:
-                effect(session.get(Reflection, item_id))
+        with self._locked(item_id) as (session, row, effects):
+            if row is None or row.state not in allowed_from:
+                return None
+            before = _detached(row)
+            row.state, row.decided = to, now()
             session.add(LogEntry(action=to, item=item_id, at=now(), actor=actor, detail=detail))
-        return True
+            effects.append((effect, before, row))
+            return before
 
-    def edit_body(self, item_id: str, body: str, actor: str, effect=None) -> str:
-        """Replace an item's body; the original is kept in the moderation log. Returns the original."""
-        with self.sessions.begin() as session:
-            row = session.get(Reflection, item_id)
-            original = row.body
-            row.body = body
-            row.body_hash = body_hash(body)
-            session.add(LogEntry(action="edited", item=item_id, at=now(), actor=actor, detail=original))
-            if effect is not None:
-                session.flush()
-                effect(row)
-        return original
-
-    def delete(self, item_id: str, actor: str, effect=None) -> bool:
-        """Remove an item for good; the log keeps that it existed and was deleted."""
-        with self.sessions.begin() as session:
-            row = session.get(Reflection, item_id)
+    def edit_body(
+        self, item_id: str, body: str, actor: str, effect: Effect | None = None
+    ) -> Reflection | None:
+        """Replace an item's body; the original is kept in the moderation log. Returns the item as it
+        was (None when there is no such item)."""
+        with self._locked(item_id) as (session, row, effects):
             if row is None:
-                return False
-            if effect is not None:
-                effect(row)
+                return None
+            before = _detached(row)
+            row.body, row.body_hash = body, body_hash(body)
+            session.add(LogEntry(action="edited", item=item_id, at=now(), actor=actor, detail=before.body))
+            effects.append((effect, before, row))
+            return before
+
+    def delete(self, item_id: str, actor: str, effect: Effect | None = None) -> Reflection | None:
+        """Remove an item for good; the log keeps that it existed and was deleted. Returns the item
+        as it was (None when there is no such item)."""
+        with self._locked(item_id) as (session, row, effects):
+            if row is None:
+                return None
+            before = _detached(row)
             session.delete(row)
             session.add(LogEntry(action="deleted", item=item_id, at=now(), actor=actor))
-        return True
+            effects.append((effect, before, None))
+            return before
+
+    @contextmanager
+    def _locked(self, item_id: str):
+        """One transaction holding the item's row locked: yields (session, row or None, effects).
+
+        The effects listed run after the caller's changes are flushed and before COMMIT; each
+        returns an undo, run if anything after it (another effect, the commit) fails.
+        """
+        effects: list = []
+        with self.sessions() as session:
+            # A write first: SQLite takes its write lock (waiting up to the timeout) and PostgreSQL
+            # the row's, so the row read next is the latest and stays so until COMMIT.
+            session.execute(update(Reflection).where(Reflection.id == item_id).values(state=Reflection.state))
+            row = session.get(Reflection, item_id, populate_existing=True)
+            yield session, row, effects
+            undos = []
+            try:
+                session.flush()
+                for effect, before, after in effects:
+                    if effect is not None:
+                        undos.append(effect(before, after))
+                session.commit()
+            except BaseException:
+                session.rollback()
+                for undo in reversed(undos):
+                    if undo is not None:
+                        undo()
+                raise
 
     # Mail: the outbox and the readers who asked to hear back.
     def enqueue_mail(self, recipient: str, subject: str, body: str, headers: dict | None = None) -> None:

@@ -18,6 +18,7 @@ sequences). A standalone `reflections approve` has no warm build: `publish_once`
 its content cache and the same selective writer.
 """
 
+import functools
 import gc
 import os
 import threading
@@ -42,6 +43,21 @@ from .threads import walk
 from .writer import SelectiveWriter
 
 
+def _one_change(method):
+    """One change at a time, and a failed one remembered (see WarmSite.failed)."""
+
+    @functools.wraps(method)
+    def change(self, *arguments):
+        with self.lock:
+            try:
+                return method(self, *arguments)
+            except BaseException:
+                self.failed = True
+                raise
+
+    return change
+
+
 @dataclass
 class WarmSite:
     """A whole build kept in memory, updated in place by each change (one change at a time)."""
@@ -57,6 +73,9 @@ class WarmSite:
     #: Each essay's reflection files as last published (name, inode, time, size): the service
     #: publishes an approval itself, and its file watcher then sees the same files again.
     published_files: dict = field(default_factory=dict)
+    #: A change failed part way (a template error, a broken essay): the kept build may be half
+    #: changed, so the next change builds the whole site again, and publishes what waited.
+    failed: bool = False
 
     @property
     def essays(self) -> ArticlesGenerator:
@@ -80,6 +99,7 @@ class WarmSite:
             kept[:] = generators
 
         with self.lock:
+            self.failed = True  # until this build is done
             gc.unfreeze()  # the last build's objects may be collected once this one replaces them
             pelican = _KeptPelican(self.read_settings())
             with signals.all_generators_finalized.connected_to(keep):
@@ -95,11 +115,13 @@ class WarmSite:
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
             gc.collect()
             gc.freeze()
+            self.failed = False
 
+    @_one_change
     def reflections_changed(self, slug: str) -> list[str] | None:
         """Re-render what shows the reflections of essay `slug`; returns the files written."""
         with self.lock:
-            if not self.generators:
+            if not self.generators or self.failed:
                 return self.build()
             generator = self.essays
             settings = generator.settings
@@ -120,10 +142,11 @@ class WarmSite:
             self.published_files[slug] = files
             return written
 
+    @_one_change
     def essay_changed(self, path: str) -> list[str] | None:
         """Read one essay file again and re-render what shows it; returns the files written."""
         with self.lock:
-            if not self.generators:
+            if not self.generators or self.failed:
                 return self.build()
             generator = self.essays
             if not generator.settings["REFLECTIONS_INCREMENTAL"]:
@@ -153,10 +176,11 @@ class WarmSite:
             change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
             return self._write(change)
 
+    @_one_change
     def files_changed(self, paths: Iterable[str]) -> list[str] | None:
         """What the file watcher saw: reflections and essays incrementally, anything else whole."""
         with self.lock:
-            if not self.generators:
+            if not self.generators or self.failed:
                 return self.build()
             settings = self.settings
             content = os.path.abspath(settings["PATH"])

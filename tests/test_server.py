@@ -1,0 +1,69 @@
+"""`reflections serve` keeps publishing whatever breaks: a moderation act is kept, the error is one
+line naming the file, and fixing the cause publishes what waited."""
+
+import re
+
+import httpx
+import pytest
+from conftest import RunningService, copy_site, fetch, submit_reflection, wait_for
+
+ESSAY = "learning-to-stay"
+PASSWORD = "a long enough password"
+MODERATE = "/reflections/moderate"
+
+
+@pytest.fixture
+def service(tmp_path):
+    root = copy_site(tmp_path / "site")
+    running = RunningService(
+        root,
+        tmp_path / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+    )
+    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    yield running.start()
+    running.stop()
+
+
+def approve(service, item: str) -> httpx.Response:
+    with httpx.Client(base_url=service.base) as author:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', author.get(MODERATE).text).group(1)
+        author.post(f"{MODERATE}/login", data={"csrf": csrf, "password": PASSWORD})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', author.get(MODERATE).text).group(1)
+        return author.post(f"{MODERATE}/act", data={"csrf": csrf, "action": "approve", "id": item})
+
+
+def essay_page(service) -> str:
+    return fetch(f"{service.base}/essays/{ESSAY}/")[1]
+
+
+def test_a_template_error_keeps_the_approval_and_fixing_it_publishes(service):
+    template = service.root / "theme" / "templates" / "article.html"
+    good = template.read_text()
+    template.write_text(good.replace("{% endblock %}", "{% endblok %}", 1))
+    wait_for(lambda: "Not rebuilt: " in service.log.read_text())
+    item = submit_reflection(service.base, ESSAY, "Words that wait for a mended template.")
+    answer = approve(service, item)
+    assert answer.status_code == 303  # the moderation page again, never a 500
+    assert service.cli("show", item, "--json").stdout.count('"approved"') == 1
+    lines = [line for line in service.log.read_text().splitlines() if "Not rebuilt" in line]
+    assert lines and all("article.html" in line for line in lines), lines
+    template.write_text(good)
+    wait_for(lambda: "Words that wait for a mended template." in essay_page(service))
+    # The watcher outlived the error: it still publishes what follows.
+    essay = service.root / "content" / "essays" / f"{ESSAY}.md"
+    essay.write_text(essay.read_text().replace("Title: ", "Title: Still ", 1))
+    wait_for(lambda: "Still " in essay_page(service))
+    assert "Traceback" not in service.log.read_text()
+
+
+def test_a_broken_essay_keeps_the_approval_and_fixing_it_publishes(service):
+    broken = service.root / "content" / "essays" / "broken.md"
+    broken.write_text("Title: Broken\nDate: not a date\nSlug: broken\n\nBody.\n")
+    wait_for(lambda: "Not rebuilt: " in service.log.read_text())
+    item = submit_reflection(service.base, ESSAY, "Words that wait for a mended essay.")
+    assert approve(service, item).status_code == 303
+    broken.write_text("Title: Mended\nDate: 2026-11-01\nSlug: broken\n\nBody.\n")
+    wait_for(lambda: "Words that wait for a mended essay." in essay_page(service))
+    assert "Traceback" not in service.log.read_text()

@@ -1,0 +1,37 @@
+"""The essay index the service checks every submission against."""
+
+import threading
+
+from conftest import copy_site
+from reflections.site_index import SiteIndex
+
+
+def test_a_reread_index_never_shows_a_known_essay_as_missing(tmp_path):
+    """Rereading publishes the new index whole: a submission meanwhile is never told the essay
+    it answers does not exist."""
+    site = copy_site(tmp_path)
+    index = SiteIndex(site / "pelicanconf.py")
+    index.RECHECK_SECONDS = 0  # reread on every question, as if each came a second apart
+    slug = next(iter(index.essays()))
+    essay_file = next((site / "content" / "essays").glob("*.md"))
+    stop = threading.Event()
+
+    def keep_saving() -> None:
+        while not stop.is_set():
+            essay_file.touch()
+
+    missing = []
+
+    def ask() -> None:
+        missing.append(sum(index.essay(slug) is None for _ in range(1500)))
+
+    saver = threading.Thread(target=keep_saving)
+    askers = [threading.Thread(target=ask) for _ in range(4)]
+    saver.start()
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    stop.set()
+    saver.join()
+    assert sum(missing) == 0
