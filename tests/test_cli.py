@@ -63,6 +63,8 @@ def test_every_subcommand_has_help(site):
         "withdraw",
         "export",
         "import",
+        "backup",
+        "restore",
     ]
     for command in commands:
         assert command in result.stdout
@@ -188,10 +190,38 @@ def test_export_then_import_is_a_complete_idempotent_backup(site, tmp_path):
     assert run(site, "export", "--output", str(backup)).returncode == 0
     other = copy_site(tmp_path / "other")
     imported = run(other, "import", str(backup))
-    assert imported.returncode == 0 and "Imported 2 reflections and 3 log entries." in imported.stdout
+    assert imported.returncode == 0 and "Imported 2 reflections, 3 log entries" in imported.stdout
     again = run(other, "import", str(backup))
-    assert "Imported 0 reflections and 0 log entries." in again.stdout
-    assert run(other, "export").stdout == run(site, "export").stdout
+    assert "Imported 0 reflections, 0 log entries, 0 subscribers and 0 mails." in again.stdout
+    # A merge keeps this service's own secrets; the rest is the same.
+    mine = [line for line in run(other, "export").stdout.splitlines() if '"secret"' not in line]
+    theirs = [line for line in run(site, "export").stdout.splitlines() if '"secret"' not in line]
+    assert mine == theirs
+
+
+def test_a_restored_service_accepts_the_links_sent_before_the_backup(site, tmp_path):
+    from reflections import service_config
+    from reflections.guard import Guard
+    from reflections.store import Store
+
+    item = add(site, "Taken back after the move.", email="reader@private.example")
+    config = service_config.load({"REFLECTIONS_SITE": str(site)})
+    store = Store(config.database_url)
+    withdraw = Guard(config, store).withdraw_token(item)
+    store.ask_subscriber("reader@private.example")
+    store.enqueue_mail("reader@private.example", "Please confirm your address", "A link.")
+    backup = tmp_path / "backup.jsonl"
+    assert run(site, "backup", "--output", str(backup)).returncode == 0
+    other = copy_site(tmp_path / "other")
+    assert run(other, "withdraw", "not-a-token").returncode != 0  # a fresh service makes its own secret
+    restored = run(other, "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert "1 subscribers, 1 mails" in restored.stdout
+    result = run(other, "withdraw", withdraw, "--no-build")
+    assert result.returncode == 0 and "withdrawn" in result.stdout
+    other_store = Store(service_config.load({"REFLECTIONS_SITE": str(other)}).database_url)
+    assert other_store.subscriber("reader@private.example") is not None
+    assert [mail.subject for mail in other_store.outbox()] == ["Please confirm your address"]
 
 
 @pytest.mark.parametrize(
@@ -213,4 +243,4 @@ def test_import_of_something_else_is_refused_in_one_line(site, tmp_path):
     wrong = tmp_path / "wrong.jsonl"
     wrong.write_text('{"type": "poem", "text": "hi"}\n')
     result = run(site, "import", str(wrong))
-    assert result.returncode != 0 and result.stderr.count("\n") == 1 and "not an export" in result.stderr
+    assert result.returncode != 0 and result.stderr.count("\n") == 1 and "not a backup" in result.stderr

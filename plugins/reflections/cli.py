@@ -5,6 +5,7 @@ exit status.
 """
 
 import json
+import os
 import sys
 
 import click
@@ -241,13 +242,14 @@ def withdraw(context: Context, token: str, build: bool) -> None:
     _moderate(context, "withdraw", item_id, build, actor="cli")
 
 
-@main.command(name="export")
+@main.command(name="backup")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
 )
 @pass_context
-def export_queue(context: Context, output: str | None) -> None:
-    """Write the whole queue and moderation log as JSON Lines, for backup."""
+def backup(context: Context, output: str | None) -> None:
+    """Write everything the service keeps as JSON Lines: the queue, the moderation log, the
+    subscribers, the outbox and the secrets. Keep it as safe as the database: it holds both."""
     lines = context.store.export_lines()
     if output:
         with open(output, "w", encoding="utf-8") as stream:
@@ -256,6 +258,38 @@ def export_queue(context: Context, output: str | None) -> None:
     else:
         for line in lines:
             click.echo(line)
+
+
+# The first name this command had; the same backup.
+main.add_command(backup, name="export")
+
+
+@main.command(name="restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def restore(context: Context, file: str) -> None:
+    """Restore a `backup` FILE, secrets included, so that every withdraw, unsubscribe and mail link
+    already sent keeps working. What the database has already is left as it is."""
+    _load_backup(context, file, with_secrets=True)
+
+
+def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
+    try:
+        with open(file, encoding="utf-8") as stream:
+            added = context.store.import_lines(stream, with_secrets=with_secrets)
+    except OSError as error:
+        _fail(f"{file}: {error.strerror}")
+    except ValueError as error:
+        _fail(f"{file}: not a backup of the reflections service ({error})")
+    parts = [
+        f"{added['reflection']} reflections",
+        f"{added['log']} log entries",
+        f"{added['subscriber']} subscribers",
+        f"{added['mail']} mails",
+    ]
+    if with_secrets:
+        parts.append(f"{added['secret']} secrets")
+    click.echo(f"Imported {', '.join(parts[:-1])} and {parts[-1]}.")
 
 
 @main.command(name="import")
@@ -269,10 +303,11 @@ def export_queue(context: Context, output: str | None) -> None:
 def import_queue(
     context: Context, source: str, file: str | None, dry_run: bool, include_pingbacks: bool
 ) -> None:
-    """Load a file: an `export` of the queue, or `wordpress FILE.xml`, a WordPress export.
+    """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
+    `wordpress FILE.xml`, a WordPress export.
 
     \b
-    reflections import queue.jsonl          restore a backup; what is there is left as it is
+    reflections import queue.jsonl          merge a backup; what is there is left as it is
     reflections import wordpress blog.xml   posts become essays, pages pages, approved comments
                                             published reflections, unapproved ones the queue
     """
@@ -283,14 +318,9 @@ def import_queue(
         return
     if file is not None:
         _fail(f"unknown import source {source!r}; use `import FILE` or `import wordpress FILE.xml`")
-    try:
-        with open(source, encoding="utf-8") as stream:
-            items, log = context.store.import_lines(stream)
-    except OSError as error:
-        _fail(f"{source}: {error.strerror}")
-    except (ValueError, KeyError, TypeError) as error:
-        _fail(f"{source}: not an export of the queue ({error})")
-    click.echo(f"Imported {items} reflections and {log} log entries.")
+    if not os.path.isfile(source):
+        _fail(f"{source}: no such file")
+    _load_backup(context, source, with_secrets=False)
 
 
 def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:

@@ -52,7 +52,8 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    pass
+    def as_dict(self) -> dict:
+        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
 
 
 class Reflection(Base):
@@ -77,9 +78,6 @@ class Reflection(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime())
     decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    def as_dict(self) -> dict:
-        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
-
 
 class LogEntry(Base):
     """One act of moderation: what, which item, when, by whom."""
@@ -92,9 +90,6 @@ class LogEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(80), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
-
-    def as_dict(self) -> dict:
-        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
 
 
 class Secret(Base):
@@ -401,8 +396,10 @@ class Store:
             return list(session.scalars(query))
 
     def mail_sent(self, mail_id: int) -> None:
+        """Mark a mail sent and forget its body: it may quote a reader's words, a private reflection
+        among them. Who it went to, its subject and when stay, for the record."""
         with self.sessions.begin() as session:
-            session.execute(update(Mail).where(Mail.id == mail_id).values(sent=now()))
+            session.execute(update(Mail).where(Mail.id == mail_id).values(sent=now(), body=""))
 
     def mail_failed(self, mail_id: int, error: str, retry_at: datetime) -> None:
         with self.sessions.begin() as session:
@@ -448,41 +445,76 @@ class Store:
             return list(session.scalars(select(LogEntry).order_by(LogEntry.at.desc(), LogEntry.id.desc())))
 
     def export_lines(self) -> Iterator[str]:
-        """The whole queue and log as JSON Lines, for backup."""
+        """Everything the service keeps, as JSON Lines, for backup: the queue, the moderation log,
+        the subscribers, the outbox and the secrets (without which links already sent stop working)."""
         with self.sessions() as session:
-            for row in session.scalars(select(Reflection).order_by(Reflection.created, Reflection.id)):
-                yield json.dumps({"type": "reflection", **row.as_dict()}, ensure_ascii=False)
-            for entry in session.scalars(select(LogEntry).order_by(LogEntry.id)):
-                yield json.dumps({"type": "log", **entry.as_dict()}, ensure_ascii=False)
+            for kind, model, order in _BACKED_UP:
+                for row in session.scalars(select(model).order_by(*order)):
+                    yield json.dumps({"type": kind, **row.as_dict()}, ensure_ascii=False)
 
-    def import_lines(self, lines) -> tuple[int, int]:
-        """Load an export; rows already present are left alone. Returns (reflections, log entries) added."""
-        added_items = added_log = 0
+    def import_lines(self, lines, with_secrets: bool = False) -> dict[str, int]:
+        """Load an export in one transaction; rows already present are left alone. The secrets are
+        taken too (replacing this database's) only `with_secrets`: a restore. Returns what was added,
+        by record type. Raises ValueError naming the line for anything that is not a record."""
+        added = {kind: 0 for kind, _model, _order in _BACKED_UP}
+        models = {kind: model for kind, model, _order in _BACKED_UP}
         with self.sessions.begin() as session:
-            seen_log = {
-                (entry.action, entry.item, entry.at.isoformat() if entry.at else "")
-                for entry in session.scalars(select(LogEntry))
-            }
+            seen_log = {_log_key(entry.as_dict()) for entry in session.scalars(select(LogEntry))}
+            seen_mail = {_mail_key(mail.as_dict()) for mail in session.scalars(select(Mail))}
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
-                record = json.loads(line)
-                kind = record.pop("type", None)
-                if kind == "reflection":
-                    if session.get(Reflection, record["id"]) is None:
-                        session.add(Reflection(**_from_json(Reflection, record)))
-                        added_items += 1
-                elif kind == "log":
-                    record.pop("id", None)
-                    fields = _from_json(LogEntry, record)
-                    key = (fields["action"], fields["item"], fields["at"].isoformat())
-                    if key not in seen_log:
-                        session.add(LogEntry(**fields))
-                        seen_log.add(key)
-                        added_log += 1
-                else:
-                    raise ValueError(f"line {number}: not a reflection or log record")
-        return added_items, added_log
+                try:
+                    record = json.loads(line)
+                    kind = record.pop("type", None)
+                    if kind not in models:
+                        raise ValueError("not a record of a reflections backup")
+                    fields = _from_json(models[kind], record)
+                except (ValueError, AttributeError, TypeError, KeyError) as error:
+                    raise ValueError(f"line {number}: {error}") from None
+                if kind == "log":
+                    fields.pop("id", None)
+                    if _log_key(fields) in seen_log:
+                        continue
+                    seen_log.add(_log_key(fields))
+                elif kind == "mail":
+                    fields.pop("id", None)
+                    if _mail_key(fields) in seen_mail:
+                        continue
+                    seen_mail.add(_mail_key(fields))
+                elif kind == "secret":
+                    if not with_secrets:
+                        continue
+                    session.merge(Secret(**fields))
+                    added[kind] += 1
+                    continue
+                elif session.get(models[kind], fields[_primary_key(models[kind])]) is not None:
+                    continue
+                session.add(models[kind](**fields))
+                added[kind] += 1
+        return added
+
+
+def _log_key(fields: dict) -> tuple:
+    return tuple(_jsonable(fields[name]) for name in ("action", "item", "at"))
+
+
+def _mail_key(fields: dict) -> tuple:
+    return tuple(_jsonable(fields[name]) for name in ("recipient", "subject", "created"))
+
+
+def _primary_key(model) -> str:
+    return model.__table__.primary_key.columns.keys()[0]
+
+
+#: What a backup holds, in the order it is written and read back: (record type, table, order).
+_BACKED_UP = (
+    ("reflection", Reflection, (Reflection.created, Reflection.id)),
+    ("log", LogEntry, (LogEntry.id,)),
+    ("subscriber", Subscriber, (Subscriber.email,)),
+    ("mail", Mail, (Mail.id,)),
+    ("secret", Secret, (Secret.name,)),
+)
 
 
 def _from_json(model, record: dict) -> dict:
