@@ -132,7 +132,7 @@ def test_json_ld_counts_and_lists_the_comments(fixture_site):
     assert data["commentCount"] == 2
     assert [c["text"] for c in data["comment"]] == ["Reflection number 1.", "With thanks."]
     assert data["comment"][1]["author"]["name"] == "Ana Lindqvist"
-    assert data["comment"][0]["dateCreated"] == "2026-05-01T10:00:00+00:00"
+    assert datetime.fromisoformat(data["comment"][0]["dateCreated"]) == START + timedelta(hours=1)
 
 
 def test_counts_on_the_index_and_archives(fixture_site):
@@ -283,3 +283,11 @@ def test_warm_build_reuses_a_rendered_thread_until_what_it_shows_changes(fixture
     publish(fixture_site, item(3, parent=2, kind="comment", body="A new reply."))
     assert build(fixture_site).returncode == 0
     assert "A new reply." in page(fixture_site)
+
+
+def test_dates_are_shown_in_the_sites_time_zone(fixture_site):
+    """Sent at 23:30 UTC on 15 March: just after midnight in Stockholm (pelicanconf's TIMEZONE)."""
+    publish(fixture_site, item(1, date=datetime(2026, 3, 15, 23, 30, tzinfo=UTC)))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert ">16 March 2026</time>" in html and 'datetime="2026-03-16T00:30:00+01:00"' in html

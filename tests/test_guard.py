@@ -27,6 +27,16 @@ def test_form_token_is_bound_to_its_essay_and_must_not_be_too_young(tmp_path):
     assert rules.token_problem("", "learning-to-stay") == "missing"
 
 
+def test_form_token_age_is_counted_to_the_fraction_of_a_second(tmp_path):
+    """Whole seconds would count a token made at x.95 and checked at x+1.15 as over a second old."""
+    rules = guard(tmp_path, REFLECTIONS_TOKEN_MIN_SECONDS="1")
+    while time.time() % 1 < 0.95:
+        time.sleep(0.01)
+    token = rules.form_token("learning-to-stay")
+    time.sleep(0.2)
+    assert rules.token_problem(token, "learning-to-stay") == "too fast"
+
+
 def test_form_token_expires(tmp_path):
     rules = guard(tmp_path, REFLECTIONS_TOKEN_MIN_SECONDS="0", REFLECTIONS_TOKEN_MAX_SECONDS="1")
     token = rules.form_token("learning-to-stay")

@@ -98,3 +98,13 @@ def test_reconcile_brings_files_in_line_with_the_store(moderation):
     assert not _file(moderation, "id0002").exists()
     assert by_hand.exists()  # unknown to the store: the author's own, left alone
     assert moderation.reconcile() == []
+
+
+def test_a_published_file_is_dated_on_the_sites_clock(store, tmp_path):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    acts = Moderation(store, tmp_path, "The Author", lambda essay: None, zone=ZoneInfo("Europe/Stockholm"))
+    store.add(item(1, created=datetime(2026, 3, 15, 23, 30, tzinfo=UTC)))
+    acts.approve("id0001")
+    assert "Date: 2026-03-16T00:30:00+01:00" in (tmp_path / "learning-to-stay" / "id0001.md").read_text()

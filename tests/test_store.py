@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import item
 from reflections.store import LogEntry, Store, now
+from sqlalchemy.exc import StatementError
 
 
 def test_migrations_make_the_schema_and_are_idempotent(store):
@@ -109,3 +110,9 @@ def test_a_secret_made_by_many_processes_at_once_is_one_secret(store):
     for other in others:
         other.engine.dispose()
     assert errors == [] and len(results) == len(others) and len(set(results)) == 1
+
+
+def test_a_moment_without_a_time_zone_is_refused(store):
+    with pytest.raises(StatementError, match="without a time zone"):
+        store.add(item(1, created=datetime(2026, 5, 1, 12, 0)))
+    assert store.find() == []

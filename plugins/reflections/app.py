@@ -55,6 +55,7 @@ class Service:
             self.settings.get("AUTHOR", ""),
             rebuild or (lambda essay: None),
             on_response=self.mailer.responded,
+            zone=plugin_config.site_zone(self.settings),
         )
         # A crash between a commit and its page, a restore, a hand edit: the published files follow
         # the store again before anything is served.
@@ -64,6 +65,8 @@ class Service:
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
         )
+        zone = plugin_config.site_zone(self.settings)
+        self.pages.filters["local"] = lambda moment: moment.astimezone(zone)
         self.pages.globals.update(
             {
                 key: self.settings.get(key)

@@ -12,6 +12,7 @@ import os
 import pickle
 import tempfile
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice, repeat
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from feedgenerator import Atom1Feed
 from markupsafe import Markup
 
-from . import published, sanitizer
+from . import config, published, sanitizer
 from .errors import ContentError
 from .essays import absolute_url
 from .threads import Node, build_thread, count_visible, display_name, walk
@@ -238,6 +239,7 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
     """The items to show: errors reported (fatal when strict), and an Id seen twice kept once."""
     root = reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
+    zone = config.site_zone(settings)
     for error in errors:
         _report(error, strict)
     first: dict[str, published.PublishedItem] = {}
@@ -249,7 +251,9 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
             _report(published.FormatError(published.path_for(root, item), "Id", problem), strict)
             continue
         first[item.id] = item
-        unique.append(item)
+        # The same moment, in the site's zone: a reflection sent just after midnight in Stockholm
+        # shows that day, not the day before as it would in UTC.
+        unique.append(replace(item, date=item.date.astimezone(zone)))
     return unique
 
 

@@ -47,8 +47,17 @@ class Context:
             if rebuild and not publish(publish_once, settings_file, essay):
                 raise click.ClickException("the reflection is saved, but the site did not build (see above)")
 
+        from .config import site_zone
+
         author = site.settings.get("AUTHOR", "")
-        return Moderation(self.store, site.reflections, author, rebuild_site, self.mailer(site).responded)
+        return Moderation(
+            self.store,
+            site.reflections,
+            author,
+            rebuild_site,
+            self.mailer(site).responded,
+            zone=site_zone(site.settings),
+        )
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

@@ -1,5 +1,7 @@
 """The plugin's settings: every one prefixed REFLECTIONS_, each documented in the README."""
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 DEFAULTS = {
     # Folder of published reflections, relative to PATH.
     "REFLECTIONS_PATH": "reflections",
@@ -32,3 +34,12 @@ DEFAULTS = {
 def apply_defaults(settings: dict) -> None:
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+
+
+def site_zone(settings: dict) -> ZoneInfo:
+    """The site's time zone (Pelican's `TIMEZONE`): readers' dates are shown in it, never in UTC.
+    UTC when it is not set or not a zone (Pelican warns about that itself)."""
+    try:
+        return ZoneInfo(str(settings.get("TIMEZONE") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

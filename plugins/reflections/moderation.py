@@ -7,6 +7,7 @@ items are never written anywhere but the database.
 """
 
 from collections.abc import Callable
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from . import published
@@ -28,8 +29,10 @@ class Moderation:
         author: str,
         rebuild: Callable[[str], None],
         on_response=None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.store = store
+        self.zone = zone  # the site's: a published file's date reads as the author's clock does
         self.root = Path(reflections_root)
         self.author = author
         self.rebuild = rebuild
@@ -42,13 +45,12 @@ class Moderation:
             raise ModerationError(f"no reflection has the id {item_id!r}")
         return row
 
-    @staticmethod
-    def published_item(row: Reflection) -> published.PublishedItem:
+    def published_item(self, row: Reflection) -> published.PublishedItem:
         return published.PublishedItem(
             id=row.id,
             essay=row.essay,
             kind=row.kind,
-            date=row.created,
+            date=row.created.astimezone(self.zone),
             body=row.body,
             author=row.name,
             parent=row.parent,

@@ -45,7 +45,12 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Whose clock would it be? Refused rather than guessed: every moment is stored aware.
+            raise ValueError(f"a moment without a time zone cannot be stored: {value.isoformat()}")
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

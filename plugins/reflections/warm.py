@@ -66,8 +66,6 @@ class WarmSite:
     output: str | None = None
     generators: list = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    #: Sanitized reader text by content hash, kept between incremental publishes.
-    rendered: dict = field(default_factory=dict)
     #: Every page and feed the kept build and the publishes since stand for.
     produced: set = field(default_factory=set)
     #: Each essay's reflection files as last published (name, inode, time, size): the service
@@ -230,12 +228,14 @@ class WarmSite:
     def _attach(self, shown: list, items: list) -> None:
         generator = self.essays
         render, _sources = thread_renderer(generator)
+        # What was sanitized for these essays before: only a new or edited item is sanitized now.
+        # Made afresh each time from what the essays show, so it holds nothing they no longer do.
+        rendered: dict = {}
         for essay in shown:
-            # What the whole build sanitized for this essay: only the new item is sanitized now.
             for node in walk(getattr(essay, "reflection_thread", [])):
                 if node.html and str(node.html) != build.TOO_LONG:
-                    self.rendered.setdefault(cache_key(node.item.body), [str(node.html), node.text])
-        cache = build.RenderedCache(None, self.rendered)
+                    rendered.setdefault(cache_key(node.item.body), [str(node.html), node.text])
+        cache = build.RenderedCache(None, rendered)
         for essay in shown:
             build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
 
