@@ -151,6 +151,14 @@ def test_smtp_outage_is_retried_and_the_submission_is_intact(tmp_path):
         [notice] = wait_for(lambda: inbox.to(AUTHOR), seconds=60)
         assert "Sent while the mail server was down." in notice.get_content()
         assert state(running, item) == "pending"
+
+        def kept():
+            with sqlite3.connect(database) as db:
+                return db.execute("SELECT recipient, subject, body, sent FROM outbox").fetchone()
+
+        # Sent: the reader's words leave the outbox; who, what and when stay.
+        recipient, subject, body, sent = wait_for(lambda: (row := kept()) and row[3] and row)
+        assert recipient == AUTHOR and subject and body == "" and sent
     finally:
         running.stop()
         if controller:
