@@ -26,7 +26,7 @@ def service(tmp_path_factory):
         root.parent / "service.log",
         REFLECTIONS_TOKEN_MIN_SECONDS=str(MIN_SECONDS),
         REFLECTIONS_RATE_LIMITS="1000/minute",
-        REFLECTIONS_TRUST_PROXY="true",
+        REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
         REFLECTIONS_HOLD_WORDS="casino,lottery",
         REFLECTIONS_DATABASE_TIMEOUT="1",
     ).start()
@@ -70,6 +70,15 @@ def fresh_token(service, essay: str = ESSAY) -> str:
     assert status == 200
     time.sleep(MIN_SECONDS + 0.1)  # a person takes longer than this to write
     return json.loads(text)["token"]
+
+
+def fresh_tokens(service, count: int, essay: str = ESSAY) -> list[str]:
+    """Several form tokens (each vouches for one submission), old enough to be used."""
+    tokens = [
+        json.loads(fetch(f"{service.base}/reflections/token?essay={essay}")[1])["token"] for _ in range(count)
+    ]
+    time.sleep(MIN_SECONDS + 0.1)
+    return tokens
 
 
 def unique(text: str) -> str:
@@ -215,7 +224,12 @@ def test_token_for_another_essay_or_forged_or_too_fast_is_not_accepted(service):
 
 def test_honeypot_is_answered_as_usual_and_kept_as_spam(service):
     body = unique("Buy things")
-    status, answer = post_json(service, {"essay": ESSAY, "body": body, "website": "http://spam.example"})
+    payload = {"essay": ESSAY, "body": body, "website": "http://spam.example"}
+    # Through the same checks as everyone: no token, no entry; a bad essay, a 422 and nothing kept.
+    assert post_json(service, payload)[0] == 422
+    assert post_json(service, {**payload, "essay": "../../x", "token": fresh_token(service)})[0] == 422
+    assert not [row for row in queue(service, "--state", "spam") if row["essay"] == "../../x"]
+    status, answer = post_json(service, {**payload, "token": fresh_token(service)})
     assert status == 202
     [row] = [row for row in queue(service, "--state", "spam") if row["id"] == answer["id"]]
     assert row["flags"] == "honeypot"
@@ -359,18 +373,18 @@ def test_the_site_and_health_answer_while_the_database_is_locked_and_pages_rende
     import statistics
     import threading
 
-    token = fresh_token(service)
+    tokens = fresh_tokens(service, 12)
     links = []
     for number in range(8):  # eight costly bodies, each one a reader's own withdraw page
         body = "a\n=\n" * 2490 + unique(f"costly {number}")
-        status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": token})
+        status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": tokens.pop()})
         assert status == 202, answer
         links.append(f"{service.base}/reflections/withdraw/{answer['withdraw_token']}")
     blocker = sqlite3.connect(service.root / "reflections.db", timeout=1)
     blocker.execute("BEGIN EXCLUSIVE")
     busy = [
         threading.Thread(
-            target=post_json, args=(service, {"essay": ESSAY, "body": unique("Wait"), "token": token})
+            target=post_json, args=(service, {"essay": ESSAY, "body": unique("Wait"), "token": tokens.pop()})
         )
         for _ in range(4)
     ] + [threading.Thread(target=fetch, args=(link,)) for link in links]

@@ -91,15 +91,42 @@ def strict_service(tmp_path):
     running.stop()
 
 
+def send(base: str, payload: dict, token: str | None = None, **headers) -> tuple[int, dict]:
+    """One JSON submission, with a fresh form token unless one is given."""
+    if token is None:
+        token = json.loads(fetch(f"{base}/reflections/token?essay=learning-to-stay")[1])["token"]
+    body = json.dumps({"essay": "learning-to-stay", "token": token, **payload}).encode()
+    status, text = fetch(f"{base}/reflections/submit", body, {"Content-Type": "application/json", **headers})
+    return status, json.loads(text)
+
+
 def test_rate_limit_over_http_keeps_the_words_and_asks_to_wait(strict_service):
-    base = strict_service.base
-    token = json.loads(fetch(f"{base}/reflections/token?essay=learning-to-stay")[1])["token"]
-    answers = []
-    for number in range(3):
-        payload = {"essay": "learning-to-stay", "body": f"Reflection {number} in a row.", "token": token}
-        status, text = fetch(
-            f"{base}/reflections/submit", json.dumps(payload).encode(), {"Content-Type": "application/json"}
-        )
-        answers.append((status, json.loads(text)))
+    answers = [send(strict_service.base, {"body": f"Reflection {number} in a row."}) for number in range(3)]
     assert [status for status, _ in answers] == [202, 202, 429]
     assert "wait a little" in answers[2][1]["errors"]["body"]
+
+
+def test_a_forwarded_for_header_chooses_no_bucket_by_default(strict_service):
+    """No proxy is trusted unless named: a header the client writes proves nothing."""
+    answers = [
+        send(strict_service.base, {"body": f"From everywhere {n}."}, **{"X-Forwarded-For": f"198.51.100.{n}"})
+        for n in range(3)
+    ]
+    assert [status for status, _ in answers] == [202, 202, 429]
+
+
+def test_the_honeypot_counts_against_the_rate_limit(strict_service):
+    answers = [
+        send(strict_service.base, {"body": f"Cheap pills {n}.", "website": "http://spam.example"})
+        for n in range(4)
+    ]
+    assert [status for status, _ in answers] == [202, 202, 429, 429]
+    spam = json.loads(strict_service.cli("queue", "--state", "spam", "--json").stdout)
+    assert len(spam) == 2 and all(row["flags"] == "honeypot" for row in spam)
+
+
+def test_a_form_token_vouches_for_one_submission(strict_service):
+    token = json.loads(fetch(f"{strict_service.base}/reflections/token?essay=learning-to-stay")[1])["token"]
+    assert send(strict_service.base, {"body": "The first, with this token."}, token=token)[0] == 202
+    status, answer = send(strict_service.base, {"body": "A replay of the token."}, token=token)
+    assert status == 422 and "already sent one reflection" in answer["errors"]["token"] and answer["token"]

@@ -35,7 +35,7 @@ def service(tmp_path):
         tmp_path / "service.log",
         REFLECTIONS_TOKEN_MIN_SECONDS="0",
         REFLECTIONS_RATE_LIMITS="100000/minute",
-        REFLECTIONS_TRUST_PROXY="true",
+        REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
     )
     yield running.start()
     running.stop()

@@ -63,10 +63,10 @@ def test_failed_effect_leaves_the_item_as_it_was(store):
 
 def test_duplicate_detection_looks_at_the_same_essay_and_recent_days(store):
     since = datetime(2026, 4, 1, tzinfo=UTC)
-    assert store.add_unless_duplicate(item(1, body="Same words"), since)
-    assert not store.add_unless_duplicate(item(2, body="  same   WORDS "), since)
-    assert store.add_unless_duplicate(item(3, body="Same words", essay="the-kitchen-table"), since)
-    assert store.add_unless_duplicate(item(4, body="Same words"), now())
+    assert store.add_unless_duplicate(item(1, body="Same words"), since) is None
+    assert store.add_unless_duplicate(item(2, body="  same   WORDS "), since) == "duplicate"
+    assert store.add_unless_duplicate(item(3, body="Same words", essay="the-kitchen-table"), since) is None
+    assert store.add_unless_duplicate(item(4, body="Same words"), now()) is None
     assert [r.id for r in store.find()] == ["id0001", "id0003", "id0004"]
     assert [e.action for e in store.history()] == ["received"] * 3
 
@@ -116,3 +116,14 @@ def test_a_moment_without_a_time_zone_is_refused(store):
     with pytest.raises(StatementError, match="without a time zone"):
         store.add(item(1, created=datetime(2026, 5, 1, 12, 0)))
     assert store.find() == []
+
+
+def test_a_form_token_vouches_for_one_submission_only(store):
+    since = datetime(2026, 4, 1, tzinfo=UTC)
+    assert store.add_unless_duplicate(item(1), since, token="nonce-1") is None
+    assert store.add_unless_duplicate(item(2), since, token="nonce-1") == "token used"
+    assert store.add_unless_duplicate(item(3), since, token="nonce-2") is None
+    assert [r.id for r in store.find()] == ["id0001", "id0003"]
+    # Once every token of that time has expired, what they were is forgotten.
+    assert store.add_unless_duplicate(item(4), since, token="nonce-3", token_since=now()) is None
+    assert store.add_unless_duplicate(item(5), since, token="nonce-1") is None

@@ -22,8 +22,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from . import addresses, intake, mail, moderate, published, sanitizer, service_config
 from . import config as plugin_config
-from . import intake, mail, moderate, published, sanitizer, service_config
 from .guard import Guard
 from .moderation import Moderation, ModerationError
 from .site_index import EssayInfo, SiteIndex
@@ -127,14 +127,6 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def client_address(request: Request, trust_proxy: bool) -> str:
-    if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
-
-
 def _json_error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
@@ -143,7 +135,7 @@ async def submit(request: Request) -> Response:
     service: Service = request.app.state.service
     wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
     raw = await read_limited(request, service.config.max_request_bytes)
-    address = client_address(request, service.config.trust_proxy)
+    address = addresses.of_request(request)
     # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
     # thread, so the event loop keeps serving the site and the other readers meanwhile.
     return await run_in_threadpool(_submit, service, raw, wants_json, address)
@@ -179,11 +171,7 @@ def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str)
 
     essay = service.site.essay(submission.essay)
     address_hash = service.guard.address_hash(address)
-
-    if submission.website:
-        # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
-        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
-
+    # The honeypot is looked at last: a bot that fills it meets every check and limit first.
     problems = intake.verify(submission, service.site)
     if not problems and service.guard.too_many_links(submission.body):
         problems["body"] = (
@@ -202,19 +190,8 @@ def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str)
             message="A few things need a look before this can be sent; each is marked below.",
         )
 
-    token_problem = service.guard.token_problem(submission.token, submission.essay)
-    if token_problem:
-        if wants_json:
-            fresh = service.guard.form_token(submission.essay)
-            message = "Please send again with this form token (ask /reflections/token first)."
-            return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
-        return service.form_page(
-            essay,
-            submission,
-            200,
-            "Send this reflection?",
-            message="Here is your reflection as you wrote it. If it reads as you want it to, send it.",
-        )
+    if service.guard.token_problem(submission.token, submission.essay):
+        return _confirm_again(service, essay, submission, wants_json)
 
     if service.guard.over_rate_limit(address_hash):
         message = "You have sent several reflections in a short while. Please wait a little, then send again."
@@ -222,9 +199,44 @@ def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str)
             return JSONResponse({"errors": {"body": message}}, status_code=429)
         return service.form_page(essay, submission, 429, "Please wait a moment", message=message)
 
+    if submission.website:
+        # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
+        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
     held = service.guard.held_words(submission.body, submission.name, submission.content_note)
     return _accept(
         service, submission, essay, address_hash, wants_json, flags=",".join(f"held:{w}" for w in held)
+    )
+
+
+USED_TOKEN = (
+    "This form has already sent one reflection. If you meant to send another, here it is as you "
+    "wrote it: send it again."
+)
+
+
+def _confirm_again(
+    service: Service,
+    essay: EssayInfo | None,
+    submission: intake.Submission,
+    wants_json: bool,
+    used: bool = False,
+) -> Response:
+    """A submission whose form token is missing, too young, expired or used: the same words back,
+    with a fresh token (a person sends again; a bot without a page's token does not get through)."""
+    if wants_json:
+        fresh = service.guard.form_token(submission.essay)
+        message = (
+            USED_TOKEN if used else "Please send again with this form token (ask /reflections/token first)."
+        )
+        return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
+    return service.form_page(
+        essay,
+        submission,
+        200,
+        "Send this reflection?",
+        message=USED_TOKEN
+        if used
+        else "Here is your reflection as you wrote it. If it reads as you want it to, send it.",
     )
 
 
@@ -256,7 +268,15 @@ def _accept(
         created=moment,
     )
     try:
-        if not service.store.add_unless_duplicate(row, service.guard.duplicate_since()):
+        refused = service.store.add_unless_duplicate(
+            row,
+            service.guard.duplicate_since(),
+            token=service.guard.token_nonce(submission.token),
+            token_since=service.guard.tokens_issued_since(),
+        )
+        if refused == "token used":
+            return _confirm_again(service, essay, submission, wants_json, used=True)
+        if refused == "duplicate":
             problems = {"body": DUPLICATE}
             if wants_json:
                 return JSONResponse({"errors": problems}, status_code=422)
@@ -268,8 +288,8 @@ def _accept(
         if wants_json:
             return JSONResponse({"errors": {"body": UNAVAILABLE}}, status_code=503)
         return service.form_page(essay, submission, 503, "Please try again in a moment", message=UNAVAILABLE)
+    service.guard.count_submission(address_hash)
     if state == "pending":
-        service.guard.count_submission(address_hash)
         try:
             service.mailer.submitted(row)
         except (OperationalError, DBAPIError):

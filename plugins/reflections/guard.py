@@ -43,7 +43,22 @@ class Guard:
     def form_token(self, essay: str) -> str:
         # The moment to the microsecond: itsdangerous keeps whole seconds, which would let a token
         # a little under the minimum age through.
-        return self._forms.dumps({"essay": essay, "at": time.time()})
+        # The nonce makes each token single-use: the store remembers it once it has vouched.
+        return self._forms.dumps({"essay": essay, "at": time.time(), "n": secrets.token_urlsafe(12)})
+
+    def token_nonce(self, token: str) -> str:
+        """What the store remembers of a token that vouched (call after token_problem said None)."""
+        try:
+            data = self._forms.loads(token)
+        except BadSignature:
+            return ""
+        nonce = data.get("n") if isinstance(data, dict) else None
+        # Tokens made before nonces existed are single-use too, by their own digest.
+        return nonce if isinstance(nonce, str) and nonce else hashlib.sha256(token.encode()).hexdigest()[:32]
+
+    def tokens_issued_since(self) -> datetime:
+        """A token issued before this moment has expired: the store may forget it was used."""
+        return datetime.now(UTC) - timedelta(seconds=self.config.token_max_seconds)
 
     def token_problem(self, token: str, essay: str) -> str | None:
         """Why this token does not vouch for a submission to `essay`, or None when it does."""

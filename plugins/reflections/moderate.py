@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import auth, sanitizer
+from . import addresses, auth, sanitizer
 from .moderation import ModerationError
 from .store import STATES, now
 
@@ -122,7 +122,7 @@ def _login(request: Request, fields: dict[str, list[str]]) -> Response:
     service = request.app.state.service
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _login_page(request, 403, "This form had expired. Please log in again.")
-    address = service.guard.address_hash(request.client.host if request.client else "unknown")
+    address = service.guard.address_hash(addresses.of_request(request))
     if service.guard.login_limited(address):
         return _login_page(request, 429, "Too many attempts. Please wait a few minutes and try again.")
     service.guard.count_login(address)

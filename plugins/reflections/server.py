@@ -35,7 +35,9 @@ def serve(host: str, port: int) -> None:
         f"Serving the site and the reflections service at http://{host}:{port}/ (Ctrl-C to stop)", flush=True
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # The client's address is decided in one place, from REFLECTIONS_TRUSTED_PROXIES
+        # (addresses.py); uvicorn's own header handling would trust loopback by default.
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         stop.set()
         mail.stopped.set()

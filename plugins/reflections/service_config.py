@@ -6,6 +6,8 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from . import addresses
+
 
 @dataclass(frozen=True)
 class ServiceConfig:
@@ -24,7 +26,7 @@ class ServiceConfig:
     token_max_seconds: int
     duplicate_days: int
     max_request_bytes: int
-    trust_proxy: bool
+    trusted_proxies: tuple
     smtp_url: str
     mail_from: str
     author_email: str
@@ -66,7 +68,7 @@ def load(environ: dict | None = None) -> ServiceConfig:
         token_max_seconds=config("REFLECTIONS_TOKEN_MAX_SECONDS", cast=int, default=2 * 24 * 3600),
         duplicate_days=config("REFLECTIONS_DUPLICATE_DAYS", cast=int, default=30),
         max_request_bytes=config("REFLECTIONS_MAX_REQUEST_BYTES", cast=int, default=64 * 1024),
-        trust_proxy=config("REFLECTIONS_TRUST_PROXY", cast=bool, default=False),
+        trusted_proxies=addresses.networks(config("REFLECTIONS_TRUSTED_PROXIES", default="")),
         smtp_url=config("REFLECTIONS_SMTP_URL", default=""),
         mail_from=config("REFLECTIONS_MAIL_FROM", default="Withness <reflections@localhost>"),
         author_email=config("REFLECTIONS_AUTHOR_EMAIL", default=""),

@@ -7,9 +7,10 @@ REFLECTIONS_DATABASE_URL names it, for several service instances.
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -147,6 +149,31 @@ class Subscriber(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     asked: Mapped[datetime] = mapped_column(UTCDateTime())
     unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Opaque: what the reader's confirm and unsubscribe links carry instead of the address.
+    key: Mapped[str] = mapped_column(String(64), default="", index=True)
+
+
+class AuthorSession(Base):
+    """One logged-in browser of the author's. Its cookie names it; ending the row ends the session."""
+
+    __tablename__ = "author_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class UsedToken(Base):
+    """A form token that has vouched for a submission: it cannot vouch for another."""
+
+    __tablename__ = "used_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+_USE_TOKEN = insert(UsedToken.__table__)
+_FORGET_TOKENS = delete(UsedToken.__table__).where(UsedToken.used < bindparam("before", type_=UTCDateTime()))
 
 
 #: A file effect of a change of state: (the item before, after or None) -> an undo, or None.
@@ -234,9 +261,13 @@ class Store:
         with self.sessions() as session:
             return list(session.scalars(query.order_by(Reflection.created)))
 
-    def add_unless_duplicate(self, reflection: Reflection, since: datetime) -> bool:
-        """Queue a reader's submission in one short transaction; False (and nothing stored) when
-        the same body reached the same essay since `since`.
+    def add_unless_duplicate(
+        self, reflection: Reflection, since: datetime, token: str = "", token_since: datetime | None = None
+    ) -> str | None:
+        """Queue a reader's submission in one short transaction. None when it is queued; else why
+        not, with nothing stored: "duplicate" (the same body reached the same essay since `since`)
+        or "token used" (the form token `token` already vouched for a submission; tokens used
+        before `token_since` are forgotten, as they have expired).
 
         Prepared Core statements, not the ORM's unit of work: this is the intake service's hot path.
         """
@@ -253,15 +284,22 @@ class Store:
             "actor": "reader",
             "detail": "",
         }
-        with self.engine.begin() as connection:
-            found = connection.execute(
-                _DUPLICATE, {"essay": reflection.essay, "digest": reflection.body_hash, "since": since}
-            ).first()
-            if found is not None:
-                return False
-            connection.execute(_INSERT_REFLECTION, [row])
-            connection.execute(_INSERT_LOG, [received])
-        return True
+        try:
+            with self.engine.begin() as connection:
+                found = connection.execute(
+                    _DUPLICATE, {"essay": reflection.essay, "digest": reflection.body_hash, "since": since}
+                ).first()
+                if found is not None:
+                    return "duplicate"
+                if token:
+                    if token_since is not None:
+                        connection.execute(_FORGET_TOKENS, {"before": token_since})
+                    connection.execute(_USE_TOKEN, [{"nonce": token, "used": reflection.created}])
+                connection.execute(_INSERT_REFLECTION, [row])
+                connection.execute(_INSERT_LOG, [received])
+        except IntegrityError:
+            return "token used"
+        return None
 
     def add(self, reflection: Reflection, actor: str = "reader") -> Reflection:
         self.add_many([reflection], actor)
@@ -423,8 +461,16 @@ class Store:
         with self.sessions.begin() as session:
             if session.get(Subscriber, email.lower()) is not None:
                 return False
-            session.add(Subscriber(email=email.lower(), confirmed=False, asked=now()))
+            session.add(
+                Subscriber(email=email.lower(), confirmed=False, asked=now(), key=secrets.token_urlsafe(18))
+            )
         return True
+
+    def subscriber_by_key(self, key: str) -> Subscriber | None:
+        if not key:
+            return None
+        with self.sessions() as session:
+            return session.scalars(select(Subscriber).where(Subscriber.key == key)).first()
 
     def subscriber(self, email: str) -> Subscriber | None:
         with self.sessions() as session:
@@ -440,6 +486,30 @@ class Store:
             if unsubscribed:
                 found.unsubscribed = now()
         return True
+
+    # The author's sessions: a cookie is worth something only while its row is here.
+    def open_session(self, lifetime: timedelta) -> str:
+        session_id = secrets.token_urlsafe(32)
+        moment = now()
+        with self.sessions.begin() as session:
+            session.execute(delete(AuthorSession).where(AuthorSession.expires < moment))
+            session.add(AuthorSession(id=session_id, created=moment, expires=moment + lifetime))
+        return session_id
+
+    def session_alive(self, session_id: str) -> bool:
+        if not session_id:
+            return False
+        with self.sessions() as session:
+            found = session.get(AuthorSession, session_id)
+            return found is not None and found.expires > now()
+
+    def end_session(self, session_id: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(delete(AuthorSession).where(AuthorSession.id == session_id))
+
+    def end_every_session(self) -> int:
+        with self.sessions.begin() as session:
+            return session.execute(delete(AuthorSession)).rowcount
 
     def log(self, action: str, item_id: str, actor: str, detail: str = "") -> None:
         with self.sessions.begin() as session:
