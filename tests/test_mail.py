@@ -1,6 +1,7 @@
 """Email with a real SMTP server (aiosmtpd on 127.0.0.1): the author's notice and its links, the
 reader's double opt-in and unsubscribe, an SMTP outage, and the daily digest."""
 
+import base64
 import email
 import email.policy
 import json
@@ -85,7 +86,8 @@ def test_author_mail_is_plain_text_with_links_that_ask_first(service, smtp, brow
     [notice] = wait_for(lambda: inbox.to(AUTHOR))
     assert notice.get_content_type() == "text/plain" and not notice.is_multipart()
     text = notice.get_content()
-    assert "Noor wrote on “Learning to Stay”" in text and "    Words with <b>markup</b> & a line." in text
+    assert "A new reflection on “Learning to Stay”" in text and "    From: Noor" in text.splitlines()
+    assert "    Words with <b>markup</b> & a line." in text
     approve = next(link for link in links(notice) if "/reflections/mail/act/" in link)
     assert httpx.get(approve).status_code == 200  # what a mail scanner does
     assert httpx.head(approve).status_code in (200, 405)
@@ -181,3 +183,43 @@ def test_digest_sends_one_mail_for_several_submissions(tmp_path, smtp):
         assert len(inbox.to(AUTHOR)) == 1
     finally:
         running.stop()
+
+
+def test_mail_links_name_the_real_port_and_reader_links_never_the_address(tmp_path, smtp):
+    controller, inbox = smtp
+    running = RunningService(
+        copy_site(tmp_path / "site"),
+        tmp_path / "service.log",
+        REFLECTIONS_SMTP_URL=f"smtp://127.0.0.1:{controller.port}",
+        REFLECTIONS_AUTHOR_EMAIL=AUTHOR,
+        REFLECTIONS_MAIL_INTERVAL="0.3",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+    )
+    running.environment.pop("REFLECTIONS_PUBLIC_URL", None)  # unset: the links must still work
+    running.start()
+    try:
+        reader = "quiet.reader@private.example"
+        submit_reflection(running.base, ESSAY, "Tell me when you reply.", email=reader, notify=True)
+        [notice] = wait_for(lambda: inbox.to(AUTHOR))
+        [confirm] = wait_for(lambda: inbox.to(reader))
+        for message in (notice, confirm):
+            assert links(message) and all(link.startswith(running.base + "/") for link in links(message))
+        confirm_link = next(link for link in links(confirm) if "/reflections/mail/confirm/" in link)
+        token = confirm_link.rsplit("/", 1)[1]
+        padded = token.split(".")[0] + "=" * (-len(token.split(".")[0]) % 4)
+        decoded = base64.urlsafe_b64decode(padded).decode("utf-8", "replace")
+        assert reader not in confirm_link and "quiet.reader" not in decoded
+        assert "Thank you" in httpx.post(confirm_link).text
+    finally:
+        running.stop()
+
+
+def test_reader_fields_in_the_authors_mail_cannot_pose_as_its_action_links(service, smtp):
+    _, inbox = smtp
+    forged = "Approve: https://evil.example/approve"
+    submit(service, "Approve: https://evil.example/also\nA second line.", name=forged, content_note=forged)
+    notice = wait_for(lambda: [m for m in inbox.to(AUTHOR) if "evil.example" in m.get_content()])[0]
+    lines = notice.get_content().splitlines()
+    actions = [line for line in lines if line.startswith(("Approve:", "Reject:", "Spam:"))]
+    assert len(actions) == 3 and all(service.base in line for line in actions), actions
+    assert all(line.startswith("    ") for line in lines if "evil.example" in line)

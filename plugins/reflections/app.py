@@ -8,8 +8,9 @@ withdraw token.
 import json
 import logging
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
+from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -22,9 +23,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import addresses, intake, mail, moderate, published, sanitizer, service_config
+from . import addresses, bodies, intake, mail, moderate, published, sanitizer, service_config
 from . import config as plugin_config
 from .guard import Guard
+from .headers import SecurityHeaders
 from .moderation import Moderation, ModerationError
 from .site_index import EssayInfo, SiteIndex
 from .store import Reflection, Store, body_hash, now
@@ -67,6 +69,7 @@ class Service:
         )
         zone = plugin_config.site_zone(self.settings)
         self.pages.filters["local"] = lambda moment: moment.astimezone(zone)
+        self.pages.filters["mailto"] = mailto
         self.pages.globals.update(
             {
                 key: self.settings.get(key)
@@ -105,26 +108,25 @@ class Service:
         )
 
 
+def mailto(address: str, subject: str = "") -> str:
+    """A mailto: link to a plain, valid address, every special character encoded (so an address such
+    as `x?cc=…@example.org` cannot add a Cc or a body); "" when the address is not valid."""
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return ""
+    if valid.normalized != address.strip() and valid.normalized.lower() != address.strip().lower():
+        return ""
+    link = "mailto:" + quote(valid.normalized, safe="@")
+    return f"{link}?subject={quote(subject, safe='')}" if subject else link
+
+
 def shown(body: str) -> Markup:
     """A reader's text as a service page shows it: sanitized, or a note when it is too long to."""
     try:
         return sanitizer.sanitize(body)
     except sanitizer.TooLong:
         return Markup("<p>(This text is too long to show here.)</p>")
-
-
-async def read_limited(request: Request, limit: int) -> bytes | None:
-    """The request body, or None when it is larger than `limit` (refused before it is all read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json_error(status: int, message: str, **extra) -> JSONResponse:
@@ -134,7 +136,7 @@ def _json_error(status: int, message: str, **extra) -> JSONResponse:
 async def submit(request: Request) -> Response:
     service: Service = request.app.state.service
     wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
-    raw = await read_limited(request, service.config.max_request_bytes)
+    raw = await bodies.read_limited(request, service.config.max_request_bytes)
     address = addresses.of_request(request)
     # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
     # thread, so the event loop keeps serving the site and the other readers meanwhile.
@@ -487,7 +489,8 @@ def create_app(
     )
     app = Starlette(
         routes=routes,
-        middleware=[session],
+        # Outermost, so even an error page answered by Starlette itself carries the headers.
+        middleware=[Middleware(SecurityHeaders), session],
         exception_handlers={OperationalError: _busy, DBAPIError: _busy},
     )
     app.state.service = service

@@ -18,7 +18,7 @@ from itertools import islice, repeat
 from pathlib import Path
 
 from feedgenerator import Atom1Feed
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import config, published, sanitizer
 from .errors import ContentError
@@ -32,7 +32,7 @@ FEEDS_CACHE_FILE = "reflections-feeds.json"
 THREADS_CACHE_FILE = "reflections-threads.json"
 ITEMS_CACHE_FILE = "reflections-items.pickle"
 #: Part of every cache file: a file of another version is ignored, never trusted.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -357,12 +357,18 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> 
     else:
         title, author = f"{display_name(item)} on “{essay.title}”", display_name(item)
     link = f"{site}/{url}#r-{item.id}"
+    html = str(node.html)
+    if item.content_note:
+        # As the page does: the note first, in the title a feed reader lists and before the words,
+        # so no one meets them unwarned. The note is plain text: escaped here, as everywhere.
+        title = f"Content note: {item.content_note} · {title}"
+        html = f"<p><strong>Content note: {escape(item.content_note)}</strong></p>\n<hr>\n{html}"
     feed.add_item(
         title=title,
         link=link,
         unique_id=link,
-        description=str(node.html),
-        content=str(node.html),
+        description=html,
+        content=html,
         author_name=author,
         pubdate=item.date,
         updateddate=item.date,
@@ -435,7 +441,9 @@ def essay_feed(essay, settings: dict):
             _add_entry(feed, node, essay, url, settings)
         return feed
 
-    contents = [(n.item.id, n.item.kind, n.item.author, n.item.date, n.html) for n in nodes]
+    contents = [
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html) for n in nodes
+    ]
     return target, _signature(_common(settings), essay.title, url, contents), make_feed
 
 
@@ -467,7 +475,8 @@ def site_feed(essays: list, settings: dict):
         return feed
 
     contents = [
-        (n.item.id, n.item.kind, n.item.author, n.item.date, n.html, e.title, e.url) for n, e in newest
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html, e.title, e.url)
+        for n, e in newest
     ]
     return target, _signature(_common(settings), contents), make_feed
 

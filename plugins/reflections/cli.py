@@ -103,6 +103,21 @@ def set_password(context: Context, password_stdin: bool) -> None:
     click.echo("Password set. Log in at /reflections/moderate.")
 
 
+@main.command(name="login-link")
+@click.option("--port", default=8000, show_default=True, type=int, help="The port `serve` listens on.")
+@pass_context
+def login_link(context: Context, port: int) -> None:
+    """Print a one-time link into the moderation pages, valid ten minutes: the way in when logins
+    are paused after many wrong passwords (or the password is lost: then `set-password`)."""
+    from . import auth
+    from .guard import Guard
+
+    site_url = str(SiteIndex(context.config.settings_file).settings.get("SITEURL", ""))
+    address = service_config.public_url(context.config, site_url, port=port)
+    token = auth.login_link_token(context.store, Guard(context.config, context.store).secret)
+    click.echo(f"{address}/reflections/moderate/enter/{token}")
+
+
 @main.command(name="send-mail")
 @pass_context
 def send_mail(context: Context) -> None:

@@ -33,6 +33,7 @@ class Guard:
         self._withdrawals = URLSafeSerializer(secret, salt="reflection-withdraw")
         self._limits = parse_many(config.rate_limits)
         self._login_limits = parse_many(config.login_rate_limits)
+        self._global_login_limits = parse_many(config.login_global_rate_limits)
         self._limiter = MovingWindowRateLimiter(storage_from_string(config.rate_limit_storage))
 
     def session_key(self) -> str:
@@ -110,6 +111,17 @@ class Guard:
     def count_login(self, address_hash: str) -> None:
         for limit in self._login_limits:
             self._limiter.hit(limit, "login", address_hash)
+
+    # Wrong passwords from everywhere together: a guess spread over many addresses is slowed too.
+    # Past this limit logins pause for everyone; `reflections login-link` still lets the author in.
+    def logins_paused(self) -> bool:
+        return not all(
+            self._limiter.test(limit, "login-failed", "all") for limit in self._global_login_limits
+        )
+
+    def count_failed_login(self) -> None:
+        for limit in self._global_login_limits:
+            self._limiter.hit(limit, "login-failed", "all")
 
     def too_many_links(self, body: str) -> bool:
         return len(_LINK.findall(body)) > self.config.max_links

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from . import service_config
 from .store import Reflection, Store
 
 logger = logging.getLogger(__name__)
@@ -33,8 +34,12 @@ class Mailer:
         self.store = store
         self.site = site  # the SiteIndex: essays' titles and addresses
         self._actions = URLSafeTimedSerializer(secret, salt="mail-action")
-        self._confirm = URLSafeTimedSerializer(secret, salt="mail-confirm")
-        self._unsubscribe = URLSafeSerializer(secret, salt="mail-unsubscribe")
+        # Reader links carry the subscriber's opaque key, never the address (which would end up in
+        # proxy logs and browser history). Unsubscribe links of the first kind (signed address)
+        # still work: a reader must always be able to stop the mails.
+        self._confirm = URLSafeTimedSerializer(secret, salt="mail-confirm-key")
+        self._unsubscribe = URLSafeSerializer(secret, salt="mail-unsubscribe-key")
+        self._unsubscribe_by_address = URLSafeSerializer(secret, salt="mail-unsubscribe")
 
     @property
     def enabled(self) -> bool:
@@ -56,23 +61,38 @@ class Mailer:
             return None
         return data["id"], data["action"]
 
+    def _key(self, email: str) -> str:
+        found = self.store.subscriber(email)
+        return found.key if found is not None else ""
+
+    def _email(self, key) -> str | None:
+        found = self.store.subscriber_by_key(key) if isinstance(key, str) else None
+        return found.email if found is not None else None
+
     def confirm_token(self, email: str) -> str:
-        return self._confirm.dumps(email.lower())
+        return self._confirm.dumps(self._key(email))
 
     def read_confirm(self, token: str) -> str | None:
+        """The address a confirm link stands for, or None."""
         try:
-            return self._confirm.loads(token, max_age=LINK_DAYS * 86400)
+            return self._email(self._confirm.loads(token, max_age=LINK_DAYS * 86400))
         except (BadSignature, SignatureExpired):
             return None
 
     def unsubscribe_token(self, email: str) -> str:
-        return self._unsubscribe.dumps(email.lower())
+        return self._unsubscribe.dumps(self._key(email))
 
     def read_unsubscribe(self, token: str) -> str | None:
+        """The address an unsubscribe link stands for, or None."""
         try:
-            return self._unsubscribe.loads(token)
+            return self._email(self._unsubscribe.loads(token))
+        except BadSignature:
+            pass
+        try:
+            email = self._unsubscribe_by_address.loads(token)
         except BadSignature:
             return None
+        return email if isinstance(email, str) else None
 
     # What is sent ----------------------------------------------------------------------------
     def submitted(self, row: Reflection) -> None:
@@ -86,15 +106,13 @@ class Mailer:
 
     def author_notice(self, row: Reflection) -> tuple[str, str]:
         title = self.site.title(row.essay)
-        private = " (private: for you only)" if row.visibility == "private" else ""
-        lines = [
-            f"{row.name or 'A reader'} wrote on “{title}”{private}:",
-            "",
-            *[f"    {line}" for line in row.body.splitlines()],
-            "",
-        ]
+        private = " It is private: for you only." if row.visibility == "private" else ""
+        # Everything the reader wrote (name, note, words) is indented, apart from the lines this
+        # mail writes itself: no reader can set a line that looks like one of the action links.
+        lines = [f"A new reflection on “{title}”.{private}", "", f"    From: {row.name or 'A reader'}"]
         if row.content_note:
-            lines += [f"Content note: {row.content_note}", ""]
+            lines.append(f"    Content note: {row.content_note}")
+        lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]
         for action in ACTIONS:
             path = f"/reflections/mail/act/{self.action_token(row.id, action)}"
             lines.append(f"{action.capitalize()}: {self.link(path)}")
@@ -182,11 +200,10 @@ class Mailer:
 
 
 def for_site(config, store: Store, secret: str, site) -> Mailer:
-    """The mailer of a site: links start with REFLECTIONS_PUBLIC_URL, else an absolute SITEURL,
-    else the local address `reflections serve` uses by default."""
-    site_url = str(site.settings.get("SITEURL", ""))
-    public_url = config.public_url or (site_url if site_url.startswith("http") else "http://127.0.0.1:8000")
-    return Mailer(replace(config, public_url=public_url), store, secret, site)
+    """The mailer of a site: its links start with service_config.public_url (`reflections serve`
+    sets it from the port it really listens on before the mailer is made)."""
+    address = service_config.public_url(config, str(site.settings.get("SITEURL", "")))
+    return Mailer(replace(config, public_url=address), store, secret, site)
 
 
 def deliver(smtp_url: str, message: EmailMessage) -> None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import addresses, auth, sanitizer
+from . import addresses, auth, bodies, sanitizer
 from .moderation import ModerationError
 from .store import STATES, now
 
@@ -28,9 +28,25 @@ def age(moment: datetime) -> str:
     return "a moment"
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    body = (await request.body())[: 256 * 1024]
+#: The largest moderation form: a response or an edit of the longest body, with room to spare.
+MAX_FORM_BYTES = 128 * 1024
+TOO_LARGE = Response("That form was larger than any moderation form can be.", status_code=413)
+PAUSED = (
+    "Logins are paused for a while: there have been many wrong passwords from many places. To log "
+    "in now, run `reflections login-link` on the server and open the link it prints."
+)
+
+
+async def _form(request: Request) -> dict[str, list[str]] | None:
+    """The form's fields, or None when the body is over MAX_FORM_BYTES (not read past that)."""
+    body = await bodies.read_limited(request, MAX_FORM_BYTES)
+    if body is None:
+        return None
     return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _refused_csrf() -> Response:
+    return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
 
 
 def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
@@ -114,6 +130,8 @@ def log(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     fields = await _form(request)
+    if fields is None:
+        return TOO_LARGE
     # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
     return await run_in_threadpool(_login, request, fields)
 
@@ -125,32 +143,52 @@ def _login(request: Request, fields: dict[str, list[str]]) -> Response:
     address = service.guard.address_hash(addresses.of_request(request))
     if service.guard.login_limited(address):
         return _login_page(request, 429, "Too many attempts. Please wait a few minutes and try again.")
+    if service.guard.logins_paused():
+        return _login_page(request, 429, PAUSED)
     service.guard.count_login(address)
     if not auth.check_password(service.store, fields.get("password", [""])[0]):
+        service.guard.count_failed_login()
         return _login_page(request, 401, "That password is not right.")
+    auth.log_in(request)
+    return RedirectResponse(BASE, status_code=303)
+
+
+def enter(request: Request) -> Response:
+    """A one-time link from `reflections login-link`: the way in while logins are paused."""
+    service = request.app.state.service
+    if not auth.use_login_link(service.store, service.guard.secret, request.path_params["token"]):
+        return _login_page(request, 404, "That login link is not valid any more. Make a new one.")
     auth.log_in(request)
     return RedirectResponse(BASE, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     fields = await _form(request)
+    if fields is None:
+        return TOO_LARGE
+    return await run_in_threadpool(_logout, request, fields)
+
+
+def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
     if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
-    auth.log_out(request)
+        return _refused_csrf()
+    auth.log_out(request, everywhere=fields.get("everywhere", [""])[0] == "1")
     return RedirectResponse(BASE, status_code=303)
 
 
 async def act(request: Request) -> Response:
     """Every change of state: one POST, a CSRF token, an action and one or more ids."""
-    if not auth.is_author(request):
-        return _login_page(request, 401)
     fields = await _form(request)
+    if fields is None:
+        return TOO_LARGE
     return await run_in_threadpool(_act, request, fields)
 
 
 def _act(request: Request, fields: dict[str, list[str]]) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request, 401)
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+        return _refused_csrf()
     service = request.app.state.service
     action = fields.get("action", [""])[0]
     ids = [item for item in fields.get("id", []) if item]
@@ -178,4 +216,5 @@ routes = [
     Route(f"{BASE}/login", login, methods=["POST"]),
     Route(f"{BASE}/logout", logout, methods=["POST"]),
     Route(f"{BASE}/act", act, methods=["POST"]),
+    Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
 ]

@@ -7,8 +7,10 @@ production a web server serves output/ and proxies /reflections/.
 """
 
 import threading
+from dataclasses import replace
 
 import uvicorn
+from pelican.settings import read_settings
 
 from . import service_config
 from .app import create_app
@@ -19,6 +21,9 @@ from .warm import WarmSite
 
 def serve(host: str, port: int) -> None:
     config = service_config.load()
+    # Links in mails name the port this server really listens on, unless a public address is set.
+    site_url = str(read_settings(str(config.settings_file)).get("SITEURL", ""))
+    config = replace(config, public_url=service_config.public_url(config, site_url, host, port))
     # The warm build: kept in memory, so an approval re-renders only the pages it touches.
     site = WarmSite(str(config.settings_file))
     publish(site.build)

@@ -18,6 +18,7 @@ class ServiceConfig:
     secret: str
     rate_limits: str
     login_rate_limits: str
+    login_global_rate_limits: str
     secure_cookie: bool | None
     rate_limit_storage: str
     max_links: int
@@ -60,6 +61,7 @@ def load(environ: dict | None = None) -> ServiceConfig:
         secret=config("REFLECTIONS_SECRET", default=""),
         rate_limits=config("REFLECTIONS_RATE_LIMITS", default="5/minute;30/day"),
         login_rate_limits=config("REFLECTIONS_LOGIN_RATE_LIMITS", default="5/minute;20/hour"),
+        login_global_rate_limits=config("REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS", default="30/minute;200/day"),
         secure_cookie=config("REFLECTIONS_SECURE_COOKIE", cast=bool, default=None),
         rate_limit_storage=config("REFLECTIONS_RATE_LIMIT_STORAGE", default="memory://"),
         max_links=config("REFLECTIONS_MAX_LINKS", cast=int, default=3),
@@ -80,3 +82,15 @@ def load(environ: dict | None = None) -> ServiceConfig:
         mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
         digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
     )
+
+
+def public_url(config: ServiceConfig, site_url: str, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The address links in mails and the login link start with: REFLECTIONS_PUBLIC_URL, else an
+    absolute SITEURL, else where `reflections serve` listens (its real host and port)."""
+    if config.public_url:
+        return config.public_url.rstrip("/")
+    if site_url.startswith(("http://", "https://")):
+        return site_url.rstrip("/")
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"

@@ -1,0 +1,154 @@
+"""The service's defences over real HTTP: sessions that end, security headers everywhere, bodies
+bounded before they are read, safe mailto links, paused logins and the one-time way in."""
+
+import re
+
+import httpx
+import pytest
+from conftest import RunningService, copy_site, submit_reflection
+from reflections.app import mailto
+
+ESSAY = "learning-to-stay"
+PASSWORD = "a long enough password"
+MODERATE = "/reflections/moderate"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    root = copy_site(tmp_path_factory.mktemp("security") / "site")
+    running = RunningService(
+        root,
+        root.parent / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
+    )
+    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    yield running.start()
+    running.stop()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def logged_in(service) -> httpx.Client:
+    client = httpx.Client(base_url=service.base)
+    answer = client.post(
+        f"{MODERATE}/login", data={"csrf": csrf_of(client.get(MODERATE).text), "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+    return client
+
+
+def copy_of(client: httpx.Client, service) -> httpx.Client:
+    """Another browser holding the same cookie (one that was copied or captured)."""
+    return httpx.Client(base_url=service.base, cookies=dict(client.cookies))
+
+
+def sees_the_queue(client: httpx.Client) -> bool:
+    return "Waiting for you" in client.get(MODERATE).text
+
+
+def test_logout_ends_the_session_for_every_copy_of_its_cookie(service):
+    author = logged_in(service)
+    copied = copy_of(author, service)
+    assert sees_the_queue(author) and sees_the_queue(copied)
+    author.post(f"{MODERATE}/logout", data={"csrf": csrf_of(author.get(MODERATE).text)})
+    assert not sees_the_queue(copied)
+
+
+def test_log_out_everywhere_and_a_new_password_end_every_session(service):
+    laptop, phone = logged_in(service), logged_in(service)
+    laptop.post(f"{MODERATE}/logout", data={"csrf": csrf_of(laptop.get(MODERATE).text), "everywhere": "1"})
+    assert not sees_the_queue(phone)
+    tablet = logged_in(service)
+    assert service.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    assert not sees_the_queue(tablet)
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout", "/act"])
+def test_every_moderation_form_is_bounded_before_it_is_read(service, path):
+    answer = httpx.post(
+        f"{service.base}{MODERATE}{path}",
+        content=b"a" * (2 * 1024 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        MODERATE,
+        f"{MODERATE}/log",
+        "/reflections/health",
+        "/reflections/withdraw/forged",
+        f"/reflections/reply/{ESSAY}/nope",
+        "/reflections/token?essay=nope",
+        "/reflections/no-such-page",
+    ],
+)
+def test_every_service_response_has_the_security_headers(service, path):
+    headers = httpx.get(service.base + path).headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("path", ["/", f"/essays/{ESSAY}/", "/theme/css/withness.css", "/no-such-page/"])
+def test_the_site_is_served_with_its_documented_policy(service, path):
+    headers = httpx.get(service.base + path).headers
+    assert headers["content-security-policy"].startswith("default-src 'self'")
+    assert "object-src 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_mailto_links_carry_a_plain_address_and_nothing_else():
+    sly = "x?cc=spy%40evil.example&body=hello@example.org"
+    link = mailto(sly, "Your reflection")
+    assert "?cc=" not in link and "&body=" not in link and link.count("?") == 1
+    assert link.startswith("mailto:x%3Fcc%3Dspy%2540evil.example%26body%3Dhello@example.org?subject=")
+    assert mailto("reader@example.org", "Hi there") == "mailto:reader@example.org?subject=Hi%20there"
+    assert mailto("not an address") == ""
+
+
+def test_the_private_view_never_adds_headers_to_the_authors_mail(service):
+    sly = "x?cc=spy%40evil.example&body=hello@example.org"
+    submit_reflection(service.base, ESSAY, "Only for you.", visibility="private", email=sly)
+    page = logged_in(service).get(f"{MODERATE}?view=private").text
+    hrefs = re.findall(r'href="(mailto:[^"]+)"', page)
+    assert hrefs and all("?cc=" not in href and "&amp;body=" not in href for href in hrefs)
+
+
+def test_paused_logins_let_the_author_in_by_a_one_time_link(tmp_path):
+    running = RunningService(
+        copy_site(tmp_path / "site"),
+        tmp_path / "service.log",
+        REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
+        REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS="3/hour",
+    )
+    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    running.start()
+    try:
+        guesser = httpx.Client(base_url=running.base)
+        statuses = []
+        for number in range(5):  # as if from many addresses: only the global limit counts here
+            csrf = csrf_of(guesser.get(MODERATE).text)
+            statuses.append(
+                guesser.post(f"{MODERATE}/login", data={"csrf": csrf, "password": f"guess {number}"})
+            )
+        assert [answer.status_code for answer in statuses] == [401, 401, 401, 429, 429]
+        author = httpx.Client(base_url=running.base)
+        answer = author.post(
+            f"{MODERATE}/login", data={"csrf": csrf_of(author.get(MODERATE).text), "password": PASSWORD}
+        )
+        assert answer.status_code == 429 and "reflections login-link" in answer.text
+        link = running.cli("login-link", "--port", str(running.port)).stdout.strip()
+        assert link.startswith(running.base + f"{MODERATE}/enter/")
+        assert author.get(link).status_code == 303 and sees_the_queue(author)
+        assert httpx.get(link).status_code == 404  # spent
+    finally:
+        running.stop()
