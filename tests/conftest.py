@@ -31,6 +31,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTEFACTS = REPO / "artefacts"
+#: The project's shared folder (corpora, seeds): beside the repository, as on every machine and in
+#: CI; WITHNESS_SHARED names another place.
+SHARED = Path(os.environ.get("WITHNESS_SHARED") or REPO.parent / "shared")
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the shared corpora. Missing, the test is skipped on a laptop and FAILS in CI
+    (CI=true): no test may quietly run on less than the real corpus there."""
+    path = SHARED / relative
+    if not path.is_file():
+        message = f"{path} is missing (the shared corpora are expected at {SHARED})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 def build_site(

@@ -7,11 +7,11 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import REFLECTIONS, REPO, build_site
+from conftest import REFLECTIONS, REPO, build_site, shared_file
 from reflections import published
 from reflections.threads import build_thread, walk
 
-CORPUS = REPO.parent / "shared" / "corpora" / "wordpress" / "themeunittestdata.wordpress.xml"
+CORPUS = "corpora/wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"
 
 
@@ -48,9 +48,9 @@ def secrets_in(export) -> set[bytes]:
     return {value.encode() for value in emails + addresses}
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason=f"no WordPress export at {CORPUS}")
 def test_theme_unit_test_export_becomes_essays_and_reflections(empty_site):
-    result = run(empty_site, "import", "wordpress", str(CORPUS))
+    corpus = shared_file(CORPUS)
+    result = run(empty_site, "import", "wordpress", str(corpus))
     assert result.returncode == 0, result.stderr
     assert "essays: 55" in result.stdout and "pingbacks and trackbacks skipped: 4" in result.stdout
     essays = list((empty_site / "content" / "essays").glob("*.md"))
@@ -88,7 +88,7 @@ def test_theme_unit_test_export_becomes_essays_and_reflections(empty_site):
         for p in (empty_site / folder).rglob("*")
         if p.is_file()
     )
-    secrets = secrets_in(CORPUS)
+    secrets = secrets_in(corpus)
     assert secrets  # the export does hold an email
     assert [s for s in secrets if s in everything] == []
 

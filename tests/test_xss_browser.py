@@ -1,35 +1,42 @@
-"""Every hostile payload published as reflections, then loaded in Chromium: nothing may fire."""
+"""Every hostile payload (the project's own and the whole public corpus) through every render path,
+loaded in Chromium: essay pages, lists, feeds as a feed reader shows their entries, and every page
+of the service and of the moderation. Nothing may fire, and no page may throw."""
 
 import functools
+import html
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 
+import feedparser
 import pytest
-from conftest import QuietHandler, build_site, copy_site, essay_slugs
-from reflections import published
+from conftest import QuietHandler, RunningService, build_site, copy_site, essay_slugs
+from reflections import published, service_config
+from reflections.guard import Guard
 from reflections.published import PublishedItem
-from test_sanitizer import HOSTILE, XSS_CORPUS
+from reflections.store import Reflection, Store, body_hash
+from test_sanitizer import HOSTILE, corpus_payloads
 
-# Runs before any script of the page: records every dialog and any write to window.__pwn.
+# Runs before any script of the page: records every dialog, any call of __pwn(…) and any write to
+# window.__pwn, so a payload that runs is seen whichever way it reports itself.
 INSTRUMENT = """
 window.__fired = [];
 for (const name of ["alert", "confirm", "prompt", "print"]) {
   window[name] = (...args) => { window.__fired.push(name + ": " + String(args[0])); };
 }
+const __record = (...args) => { window.__fired.push("__pwn(" + args.map(String).join(", ") + ")"); };
 Object.defineProperty(window, "__pwn", {
   set(value) { window.__fired.push("__pwn = " + String(value)); },
-  get() { return undefined; },
+  get() { return __record; },
 });
 """
+PASSWORD = "a long enough password"
 
 
 def payloads() -> list[str]:
-    found = list(HOSTILE)
-    if XSS_CORPUS.exists():
-        found += [line for line in XSS_CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return found
+    """The project's payloads and every line of the public corpus (required: see shared_file)."""
+    return list(HOSTILE) + corpus_payloads()
 
 
 @pytest.fixture(scope="module")
@@ -59,47 +66,152 @@ def hostile_site(tmp_path_factory):
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root / "output"))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", slugs
+    yield f"http://127.0.0.1:{server.server_address[1]}", slugs, root / "output"
     server.shutdown()
 
 
-def visit(browser, url: str) -> list[str]:
-    context = browser.new_context()
+def instrumented(context) -> None:
     context.add_init_script(INSTRUMENT)
     # Nothing may leave the machine: a payload pointing elsewhere is answered with nothing.
     context.route(
         "**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort()
     )
-    page = context.new_page()
+
+
+def look(page, url: str) -> list[str]:
+    """Open a page as a curious reader would (every fold open, the pointer moved over it); what
+    fired, and every error the page threw."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     page.on("dialog", lambda dialog: dialog.dismiss())
-    page.goto(url, wait_until="load")
+    page.goto(url, wait_until="load", timeout=120_000)
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     page.mouse.move(200, 200)
     page.wait_for_timeout(300)
-    fired = page.evaluate("window.__fired")
+    return page.evaluate("window.__fired") + errors
+
+
+def visit(browser, url: str) -> list[str]:
+    context = browser.new_context()
+    instrumented(context)
+    found = look(context.new_page(), url)
     context.close()
-    return fired
+    return found
 
 
 def test_no_payload_fires_on_any_essay_page(browser, hostile_site):
-    base, slugs = hostile_site
+    base, slugs, _output = hostile_site
     assert len(payloads()) >= len(HOSTILE)
     for slug in slugs:
         assert visit(browser, f"{base}/essays/{slug}/") == [], slug
 
 
-def test_no_payload_fires_on_the_lists_and_feeds(browser, hostile_site):
-    base, _ = hostile_site
-    for path in ("/", "/archives/", "/feeds/reflections.atom.xml"):
+def test_no_payload_fires_on_the_lists(browser, hostile_site):
+    base, _slugs, _output = hostile_site
+    for path in ("/", "/archives/"):
         assert visit(browser, base + path) == [], path
 
 
+def feed_reader_page(feed: str) -> str:
+    """A feed as a feed reader shows it: each entry's title as text and its content as HTML, with
+    no sanitizing of its own (the worst a reader can do; the feed must be safe by itself)."""
+    parsed = feedparser.parse(feed, sanitize_html=False, resolve_relative_uris=False)
+    assert parsed.entries, feed
+    articles = [
+        f"<article><h2>{html.escape(entry.title)}</h2>{entry.content[0].value}</article>"
+        for entry in parsed.entries
+    ]
+    return "<!doctype html><meta charset=utf-8><title>reader</title>" + "\n".join(articles)
+
+
+def test_no_payload_fires_in_a_feed_reader(browser, hostile_site):
+    base, slugs, output = hostile_site
+    feeds = ["feeds/reflections.atom.xml", *(f"feeds/reflections/{slug}.atom.xml" for slug in slugs)]
+    for number, feed in enumerate(feeds):
+        page = output / f"feed-reader-{number}.html"
+        page.write_text(feed_reader_page(str(output / feed)), encoding="utf-8")
+        assert visit(browser, f"{base}/{page.name}") == [], feed
+
+
+
 def test_the_instrument_would_notice_a_payload_that_ran(browser, hostile_site):
-    base, _ = hostile_site
+    base, _slugs, _output = hostile_site
     context = browser.new_context()
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     page.goto(base + "/")
-    page.evaluate("alert('probe'); window.__pwn = 1")
-    assert page.evaluate("window.__fired") == ["alert: probe", "__pwn = 1"]
+    page.evaluate("alert('probe'); window.__pwn = 1; __pwn(7)")
+    assert page.evaluate("window.__fired") == ["alert: probe", "__pwn = 1", "__pwn(7)"]
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_service(tmp_path_factory):
+    """A running service whose queue holds every payload as name, note and body: a third
+    waiting, a third published, a third private."""
+    root = copy_site(tmp_path_factory.mktemp("hostile-service") / "site")
+    running = RunningService(root, root.parent / "service.log", REFLECTIONS_TOKEN_MIN_SECONDS="0")
+    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    running.start()
+    config = service_config.load({"REFLECTIONS_SITE": str(root)})
+    store = Store(config.database_url)
+    slugs = essay_slugs()
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    rows = []
+    for number, payload in enumerate(payloads()):
+        kind = ("waiting", "published", "private")[number % 3]
+        row = Reflection(
+            id=f"x{number:06d}",
+            essay=slugs[number % len(slugs)],
+            body=payload,
+            name=payload[: published.MAX_AUTHOR],
+            content_note=payload[: published.MAX_CONTENT_NOTE] if number % 2 else "",
+            body_hash=body_hash(payload),
+            created=start + timedelta(seconds=number),
+            state="approved" if kind == "published" else "pending",
+            visibility="private" if kind == "private" else "public",
+            email="reader@private.example",
+        )
+        rows.append(row)
+        if kind == "published":
+            item = PublishedItem(
+                id=row.id, essay=row.essay, kind="reflection", date=row.created, body=payload, author=row.name
+            )
+            published.write(root / "content" / "reflections", item)
+    store.add_many(rows, actor="test")
+    yield running, rows, Guard(config, store)
+    running.stop()
+
+
+def test_no_payload_fires_on_any_moderation_page(browser, hostile_service):
+    running, _rows, _guard = hostile_service
+    context = browser.new_context()
+    instrumented(context)
+    page = context.new_page()
+    page.goto(f"{running.base}/reflections/moderate?essay=none", timeout=120_000)
+    page.fill("#password", PASSWORD)
+    page.click("text=Log in")
+    # Each view one essay at a time, as an author with thousands waiting would look at them.
+    for slug in essay_slugs():
+        for view in ("?view=queue", "?view=private", "?view=published", "?state=spam"):
+            url = f"{running.base}/reflections/moderate{view}&essay={slug}"
+            assert look(page, url) == [], url
+    assert look(page, f"{running.base}/reflections/moderate/log") == []
+    context.close()
+
+
+def test_no_payload_fires_on_a_readers_service_pages(browser, hostile_service):
+    """Reply, withdraw and received pages of the project's payloads and every 80th of the corpus."""
+    running, rows, guard = hostile_service
+    sample = rows[: len(HOSTILE)] + rows[len(HOSTILE) :: 80]
+    context = browser.new_context()
+    instrumented(context)
+    page = context.new_page()
+    for row in sample:
+        token = guard.withdraw_token(row.id)
+        paths = [f"/reflections/withdraw/{token}", f"/reflections/received/{token}"]
+        if row.state == "approved":
+            paths.append(f"/reflections/reply/{row.essay}/{row.id}")
+        for path in paths:
+            assert look(page, running.base + path) == [], (row.id, path)
     context.close()
