@@ -133,7 +133,6 @@ def test_no_payload_fires_in_a_feed_reader(browser, hostile_site):
         assert visit(browser, f"{base}/{page.name}") == [], feed
 
 
-
 def test_the_instrument_would_notice_a_payload_that_ran(browser, hostile_site):
     base, _slugs, _output = hostile_site
     context = browser.new_context()
