@@ -291,3 +291,18 @@ def test_dates_are_shown_in_the_sites_time_zone(fixture_site):
     assert build(fixture_site).returncode == 0
     html = page(fixture_site)
     assert ">16 March 2026</time>" in html and 'datetime="2026-03-16T00:30:00+01:00"' in html
+
+
+def test_feeds_show_the_content_note_before_the_words(fixture_site):
+    """As the page folds it behind its note, a feed reader meets the note first: in the entry's
+    title and before its words."""
+    publish(fixture_site, item(1, content_note="suicide <b>", body="Words behind a note."), item(2))
+    assert build(fixture_site).returncode == 0
+    for feed in ("feeds/reflections/learning-to-stay.atom.xml", "feeds/reflections.atom.xml"):
+        parsed = feedparser.parse((fixture_site / "output" / feed).read_bytes())
+        noted = next(e for e in parsed.entries if "Words behind a note." in e.content[0].value)
+        assert noted.title.startswith("Content note: suicide <b> · ")
+        content = noted.content[0].value
+        assert content.index("Content note: suicide &lt;b&gt;") < content.index("Words behind a note.")
+        plain = next(e for e in parsed.entries if e is not noted)
+        assert "Content note" not in plain.title + plain.content[0].value
