@@ -244,3 +244,25 @@ def test_import_of_something_else_is_refused_in_one_line(site, tmp_path):
     wrong.write_text('{"type": "poem", "text": "hi"}\n')
     result = run(site, "import", str(wrong))
     assert result.returncode != 0 and result.stderr.count("\n") == 1 and "not a backup" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REFLECTIONS_NOTIFY", "sometimes", "REFLECTIONS_NOTIFY must be one of each, digest, off"),
+        ("REFLECTIONS_TRUSTED_PROXIES", "proxy.example", "REFLECTIONS_TRUSTED_PROXIES: 'proxy.example'"),
+        ("REFLECTIONS_TRUST_PROXY", "true", "REFLECTIONS_TRUST_PROXY is gone"),
+    ],
+)
+def test_a_wrong_setting_is_one_line_naming_it(site, variable, value, message):
+    for command in (("queue",), ("serve", "--port", "1")):
+        result = subprocess.run(
+            [REFLECTIONS, *command],
+            cwd=site,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "REFLECTIONS_SITE": str(site), variable: value},
+        )
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"Error: {message}"), result.stderr

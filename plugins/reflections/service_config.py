@@ -47,6 +47,16 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
 def load(environ: dict | None = None) -> ServiceConfig:
     """The configuration from `environ` (default: the process environment)."""
     config = Config(environ=os.environ if environ is None else environ)
+    if config("REFLECTIONS_TRUST_PROXY", default=""):
+        # Its leftmost X-Forwarded-For entry was written by the client: refuse rather than guess.
+        raise ValueError(
+            "REFLECTIONS_TRUST_PROXY is gone: name your own proxies in REFLECTIONS_TRUSTED_PROXIES "
+            "(for example REFLECTIONS_TRUSTED_PROXIES=127.0.0.1) and unset it"
+        )
+    try:
+        trusted_proxies = addresses.networks(config("REFLECTIONS_TRUSTED_PROXIES", default=""))
+    except ValueError as error:
+        raise ValueError(f"REFLECTIONS_TRUSTED_PROXIES: {error}") from None
     site = Path(config("REFLECTIONS_SITE", default=os.getcwd())).resolve()
     default_db = f"sqlite:///{site / 'reflections.db'}"
     words_file = config("REFLECTIONS_HOLD_WORDS_FILE", default="")
@@ -70,7 +80,7 @@ def load(environ: dict | None = None) -> ServiceConfig:
         token_max_seconds=config("REFLECTIONS_TOKEN_MAX_SECONDS", cast=int, default=2 * 24 * 3600),
         duplicate_days=config("REFLECTIONS_DUPLICATE_DAYS", cast=int, default=30),
         max_request_bytes=config("REFLECTIONS_MAX_REQUEST_BYTES", cast=int, default=64 * 1024),
-        trusted_proxies=addresses.networks(config("REFLECTIONS_TRUSTED_PROXIES", default="")),
+        trusted_proxies=trusted_proxies,
         smtp_url=config("REFLECTIONS_SMTP_URL", default=""),
         mail_from=config("REFLECTIONS_MAIL_FROM", default="Withness <reflections@localhost>"),
         author_email=config("REFLECTIONS_AUTHOR_EMAIL", default=""),
