@@ -77,6 +77,9 @@ class Server:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
+    def prepare(self, numbers: list[int]) -> None:
+        """Whatever a submission needs before the clock runs (Withness: one form token each)."""
+
     def stop(self) -> None:
         if self.process:
             self.process.terminate()
@@ -148,9 +151,15 @@ class Withness(Server):
             stderr=log,
         )
         wait_until_up(self.port, "/reflections/health")
+        self.tokens: dict[int, str] = {}
+
+    def prepare(self, numbers: list[int]) -> None:
+        # A form token vouches for one submission, as a reader's page gets one each time.
         connection = http.client.HTTPConnection("127.0.0.1", self.port)
-        connection.request("GET", f"/reflections/token?essay={ESSAY}")
-        self.token = json.loads(connection.getresponse().read())["token"]
+        for number in numbers:
+            connection.request("GET", f"/reflections/token?essay={ESSAY}")
+            self.tokens[number] = json.loads(connection.getresponse().read())["token"]
+        connection.close()
 
     def request(self, number: int) -> tuple[str, str, dict]:
         body = {
@@ -158,7 +167,7 @@ class Withness(Server):
             "body": f"Submission {number}: a reflection of a few sentences, as a reader writes.",
             "name": "Reader",
             "email": f"reader{number}@example.org",
-            "token": self.token,
+            "token": self.tokens[number],
         }
         return "POST", "/reflections/submit", (json.dumps(body), {"Content-Type": "application/json"})
 
@@ -252,6 +261,7 @@ def main() -> None:
                 for level in levels:
                     numbers = list(range(offset, offset + args.submissions))
                     offset += args.submissions
+                    server.prepare(numbers)
                     results[kind.name][level] = load(server, numbers, level)
                 stored = server.stored()
                 for figures in results[kind.name].values():
