@@ -11,6 +11,7 @@ import sys
 import click
 
 from . import service_config
+from .errors import SettingError
 from .moderation import Moderation, ModerationError
 from .site_index import SiteIndex
 from .store import STATES, Store
@@ -67,7 +68,19 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a setting that cannot be used ends any command in one line, never a
+    traceback (a PostgreSQL or Redis URL without its extra installed, say)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SettingError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="withness", prog_name="reflections")
 def main() -> None:
     """Withness reflections: serve the site and look after what readers send.
 

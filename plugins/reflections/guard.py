@@ -12,14 +12,30 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from limits import parse_many
+from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from . import store as store_module
+from .errors import SettingError
 from .service_config import ServiceConfig
+from .store import MissingExtra
 
 # One per address: a scheme, or a bare www. that no scheme precedes.
 _LINK = re.compile(r"\b(?:https?://|mailto:)|(?<![/\w.])www\.", re.IGNORECASE)
+
+
+def _storage(url: str):
+    """Where rate limits are counted; a Redis URL without the redis package is one line saying so."""
+    try:
+        return storage_from_string(url)
+    except ConfigurationError as error:
+        if url.startswith(("redis", "rediss")):
+            raise MissingExtra(
+                "REFLECTIONS_RATE_LIMIT_STORAGE names Redis, which needs the redis extra: "
+                "pip install 'withness[redis]'"
+            ) from None
+        raise SettingError(f"REFLECTIONS_RATE_LIMIT_STORAGE: {error}") from None
 
 
 class Guard:
@@ -34,7 +50,7 @@ class Guard:
         self._limits = parse_many(config.rate_limits)
         self._login_limits = parse_many(config.login_rate_limits)
         self._global_login_limits = parse_many(config.login_global_rate_limits)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(config.rate_limit_storage))
+        self._limiter = MovingWindowRateLimiter(_storage(config.rate_limit_storage))
 
     def session_key(self) -> str:
         """The key that signs the author's session cookie (derived: never the same as the others)."""

@@ -35,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .errors import SettingError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
 VISIBILITIES = ("public", "private")
@@ -207,8 +209,20 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+class MissingExtra(SettingError):
+    """A setting needs a package that is not installed; the message names the extra to install."""
+
+
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
     """An engine; `timeout` is how long a write waits for a locked database before giving up."""
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401 - only to say which extra is missing, before SQLAlchemy does
+        except ImportError:
+            raise MissingExtra(
+                "REFLECTIONS_DATABASE_URL names PostgreSQL, which needs the postgres extra: "
+                "pip install 'withness[postgres]'"
+            ) from None
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
         event.listen(engine, "connect", _sqlite_pragmas)
