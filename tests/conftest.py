@@ -3,6 +3,7 @@
 import functools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -213,6 +214,34 @@ class RunningService:
             timeout=120,
             input=input,
         )
+
+
+AUTHOR_PASSWORD = "a long enough password"
+MODERATE = "/reflections/moderate"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def with_password(running: RunningService) -> RunningService:
+    """The site's moderation password set, as `reflections set-password` does."""
+    result = running.cli("set-password", "--password-stdin", input=AUTHOR_PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    return running
+
+
+def author_client(base: str):
+    """An HTTP client logged in to the moderation pages; `client.csrf` holds its form token."""
+    import httpx
+
+    client = httpx.Client(base_url=base)
+    answer = client.post(
+        f"{MODERATE}/login", data={"csrf": csrf_of(client.get(MODERATE).text), "password": AUTHOR_PASSWORD}
+    )
+    assert answer.status_code == 303, answer.text
+    client.csrf = csrf_of(client.get(MODERATE).text)
+    return client
 
 
 def submit_reflection(base: str, essay: str, body: str, **fields) -> str:

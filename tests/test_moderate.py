@@ -6,11 +6,20 @@ import time
 
 import httpx
 import pytest
-from conftest import RunningService, copy_site, submit_reflection
+from conftest import (
+    AUTHOR_PASSWORD,
+    MODERATE,
+    RunningService,
+    author_client,
+    copy_site,
+    csrf_of,
+    submit_reflection,
+    with_password,
+)
 
 ESSAY = "learning-to-stay"
-PASSWORD = "a long enough password"
-BASE = "/reflections/moderate"
+PASSWORD = AUTHOR_PASSWORD
+BASE = MODERATE
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +32,7 @@ def service(tmp_path_factory):
         REFLECTIONS_RATE_LIMITS="1000/minute",
         REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
     )
-    result = running.cli("set-password", "--password-stdin", input=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    yield running.start()
+    yield with_password(running).start()
     running.stop()
 
 
@@ -33,17 +40,9 @@ def submit(service, body: str, **fields) -> str:
     return submit_reflection(service.base, ESSAY, body, **fields)
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def author(service):
-    client = httpx.Client(base_url=service.base)
-    login_page = client.get(BASE).text
-    answer = client.post(f"{BASE}/login", data={"csrf": csrf_of(login_page), "password": PASSWORD})
-    assert answer.status_code == 303
-    client.csrf = csrf_of(client.get(BASE).text)
+    client = author_client(service.base)
     yield client
     client.close()
 

@@ -5,12 +5,20 @@ import re
 
 import httpx
 import pytest
-from conftest import RunningService, copy_site, submit_reflection
+from conftest import (
+    AUTHOR_PASSWORD,
+    MODERATE,
+    RunningService,
+    author_client,
+    copy_site,
+    csrf_of,
+    submit_reflection,
+    with_password,
+)
 from reflections.app import mailto
 
 ESSAY = "learning-to-stay"
-PASSWORD = "a long enough password"
-MODERATE = "/reflections/moderate"
+PASSWORD = AUTHOR_PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -23,22 +31,12 @@ def service(tmp_path_factory):
         REFLECTIONS_RATE_LIMITS="1000/minute",
         REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
     )
-    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
-    yield running.start()
+    yield with_password(running).start()
     running.stop()
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
 def logged_in(service) -> httpx.Client:
-    client = httpx.Client(base_url=service.base)
-    answer = client.post(
-        f"{MODERATE}/login", data={"csrf": csrf_of(client.get(MODERATE).text), "password": PASSWORD}
-    )
-    assert answer.status_code == 303
-    return client
+    return author_client(service.base)
 
 
 def copy_of(client: httpx.Client, service) -> httpx.Client:
@@ -130,8 +128,7 @@ def test_paused_logins_let_the_author_in_by_a_one_time_link(tmp_path):
         REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
         REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS="3/hour",
     )
-    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
-    running.start()
+    with_password(running).start()
     try:
         guesser = httpx.Client(base_url=running.base)
         statuses = []

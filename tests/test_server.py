@@ -1,15 +1,20 @@
 """`reflections serve` keeps publishing whatever breaks: a moderation act is kept, the error is one
 line naming the file, and fixing the cause publishes what waited."""
 
-import re
-
 import httpx
 import pytest
-from conftest import RunningService, copy_site, fetch, submit_reflection, wait_for
+from conftest import (
+    MODERATE,
+    RunningService,
+    author_client,
+    copy_site,
+    fetch,
+    submit_reflection,
+    wait_for,
+    with_password,
+)
 
 ESSAY = "learning-to-stay"
-PASSWORD = "a long enough password"
-MODERATE = "/reflections/moderate"
 
 
 @pytest.fixture
@@ -21,17 +26,16 @@ def service(tmp_path):
         REFLECTIONS_TOKEN_MIN_SECONDS="0",
         REFLECTIONS_RATE_LIMITS="1000/minute",
     )
-    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
-    yield running.start()
+    yield with_password(running).start()
     running.stop()
 
 
 def approve(service, item: str) -> httpx.Response:
-    with httpx.Client(base_url=service.base) as author:
-        csrf = re.search(r'name="csrf" value="([^"]+)"', author.get(MODERATE).text).group(1)
-        author.post(f"{MODERATE}/login", data={"csrf": csrf, "password": PASSWORD})
-        csrf = re.search(r'name="csrf" value="([^"]+)"', author.get(MODERATE).text).group(1)
-        return author.post(f"{MODERATE}/act", data={"csrf": csrf, "action": "approve", "id": item})
+    author = author_client(service.base)
+    try:
+        return author.post(f"{MODERATE}/act", data={"csrf": author.csrf, "action": "approve", "id": item})
+    finally:
+        author.close()
 
 
 def essay_page(service) -> str:
