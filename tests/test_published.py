@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reflections import published
+from reflections import lengths, published
 from reflections.published import FormatError, PublishedItem
 
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,40}\Z")
@@ -27,9 +27,9 @@ def items(draw) -> PublishedItem:
         kind=draw(st.sampled_from(published.KINDS)),
         date=draw(dates),
         body=draw(text.filter(lambda body: published.normalise_body(body).strip())),
-        author=draw(text)[: published.MAX_AUTHOR],
+        author=draw(text)[: lengths.MAX_NAME],
         parent=draw(st.one_of(st.just(""), ids)),
-        content_note=draw(text)[: published.MAX_CONTENT_NOTE],
+        content_note=draw(text)[: lengths.MAX_CONTENT_NOTE],
     )
     if item.parent == item.id:
         item = PublishedItem(**{**item.__dict__, "parent": ""})

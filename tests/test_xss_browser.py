@@ -12,7 +12,7 @@ from http.server import ThreadingHTTPServer
 import feedparser
 import pytest
 from conftest import QuietHandler, RunningService, build_site, copy_site, essay_slugs
-from reflections import published, service_config
+from reflections import lengths, published, service_config
 from reflections.guard import Guard
 from reflections.published import PublishedItem
 from reflections.store import Reflection, Store, body_hash
@@ -54,8 +54,8 @@ def hostile_site(tmp_path_factory):
             kind=("reflection", "comment", "response")[number % 3],
             date=start + timedelta(minutes=number),
             body=payload,
-            author=payload[: published.MAX_AUTHOR],
-            content_note=payload[: published.MAX_CONTENT_NOTE] if number % 2 else "",
+            author=payload[: lengths.MAX_NAME],
+            content_note=payload[: lengths.MAX_CONTENT_NOTE] if number % 2 else "",
             parent=previous.get(essay, "") if number % 3 else "",
         )
         published.write(root / "content" / "reflections", item)
@@ -163,8 +163,8 @@ def hostile_service(tmp_path_factory):
             id=f"x{number:06d}",
             essay=slugs[number % len(slugs)],
             body=payload,
-            name=payload[: published.MAX_AUTHOR],
-            content_note=payload[: published.MAX_CONTENT_NOTE] if number % 2 else "",
+            name=payload[: lengths.MAX_NAME],
+            content_note=payload[: lengths.MAX_CONTENT_NOTE] if number % 2 else "",
             body_hash=body_hash(payload),
             created=start + timedelta(seconds=number),
             state="approved" if kind == "published" else "pending",

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import addresses, bodies, intake, mail, moderate, published, sanitizer, service_config
+from . import addresses, bodies, intake, lengths, mail, moderate, published, sanitizer, service_config
 from . import config as plugin_config
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -254,16 +254,16 @@ def _accept(
     moment = now()
     row = Reflection(
         id=published.new_id(moment),
-        essay=submission.essay[:200],
-        parent=submission.parent[:64],
+        essay=submission.essay[: lengths.MAX_ESSAY],
+        parent=submission.parent[: lengths.MAX_ID],
         kind="comment" if submission.parent else "reflection",
         visibility=submission.visibility if submission.visibility in ("public", "private") else "private",
         state=state,
-        name=submission.name[:80],
-        email=submission.email[:254],
+        name=submission.name[: lengths.MAX_NAME],
+        email=submission.email[: lengths.MAX_EMAIL],
         notify=submission.notify and bool(submission.email),
-        body=submission.body[: intake.MAX_BODY],
-        content_note=submission.content_note[:120],
+        body=submission.body[: lengths.MAX_BODY],
+        content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
         address_hash=address_hash,
         body_hash=body_hash(submission.body),
         flags=flags,

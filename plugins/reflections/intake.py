@@ -5,12 +5,9 @@ from dataclasses import dataclass, fields
 
 from email_validator import EmailNotValidError, validate_email
 
-from .published import MAX_AUTHOR, MAX_CONTENT_NOTE
+from .lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
 from .site_index import SiteIndex
 
-MIN_BODY = 2
-MAX_BODY = 10_000
-MAX_EMAIL = 254
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.
 MAX_JSON_DEPTH = 16
@@ -131,8 +128,8 @@ def verify(submission: Submission, site: SiteIndex) -> dict[str, str]:
             f"This is {len(submission.body):,} characters; the limit is {MAX_BODY:,}. "
             "Could you shorten it a little? Everything you wrote is still here."
         )
-    if len(submission.name) > MAX_AUTHOR:
-        problems["name"] = f"Please keep your name to {MAX_AUTHOR} characters."
+    if len(submission.name) > MAX_NAME:
+        problems["name"] = f"Please keep your name to {MAX_NAME} characters."
     if len(submission.content_note) > MAX_CONTENT_NOTE:
         problems["content_note"] = f"Please keep the content note to {MAX_CONTENT_NOTE} characters."
     if submission.email:

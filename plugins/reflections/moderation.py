@@ -11,7 +11,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from . import published
-from .intake import MAX_BODY, MIN_BODY
+from .lengths import MAX_BODY, MIN_BODY
 from .store import Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")

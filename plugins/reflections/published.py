@@ -25,12 +25,12 @@ from pathlib import Path
 
 from ulid import ULID
 
+from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME
+
 KINDS = ("reflection", "comment", "response")
 FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Date", "Content_note")
 REQUIRED = ("Id", "Essay", "Kind", "Date")
-MAX_AUTHOR = 80
-MAX_CONTENT_NOTE = 120
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_ID - 1}}}$")
 _SLUG_FORBIDDEN = re.compile(r"[\s/\\]|^\.\.?$")
 
 
@@ -87,8 +87,8 @@ class PublishedItem:
             return "Parent", "an item cannot answer itself"
         if self.date.tzinfo is None:
             return "Date", "needs a time zone, for example 2026-03-14T08:30:00+00:00"
-        if len(self.author) > MAX_AUTHOR:
-            return "Author", f"longer than {MAX_AUTHOR} characters"
+        if len(self.author) > MAX_NAME:
+            return "Author", f"longer than {MAX_NAME} characters"
         if len(self.content_note) > MAX_CONTENT_NOTE:
             return "Content_note", f"longer than {MAX_CONTENT_NOTE} characters"
         if not self.body.strip():

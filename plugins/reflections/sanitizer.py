@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 import markdown
 from markupsafe import Markup, escape
 
-#: Longer text is refused: the intake service allows 10 000 characters; this leaves room for an
-#: author's hand edits while keeping the worst case of one render small.
-MAX_SOURCE_CHARS = 20_000
+from .lengths import MAX_SOURCE_CHARS
+
 #: Deeper nesting of quotes, lists or brackets is shown as plain text instead of being parsed:
 #: Python-Markdown's time grows steeply with nesting, and no reflection needs more.
 MAX_NESTING = 8

@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .errors import SettingError
+from .lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
@@ -70,17 +71,17 @@ class Reflection(Base):
 
     __tablename__ = "reflections"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    essay: Mapped[str] = mapped_column(String(200), index=True)
-    parent: Mapped[str] = mapped_column(String(64), default="")
+    id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), index=True)
+    parent: Mapped[str] = mapped_column(String(MAX_ID), default="")
     kind: Mapped[str] = mapped_column(String(16), default="reflection")
     visibility: Mapped[str] = mapped_column(String(8), default="public")
     state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
-    name: Mapped[str] = mapped_column(String(80), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
+    name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), default="")
     notify: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text)
-    content_note: Mapped[str] = mapped_column(String(120), default="")
+    content_note: Mapped[str] = mapped_column(String(MAX_CONTENT_NOTE), default="")
     address_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     body_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     flags: Mapped[str] = mapped_column(String(200), default="")
@@ -95,7 +96,7 @@ class LogEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     action: Mapped[str] = mapped_column(String(32))
-    item: Mapped[str] = mapped_column(String(64), index=True)
+    item: Mapped[str] = mapped_column(String(MAX_ID), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(80), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -131,7 +132,7 @@ class Mail(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(MAX_EMAIL))
     subject: Mapped[str] = mapped_column(String(250))
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[str] = mapped_column(Text, default="{}")
@@ -147,7 +148,7 @@ class Subscriber(Base):
 
     __tablename__ = "subscribers"
 
-    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), primary_key=True)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     asked: Mapped[datetime] = mapped_column(UTCDateTime())
     unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -27,7 +27,7 @@ from markdownify import MarkdownConverter
 from pelican.utils import slugify
 from ulid import ULID
 
-from . import published
+from . import lengths, published
 from .store import Reflection, Store, body_hash
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -234,7 +234,7 @@ def _read_comment(comment, ns, essay: str, ids: dict, plan: Plan, include_pingba
                 kind="comment",
                 date=moment,
                 body=body,
-                author=author[: published.MAX_AUTHOR],
+                author=author[: lengths.MAX_NAME],
                 parent=parent,
             )
         )
@@ -248,8 +248,8 @@ def _read_comment(comment, ns, essay: str, ids: dict, plan: Plan, include_pingba
                 kind="comment",
                 visibility="public",
                 state="pending",
-                name=author[:80],
-                email=_text(comment, "wp:comment_author_email", ns)[:254],
+                name=author[: lengths.MAX_NAME],
+                email=_text(comment, "wp:comment_author_email", ns)[: lengths.MAX_EMAIL],
                 notify=False,
                 body=body[:10_000],
                 content_note="",
