@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reflections import lengths, published
+from reflections import files, lengths, published
 from reflections.published import FormatError, PublishedItem
 
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,40}\Z")
@@ -88,7 +88,7 @@ def test_write_is_idempotent_same_bytes_and_untouched(tmp_path):
 
 def test_written_file_is_readable_by_others_like_any_file(tmp_path):
     path = published.write(tmp_path, sample())
-    assert path.stat().st_mode & 0o777 == published.ordinary_file_mode()
+    assert path.stat().st_mode & 0o777 == files.ordinary_file_mode()
     assert path.stat().st_mode & 0o044  # a web server or a colleague can read it
 
 

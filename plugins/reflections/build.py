@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import pickle
-import tempfile
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from markupsafe import Markup, escape
 from . import config, published, sanitizer
 from .errors import ContentError
 from .essays import absolute_url
+from .files import write_atomically
 from .threads import Node, build_thread, count_visible, display_name, walk
 
 logger = logging.getLogger(__name__)
@@ -155,21 +155,6 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings["REFLECTIONS_REPLY_URL"],
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, published.ordinary_file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def _report(error: published.FormatError, strict: bool) -> None:

@@ -16,15 +16,14 @@ written as a file.
 
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 from ulid import ULID
 
+from .files import write_atomically
 from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME
 
 KINDS = ("reflection", "comment", "response")
@@ -173,17 +172,6 @@ def read(path: str | os.PathLike) -> PublishedItem:
     return item
 
 
-@cache
-def ordinary_file_mode() -> int:
-    """The mode a plain `open()` would give a new file: mkstemp's 0600 would hide it from a web server.
-
-    Read once: reading the umask means setting it, which is process-wide and so racy in threads.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def path_of(root: str | os.PathLike, essay: str, item_id: str) -> Path:
     """Where the published item `item_id` of `essay` lives under `root` (content/reflections/)."""
     return Path(root) / essay / f"{item_id}.md"
@@ -207,7 +195,7 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
     data = serialise(item).encode("utf-8")
     if target.exists() and target.read_bytes() == data:
         return target
-    _replace(target, data)
+    write_atomically(target, data, durable=True)
     return target
 
 
@@ -216,23 +204,7 @@ def put_back(path: Path, data: bytes | None) -> None:
     if data is None:
         path.unlink(missing_ok=True)
     elif not path.is_file() or path.read_bytes() != data:
-        _replace(path, data)
-
-
-def _replace(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, ordinary_file_mode())
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        write_atomically(path, data, durable=True)
 
 
 def published_files(root: str | os.PathLike) -> list[Path]:

@@ -28,6 +28,7 @@ from pelican.utils import slugify
 from ulid import ULID
 
 from . import lengths, published
+from .files import ordinary_file_mode
 from .store import Reflection, Store, body_hash
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -310,7 +311,7 @@ def apply(plan: Plan, content: Path, store: Store | None, dry_run: bool = False)
         for number, (target, data) in enumerate(targets):
             temporary = staging / f"{number}.md"
             temporary.write_bytes(data)
-            os.chmod(temporary, published.ordinary_file_mode())
+            os.chmod(temporary, ordinary_file_mode())
             staged.append((temporary, target))
         for temporary, target in staged:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pelican.writers import Writer
 
-from .build import write_atomically, write_if_changed
+from .build import write_if_changed
+from .files import write_atomically
 
 
 class _Unwanted(str):
