@@ -37,7 +37,7 @@ def smtp_server(port: int) -> tuple[Controller, Inbox]:
     return controller, inbox
 
 
-def mail_service(tmp_path, smtp_port: int, **environment) -> RunningService:
+def mail_service(tmp_path, smtp_port: int, public_url: bool = True, **environment) -> RunningService:
     running = RunningService(
         copy_site(tmp_path / "site"),
         tmp_path / "service.log",
@@ -50,7 +50,10 @@ def mail_service(tmp_path, smtp_port: int, **environment) -> RunningService:
         REFLECTIONS_RATE_LIMITS="1000/minute",
         **environment,
     )
-    running.environment["REFLECTIONS_PUBLIC_URL"] = running.base
+    if public_url:
+        running.environment["REFLECTIONS_PUBLIC_URL"] = running.base
+    else:  # unset, even where the machine's environment has it: the links must still work
+        running.environment.pop("REFLECTIONS_PUBLIC_URL", None)
     return running.start()
 
 
@@ -187,16 +190,7 @@ def test_digest_sends_one_mail_for_several_submissions(tmp_path, smtp):
 
 def test_mail_links_name_the_real_port_and_reader_links_never_the_address(tmp_path, smtp):
     controller, inbox = smtp
-    running = RunningService(
-        copy_site(tmp_path / "site"),
-        tmp_path / "service.log",
-        REFLECTIONS_SMTP_URL=f"smtp://127.0.0.1:{controller.port}",
-        REFLECTIONS_AUTHOR_EMAIL=AUTHOR,
-        REFLECTIONS_MAIL_INTERVAL="0.3",
-        REFLECTIONS_TOKEN_MIN_SECONDS="0",
-    )
-    running.environment.pop("REFLECTIONS_PUBLIC_URL", None)  # unset: the links must still work
-    running.start()
+    running = mail_service(tmp_path, controller.port, public_url=False)
     try:
         reader = "quiet.reader@private.example"
         submit_reflection(running.base, ESSAY, "Tell me when you reply.", email=reader, notify=True)

@@ -149,3 +149,18 @@ def test_paused_logins_let_the_author_in_by_a_one_time_link(tmp_path):
         assert httpx.get(link).status_code == 404  # spent
     finally:
         running.stop()
+
+
+def test_a_refused_form_never_carries_another_visitors_cookie(service):
+    """Each refusal is its own response: the author's session cookie, set on one, must never ride
+    along on the answer a stranger gets next."""
+    author = logged_in(service)
+    too_big = {
+        "content": b"a" * (2 * 1024 * 1024),
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
+    assert author.post(f"{MODERATE}/act", **too_big).status_code == 413
+    stranger = httpx.post(f"{service.base}{MODERATE}/login", **too_big)
+    assert stranger.status_code == 413
+    assert author.cookies["withness_author"] not in stranger.headers.get("set-cookie", "")
+    assert len(stranger.headers.get_list("content-security-policy")) == 1

@@ -11,7 +11,15 @@ from http.server import ThreadingHTTPServer
 
 import feedparser
 import pytest
-from conftest import QuietHandler, RunningService, build_site, copy_site, essay_slugs
+from conftest import (
+    AUTHOR_PASSWORD,
+    QuietHandler,
+    RunningService,
+    build_site,
+    copy_site,
+    essay_slugs,
+    with_password,
+)
 from reflections import lengths, published, service_config
 from reflections.guard import Guard
 from reflections.published import PublishedItem
@@ -31,7 +39,6 @@ Object.defineProperty(window, "__pwn", {
   get() { return __record; },
 });
 """
-PASSWORD = "a long enough password"
 
 
 def payloads() -> list[str]:
@@ -150,8 +157,7 @@ def hostile_service(tmp_path_factory):
     waiting, a third published, a third private."""
     root = copy_site(tmp_path_factory.mktemp("hostile-service") / "site")
     running = RunningService(root, root.parent / "service.log", REFLECTIONS_TOKEN_MIN_SECONDS="0")
-    assert running.cli("set-password", "--password-stdin", input=PASSWORD + "\n").returncode == 0
-    running.start()
+    with_password(running).start()
     config = service_config.load({"REFLECTIONS_SITE": str(root)})
     store = Store(config.database_url)
     slugs = essay_slugs()
@@ -188,7 +194,7 @@ def test_no_payload_fires_on_any_moderation_page(browser, hostile_service):
     instrumented(context)
     page = context.new_page()
     page.goto(f"{running.base}/reflections/moderate?essay=none", timeout=120_000)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", AUTHOR_PASSWORD)
     page.click("text=Log in")
     # Each view one essay at a time, as an author with thousands waiting would look at them.
     for slug in essay_slugs():

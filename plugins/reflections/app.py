@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import addresses, bodies, intake, lengths, mail, moderate, published, sanitizer, service_config
+from . import addresses, auth, bodies, intake, lengths, mail, moderate, published, sanitizer, service_config
 from . import config as plugin_config
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -51,13 +51,14 @@ class Service:
         self.store = Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
+        zone = plugin_config.site_zone(self.settings)
         self.moderation = Moderation(
             self.store,
             self.site.reflections,
             self.settings.get("AUTHOR", ""),
             rebuild or (lambda essay: None),
             on_response=self.mailer.responded,
-            zone=plugin_config.site_zone(self.settings),
+            zone=zone,
         )
         # A crash between a commit and its page, a restore, a hand edit: the published files follow
         # the store again before anything is served.
@@ -67,7 +68,6 @@ class Service:
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
         )
-        zone = plugin_config.site_zone(self.settings)
         self.pages.filters["local"] = lambda moment: moment.astimezone(zone)
         self.pages.filters["mailto"] = mailto
         self.pages.globals.update(
@@ -210,6 +210,7 @@ def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str)
     )
 
 
+AS_WRITTEN = "Here is your reflection as you wrote it. If it reads as you want it to, send it."
 USED_TOKEN = (
     "This form has already sent one reflection. If you meant to send another, here it is as you "
     "wrote it: send it again."
@@ -227,19 +228,14 @@ def _confirm_again(
     with a fresh token (a person sends again; a bot without a page's token does not get through)."""
     if wants_json:
         fresh = service.guard.form_token(submission.essay)
-        message = (
-            USED_TOKEN if used else "Please send again with this form token (ask /reflections/token first)."
-        )
+        message = USED_TOKEN if used else "Please send again with this form token (ask /reflections/token)."
         return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
-    return service.form_page(
-        essay,
-        submission,
-        200,
-        "Send this reflection?",
-        message=USED_TOKEN
+    message = (
+        USED_TOKEN
         if used
-        else "Here is your reflection as you wrote it. If it reads as you want it to, send it.",
+        else "Here is your reflection as you wrote it. If it reads as you want it to, send it."
     )
+    return service.form_page(essay, submission, 200, "Send this reflection?", message=message)
 
 
 def _accept(
@@ -485,13 +481,13 @@ def create_app(
         path=moderate.BASE,
         same_site="strict",
         https_only=secure,
-        max_age=12 * 3600,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
     )
     app = Starlette(
         routes=routes,
         # Outermost, so even an error page answered by Starlette itself carries the headers.
         middleware=[Middleware(SecurityHeaders), session],
-        exception_handlers={OperationalError: _busy, DBAPIError: _busy},
+        exception_handlers={DBAPIError: _busy},  # OperationalError among them
     )
     app.state.service = service
     return app

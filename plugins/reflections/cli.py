@@ -86,10 +86,6 @@ def main() -> None:
 
     Run it inside the site's folder (or set REFLECTIONS_SITE).
     """
-    try:  # a wrong setting is one line naming it, before any command runs
-        service_config.load()
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @main.command()

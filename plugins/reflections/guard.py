@@ -58,9 +58,9 @@ class Guard:
 
     # Form tokens: prove a person saw a form before sending (and did not send it instantly).
     def form_token(self, essay: str) -> str:
-        # The moment to the microsecond: itsdangerous keeps whole seconds, which would let a token
-        # a little under the minimum age through.
-        # The nonce makes each token single-use: the store remembers it once it has vouched.
+        # "at": the moment to the microsecond (itsdangerous keeps whole seconds, which would let a
+        # token a little under the minimum age through); "n": a nonce the store remembers once the
+        # token has vouched, so it vouches once.
         return self._forms.dumps({"essay": essay, "at": time.time(), "n": secrets.token_urlsafe(12)})
 
     def token_nonce(self, token: str) -> str:

@@ -118,10 +118,9 @@ def verify(submission: Submission, site: SiteIndex) -> dict[str, str]:
         problems["essay"] = "We could not find this essay; it may have moved. Your words are still here."
     elif not essay.reflections_open:
         problems["essay"] = "Reflections on this essay are closed now. Thank you for wanting to answer."
-    body = submission.body.strip()
     if "body" in problems:
-        pass
-    elif len(body) < MIN_BODY:
+        pass  # already named as broken: one message at a time
+    elif len(submission.body.strip()) < MIN_BODY:
         problems["body"] = "Please write a few words before sending."
     elif len(submission.body) > MAX_BODY:
         problems["body"] = (

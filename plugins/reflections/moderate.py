@@ -30,7 +30,6 @@ def age(moment: datetime) -> str:
 
 #: The largest moderation form: a response or an edit of the longest body, with room to spare.
 MAX_FORM_BYTES = 128 * 1024
-TOO_LARGE = Response("That form was larger than any moderation form can be.", status_code=413)
 PAUSED = (
     "Logins are paused for a while: there have been many wrong passwords from many places. To log "
     "in now, run `reflections login-link` on the server and open the link it prints."
@@ -43,6 +42,10 @@ async def _form(request: Request) -> dict[str, list[str]] | None:
     if body is None:
         return None
     return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _too_large() -> Response:
+    return Response("That form was larger than any moderation form can be.", status_code=413)
 
 
 def _refused_csrf() -> Response:
@@ -131,7 +134,7 @@ def log(request: Request) -> Response:
 async def login(request: Request) -> Response:
     fields = await _form(request)
     if fields is None:
-        return TOO_LARGE
+        return _too_large()
     # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
     return await run_in_threadpool(_login, request, fields)
 
@@ -165,7 +168,7 @@ def enter(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     fields = await _form(request)
     if fields is None:
-        return TOO_LARGE
+        return _too_large()
     return await run_in_threadpool(_logout, request, fields)
 
 
@@ -180,7 +183,7 @@ async def act(request: Request) -> Response:
     """Every change of state: one POST, a CSRF token, an action and one or more ids."""
     fields = await _form(request)
     if fields is None:
-        return TOO_LARGE
+        return _too_large()
     return await run_in_threadpool(_act, request, fields)
 
 

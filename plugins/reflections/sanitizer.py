@@ -77,7 +77,7 @@ _tools: tuple | None = None
 _memo: OrderedDict[str, str] = OrderedDict()
 
 
-def _sanitize_html(text: str, nested: bool) -> str:
+def _sanitize_html(text: str) -> str:
     """Markdown to HTML, then the allowlist, with the one converter and cleaner of the process.
 
     Neither is thread-safe (shared without care, they mixed one reader's text into another's), so
@@ -93,7 +93,7 @@ def _sanitize_html(text: str, nested: bool) -> str:
         if _tools is None:
             _tools = _make_tools()
         converter, cleaner = _tools
-        if nested:
+        if nesting_depth(text) > MAX_NESTING:
             html = _plain_paragraphs(text)
         else:
             converter.reset()
@@ -150,7 +150,7 @@ def sanitize(text: str) -> Markup:
     if len(text) > MAX_SOURCE_CHARS:
         raise TooLong(f"longer than {MAX_SOURCE_CHARS:,} characters ({len(text):,})")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return Markup(_sanitize_html(text, nesting_depth(text) > MAX_NESTING))
+    return Markup(_sanitize_html(text))
 
 
 def plain_text(html: str) -> str:

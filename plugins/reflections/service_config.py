@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.config import Config
 
 from . import addresses
+from .errors import SettingError
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,17 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
 
 
 def load(environ: dict | None = None) -> ServiceConfig:
-    """The configuration from `environ` (default: the process environment)."""
+    """The configuration from `environ` (default: the process environment). Raises SettingError,
+    one line naming the setting, for any value that cannot be used."""
+    try:
+        return _read(environ)
+    except SettingError:
+        raise
+    except ValueError as error:  # Starlette's casts and the checks below
+        raise SettingError(str(error)) from None
+
+
+def _read(environ: dict | None) -> ServiceConfig:
     config = Config(environ=os.environ if environ is None else environ)
     if config("REFLECTIONS_TRUST_PROXY", default=""):
         # Its leftmost X-Forwarded-For entry was written by the client: refuse rather than guess.
@@ -62,7 +73,10 @@ def load(environ: dict | None = None) -> ServiceConfig:
     words_file = config("REFLECTIONS_HOLD_WORDS_FILE", default="")
     words = config("REFLECTIONS_HOLD_WORDS", default="").split(",")
     if words_file:
-        words += Path(words_file).read_text(encoding="utf-8").splitlines()
+        try:
+            words += Path(words_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise SettingError(f"REFLECTIONS_HOLD_WORDS_FILE: {words_file}: {error.strerror}") from None
     return ServiceConfig(
         site=site,
         settings_file=site / config("REFLECTIONS_SETTINGS", default="pelicanconf.py"),

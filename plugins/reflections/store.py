@@ -549,8 +549,11 @@ class Store:
         added = {kind: 0 for kind, _model, _order in _BACKED_UP}
         models = {kind: model for kind, model, _order in _BACKED_UP}
         with self.sessions.begin() as session:
-            seen_log = {_log_key(entry.as_dict()) for entry in session.scalars(select(LogEntry))}
-            seen_mail = {_mail_key(mail.as_dict()) for mail in session.scalars(select(Mail))}
+            # Log entries and mails have no id of their own across databases: what they say is theirs.
+            seen = {
+                kind: {_natural_key(kind, row.as_dict()) for row in session.scalars(select(models[kind]))}
+                for kind in _NATURAL_KEYS
+            }
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -562,16 +565,12 @@ class Store:
                     fields = _from_json(models[kind], record)
                 except (ValueError, AttributeError, TypeError, KeyError) as error:
                     raise ValueError(f"line {number}: {error}") from None
-                if kind == "log":
+                if kind in _NATURAL_KEYS:
                     fields.pop("id", None)
-                    if _log_key(fields) in seen_log:
+                    key = _natural_key(kind, fields)
+                    if key in seen[kind]:
                         continue
-                    seen_log.add(_log_key(fields))
-                elif kind == "mail":
-                    fields.pop("id", None)
-                    if _mail_key(fields) in seen_mail:
-                        continue
-                    seen_mail.add(_mail_key(fields))
+                    seen[kind].add(key)
                 elif kind == "secret":
                     if not with_secrets:
                         continue
@@ -585,12 +584,12 @@ class Store:
         return added
 
 
-def _log_key(fields: dict) -> tuple:
-    return tuple(_jsonable(fields[name]) for name in ("action", "item", "at"))
+#: What makes a log entry or a mail the same one in another database (their ids are not).
+_NATURAL_KEYS = {"log": ("action", "item", "at"), "mail": ("recipient", "subject", "created")}
 
 
-def _mail_key(fields: dict) -> tuple:
-    return tuple(_jsonable(fields[name]) for name in ("recipient", "subject", "created"))
+def _natural_key(kind: str, fields: dict) -> tuple:
+    return tuple(_jsonable(fields[name]) for name in _NATURAL_KEYS[kind])
 
 
 def _primary_key(model) -> str:

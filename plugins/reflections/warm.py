@@ -118,93 +118,90 @@ class WarmSite:
     @_one_change
     def reflections_changed(self, slug: str) -> list[str] | None:
         """Re-render what shows the reflections of essay `slug`; returns the files written."""
-        with self.lock:
-            if not self.generators or self.failed:
-                return self.build()
-            generator = self.essays
-            settings = generator.settings
-            if not settings["REFLECTIONS_INCREMENTAL"]:
-                return self.build()
-            files = _stamps(build.reflections_root(settings) / slug)
-            if self.published_files.get(slug) == files:
-                return []
-            shown = [essay for essay in every_essay(generator) if essay.slug == slug]
-            items = build.read_essay_items(settings, slug)
-            self._attach(shown, items)
-            change = Change(
-                slugs=frozenset([slug]),
-                count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"]),
-                essays=frozenset(shown),
-            )
-            written = self._write(change)
-            self.published_files[slug] = files
-            return written
+        if not self.generators or self.failed:
+            return self.build()
+        generator = self.essays
+        settings = generator.settings
+        if not settings["REFLECTIONS_INCREMENTAL"]:
+            return self.build()
+        files = _stamps(build.reflections_root(settings) / slug)
+        if self.published_files.get(slug) == files:
+            return []
+        shown = [essay for essay in every_essay(generator) if essay.slug == slug]
+        items = build.read_essay_items(settings, slug)
+        self._attach(shown, items)
+        change = Change(
+            slugs=frozenset([slug]),
+            count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"]),
+            essays=frozenset(shown),
+        )
+        written = self._write(change)
+        self.published_files[slug] = files
+        return written
 
     @_one_change
     def essay_changed(self, path: str) -> list[str] | None:
         """Read one essay file again and re-render what shows it; returns the files written."""
-        with self.lock:
-            if not self.generators or self.failed:
-                return self.build()
-            generator = self.essays
-            if not generator.settings["REFLECTIONS_INCREMENTAL"]:
-                return self.build()
-            source = os.path.abspath(path)
-            before = {essay.source_path: essay for essay in every_essay(generator)}
-            old = before.get(source)
-            if not os.path.exists(source):
-                return self.build()  # a removed essay: its pages go with the whole build
-            essay = self._read(source)
-            if old is not None and (old.save_as, old.url, old.slug, old.lang, old.status) != (
-                essay.save_as,
-                essay.url,
-                essay.slug,
-                essay.lang,
-                essay.status,
-            ):
-                # Its address changed, and other essays' links to it: a whole build, old pages gone.
-                return self.build()
-            before_shape = shape(generator)
-            touched = {source, *_related(old)}
-            regroup(generator, source, essay)
-            prepare_essay(essay, generator.settings)
-            essays.link_neighbours(generator.articles)
-            self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
-            touched |= set(_related(essay))
-            change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
-            return self._write(change)
+        if not self.generators or self.failed:
+            return self.build()
+        generator = self.essays
+        if not generator.settings["REFLECTIONS_INCREMENTAL"]:
+            return self.build()
+        source = os.path.abspath(path)
+        before = {essay.source_path: essay for essay in every_essay(generator)}
+        old = before.get(source)
+        if not os.path.exists(source):
+            return self.build()  # a removed essay: its pages go with the whole build
+        essay = self._read(source)
+        if old is not None and (old.save_as, old.url, old.slug, old.lang, old.status) != (
+            essay.save_as,
+            essay.url,
+            essay.slug,
+            essay.lang,
+            essay.status,
+        ):
+            # Its address changed, and other essays' links to it: a whole build, old pages gone.
+            return self.build()
+        before_shape = shape(generator)
+        touched = {source, *_related(old)}
+        regroup(generator, source, essay)
+        prepare_essay(essay, generator.settings)
+        essays.link_neighbours(generator.articles)
+        self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
+        touched |= set(_related(essay))
+        change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
+        return self._write(change)
 
     @_one_change
     def files_changed(self, paths: Iterable[str]) -> list[str] | None:
         """What the file watcher saw: reflections and essays incrementally, anything else whole."""
-        with self.lock:
-            if not self.generators or self.failed:
-                return self.build()
-            settings = self.settings
-            content = os.path.abspath(settings["PATH"])
-            reflections = os.path.abspath(build.reflections_root(settings))
-            essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
-            slugs, essay_files, other = set(), set(), False
-            for path in map(os.path.abspath, paths):
-                if _inside(path, reflections):
-                    parts = os.path.relpath(path, reflections).split(os.sep)
-                    if len(parts) == 2 and _is_source(parts[1]):
-                        slugs.add(parts[0])
-                elif any(_inside(path, root) for root in essay_roots) and _is_source(path):
-                    essay_files.add(path)
-                elif not _ignored(path):
-                    other = True
-            if other:
-                return self.build()
-            written: list[str] = []
-            for path in sorted(essay_files):
-                step = self.essay_changed(path)
-                if step is None:
-                    return None  # a whole build has made everything, the rest included
-                written += step
-            for slug in sorted(slugs):
-                written += self.reflections_changed(slug) or []
-            return written
+        if not self.generators or self.failed:
+            return self.build()
+        settings = self.settings
+        content = os.path.abspath(settings["PATH"])
+        reflections = os.path.abspath(build.reflections_root(settings))
+        essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
+        slugs, essay_files, other = set(), set(), False
+        for path in map(os.path.abspath, paths):
+            if _inside(path, reflections):
+                parts = os.path.relpath(path, reflections).split(os.sep)
+                if len(parts) == 2 and _is_source(parts[1]):
+                    slugs.add(parts[0])
+            elif any(_inside(path, root) for root in essay_roots) and _is_source(path):
+                essay_files.add(path)
+            elif not _ignored(path):
+                other = True
+        if other:
+            return self.build()
+        written: list[str] = []
+        for path in sorted(essay_files):
+            step = self.essay_changed(path)
+            if step is None:
+                return None  # a whole build has made everything, the rest included
+            written += step
+        for slug in sorted(slugs):
+            written += self.reflections_changed(slug) or []
+        return written
 
     def _read(self, source: str) -> Article:
         generator = self.essays
