@@ -21,8 +21,9 @@ DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
-PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["reflections"]
+# The plugin is installed (pip install -e .) in Pelican's plugin namespace. Its full name works in an
+# editable install too, where Pelican's discovery of installed plugins cannot see it.
+PLUGINS = ["pelican.plugins.reflections"]
 
 # Reader fields are escaped by Jinja2; the essay's own HTML is marked safe in the templates.
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}

@@ -87,7 +87,7 @@ def main() -> None:
         command = [
             sys.executable,
             "-c",
-            "from reflections.cli import run; run()",
+            "from pelican.plugins.reflections.cli import run; run()",
             "serve",
             "--port",
             str(port),

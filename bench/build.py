@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
-from reflections import published  # noqa: E402
+from pelican.plugins.reflections.core import published
 
 REPO = Path(__file__).resolve().parent.parent
 PELICAN = str(Path(sys.executable).with_name("pelican"))

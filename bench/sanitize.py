@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 from markupsafe import Markup  # noqa: E402
-from reflections import sanitizer  # noqa: E402
+from pelican.plugins.reflections.core import sanitizer
 
 
 def texts(count: int) -> list[str]:

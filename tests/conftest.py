@@ -17,7 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from reflections.store import Base, Reflection, Store, body_hash
+from pelican.plugins.reflections.store.queue import Base, Reflection, Store, body_hash
 from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """Who sent a request: the TCP peer, or the rightmost untrusted hop behind trusted proxies."""
 
 import pytest
-from reflections.addresses import client_address, networks
+from pelican.plugins.reflections.service.addresses import client_address, networks
 
 PROXIES = networks("127.0.0.1, ::1, 10.0.0.0/8")
 

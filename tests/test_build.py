@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 from conftest import build_site, copy_site
-from reflections import published
-from reflections.published import PublishedItem
+from pelican.plugins.reflections.core import published
+from pelican.plugins.reflections.core.published import PublishedItem
 
 ESSAY = "learning-to-stay"
 START = datetime(2026, 5, 1, 9, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from reflections.changes import Change
+from pelican.plugins.reflections.site.changes import Change
 
 
 class Essay:

@@ -13,7 +13,7 @@ def devserver(tmp_path):
     port = free_port()
     log = open(tmp_path / "devserver.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "reflections.devserver", "--port", str(port)],
+        [sys.executable, "-m", "pelican.plugins.reflections.site.devserver", "--port", str(port)],
         cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -3,7 +3,7 @@
 import re
 
 from conftest import REPO
-from reflections import config
+from pelican.plugins.reflections.site import settings as config
 
 DOCS = "\n".join(
     path.read_text(encoding="utf-8") for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -47,7 +47,7 @@ def test_every_make_target_is_documented():
 
 
 def test_every_reflections_command_is_documented():
-    from reflections.cli import main
+    from pelican.plugins.reflections.cli.commands import main
 
     assert {"serve", "queue", "approve", "export", "import"} <= set(main.commands)
     assert sorted(name for name in main.commands if f"`reflections {name}" not in DOCS) == []

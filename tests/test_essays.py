@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import build_site, copy_site
-from reflections import essays
+from pelican.plugins.reflections.site import essays
 
 GOOD_HEADER = "Title: Fine\nDate: 2026-01-01\nSlug: fine\n\nBody.\n"
 

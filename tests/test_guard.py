@@ -5,9 +5,9 @@ import time
 
 import pytest
 from conftest import RunningService, copy_site, fetch
-from reflections import service_config
-from reflections.guard import Guard
-from reflections.store import Store
+from pelican.plugins.reflections.service import config as service_config
+from pelican.plugins.reflections.service.guard import Guard
+from pelican.plugins.reflections.store.queue import Store
 
 
 def guard(tmp_path, **environment) -> Guard:

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 from conftest import item
-from reflections import published
-from reflections.moderation import Moderation, ModerationError
+from pelican.plugins.reflections.core import published
+from pelican.plugins.reflections.service.moderation import Moderation, ModerationError
 from sqlalchemy import event
 
 

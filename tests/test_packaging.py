@@ -47,7 +47,10 @@ def test_the_extras_name_what_their_settings_need():
 def test_a_postgres_url_without_its_extra_is_one_line_naming_it(tmp_path):
     site = copy_site(tmp_path / "site")
     # Run the command with psycopg hidden, as on a machine where the extra was never installed.
-    hide = "import sys; sys.modules['psycopg'] = None; from reflections.cli import main; main()"
+    hide = (
+        "import sys; sys.modules['psycopg'] = None; "
+        "from pelican.plugins.reflections.cli import main; main()"
+    )
     result = subprocess.run(
         [sys.executable, "-c", hide, "queue"],
         cwd=site,

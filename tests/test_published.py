@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reflections import files, lengths, published
-from reflections.published import FormatError, PublishedItem
+from pelican.plugins.reflections.core import files, lengths, published
+from pelican.plugins.reflections.core.published import FormatError, PublishedItem
 
 ids = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,40}\Z")
 slugs = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,30}\Z")

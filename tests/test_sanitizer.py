@@ -3,7 +3,13 @@
 import html5lib
 import pytest
 from conftest import shared_file
-from reflections.sanitizer import MAX_NESTING, MAX_SOURCE_CHARS, TooLong, nesting_depth, sanitize
+from pelican.plugins.reflections.core.sanitizer import (
+    MAX_NESTING,
+    MAX_SOURCE_CHARS,
+    TooLong,
+    nesting_depth,
+    sanitize,
+)
 
 XSS_CORPUS = "corpora/xss/payloadbox-xss-payload-list.txt"
 

@@ -15,7 +15,7 @@ from conftest import (
     submit_reflection,
     with_password,
 )
-from reflections.app import mailto
+from pelican.plugins.reflections.service.app import mailto
 
 ESSAY = "learning-to-stay"
 PASSWORD = AUTHOR_PASSWORD

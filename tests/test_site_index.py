@@ -3,7 +3,7 @@
 import threading
 
 from conftest import copy_site
-from reflections.site_index import SiteIndex
+from pelican.plugins.reflections.site.index import SiteIndex
 
 
 def test_a_reread_index_never_shows_a_known_essay_as_missing(tmp_path):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import item
-from reflections.store import LogEntry, Store, now
+from pelican.plugins.reflections.store.queue import LogEntry, Store, now
 from sqlalchemy.exc import StatementError
 
 

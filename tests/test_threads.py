@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from reflections.published import PublishedItem
-from reflections.threads import build_thread, count_visible, walk
+from pelican.plugins.reflections.core.published import PublishedItem
+from pelican.plugins.reflections.core.threads import build_thread, count_visible, walk
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import copy_site, differences
 from pelican import Pelican
+from pelican.plugins.reflections.core.errors import ContentError
+from pelican.plugins.reflections.service.moderation import Moderation
+from pelican.plugins.reflections.site.warm import WarmSite
+from pelican.plugins.reflections.store.queue import Reflection, Store
 from pelican.settings import read_settings
-from reflections.errors import ContentError
-from reflections.moderation import Moderation
-from reflections.store import Reflection, Store
-from reflections.warm import WarmSite
 
 TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]
 #: An id for an item the test adds itself.

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 from conftest import REFLECTIONS, REPO, build_site, shared_file
-from reflections import published
-from reflections.threads import build_thread, walk
+from pelican.plugins.reflections.core import published
+from pelican.plugins.reflections.core.threads import build_thread, walk
 
 CORPUS = "corpora/wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"

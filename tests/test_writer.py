@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from jinja2 import Environment
-from reflections.writer import AtomicWriter, SelectiveWriter
+from pelican.plugins.reflections.site.writer import AtomicWriter, SelectiveWriter
 
 SETTINGS = {"FEED_MAX_ITEMS": 20, "PAGINATED_TEMPLATES": {}, "DEFAULT_PAGINATION": 8}
 PAGE = Environment(autoescape=True).from_string("<p>{{ words }}</p>")

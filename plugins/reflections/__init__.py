@@ -1,5 +1,5 @@
 """The Withness plugin for Pelican: essays read strictly, and readers' reflections rendered."""
 
-from .plugin import register
+from .site.plugin import register
 
 __all__ = ["register"]

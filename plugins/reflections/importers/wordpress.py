@@ -27,9 +27,9 @@ from markdownify import MarkdownConverter
 from pelican.utils import slugify
 from ulid import ULID
 
-from . import lengths, published
-from .files import ordinary_file_mode
-from .store import Reflection, Store, body_hash
+from ..core import lengths, published
+from ..core.files import ordinary_file_mode
+from ..store.queue import Reflection, Store, body_hash
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
 WXR_VERSIONS |= {f"https://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}

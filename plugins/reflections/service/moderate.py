@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import addresses, auth, bodies, sanitizer
+from ..core import sanitizer
+from ..store.queue import STATES, now
+from . import addresses, auth, bodies
 from .moderation import ModerationError
-from .store import STATES, now
 
 BASE = "/reflections/moderate"
 ACTIONS = ("approve", "approve_with_edit", "edit", "respond", "reject", "spam", "delete", "unpublish")

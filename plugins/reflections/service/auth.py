@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 
-from .store import Secret, Store
+from ..store.queue import Secret, Store
 
 PASSWORD = "author-password"
 MIN_PASSWORD = 10

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-from . import service_config
-from .store import Reflection, Store
+from ..store.queue import Reflection, Store
+from . import config as service_config
 
 logger = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "spam")

@@ -33,13 +33,14 @@ from pelican.contents import Article
 from pelican.generators import ArticlesGenerator, StaticGenerator
 from pelican.settings import read_settings
 
-from . import build, config, essays
+from ..core.errors import ContentError
+from ..core.sanitizer import cache_key
+from ..core.threads import walk
+from . import build, essays
+from . import settings as config
 from .changes import Change
-from .errors import ContentError
 from .plugin import every_essay, prepare_essay, thread_renderer
 from .regroup import regroup, shape
-from .sanitizer import cache_key
-from .threads import walk
 from .writer import SelectiveWriter
 
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, tzinfo
 from pathlib import Path
 
-from . import published
-from .lengths import MAX_BODY, MIN_BODY
-from .store import Reflection, Store, now
+from ..core import published
+from ..core.lengths import MAX_BODY, MIN_BODY
+from ..store.queue import Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")
 

@@ -16,10 +16,10 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from . import store as store_module
-from .errors import SettingError
-from .service_config import ServiceConfig
-from .store import MissingExtra
+from ..core.errors import SettingError
+from ..store import queue as store_module
+from ..store.queue import MissingExtra
+from .config import ServiceConfig
 
 # One per address: a scheme, or a bare www. that no scheme precedes.
 _LINK = re.compile(r"\b(?:https?://|mailto:)|(?<![/\w.])www\.", re.IGNORECASE)

@@ -12,11 +12,11 @@ from dataclasses import replace
 import uvicorn
 from pelican.settings import read_settings
 
-from . import service_config
-from .app import create_app
-from .devserver import publish, rebuild_on_change
-from .mail import MailWorker
-from .warm import WarmSite
+from .service import config as service_config
+from .service.app import create_app
+from .service.mail import MailWorker
+from .site.devserver import publish, rebuild_on_change
+from .site.warm import WarmSite
 
 
 def serve(host: str, port: int) -> None:

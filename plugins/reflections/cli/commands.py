@@ -10,11 +10,11 @@ import sys
 
 import click
 
-from . import service_config
-from .errors import SettingError
-from .moderation import Moderation, ModerationError
-from .site_index import SiteIndex
-from .store import STATES, Store
+from ..core.errors import SettingError
+from ..service import config as service_config
+from ..service.moderation import Moderation, ModerationError
+from ..site.index import SiteIndex
+from ..store.queue import STATES, Store
 
 
 class Context:
@@ -31,14 +31,14 @@ class Context:
         return self._store
 
     def mailer(self, site: SiteIndex):
-        from . import mail
-        from .guard import Guard
+        from ..service import mail
+        from ..service.guard import Guard
 
         return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, site)
 
     def moderation(self, rebuild: bool) -> Moderation:
-        from .devserver import publish
-        from .warm import publish_once
+        from ..site.devserver import publish
+        from ..site.warm import publish_once
 
         site = SiteIndex(self.config.settings_file)
         settings_file = str(self.config.settings_file)
@@ -48,7 +48,7 @@ class Context:
             if rebuild and not publish(publish_once, settings_file, essay):
                 raise click.ClickException("the reflection is saved, but the site did not build (see above)")
 
-        from .config import site_zone
+        from ..site.settings import site_zone
 
         author = site.settings.get("AUTHOR", "")
         return Moderation(
@@ -93,7 +93,7 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Build the site and serve it with the reflections service on one port, rebuilding on change."""
-    from .server import serve as run_server
+    from ..serve import serve as run_server
 
     run_server(host, port)
 
@@ -103,7 +103,7 @@ def serve(host: str, port: int) -> None:
 @pass_context
 def set_password(context: Context, password_stdin: bool) -> None:
     """Set the password for the moderation pages at /reflections/moderate."""
-    from . import auth
+    from ..service import auth
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -122,8 +122,8 @@ def set_password(context: Context, password_stdin: bool) -> None:
 def login_link(context: Context, port: int) -> None:
     """Print a one-time link into the moderation pages, valid ten minutes: the way in when logins
     are paused after many wrong passwords (or the password is lost: then `set-password`)."""
-    from . import auth
-    from .guard import Guard
+    from ..service import auth
+    from ..service.guard import Guard
 
     site_url = str(SiteIndex(context.config.settings_file).settings.get("SITEURL", ""))
     address = service_config.public_url(context.config, site_url, port=port)
@@ -271,7 +271,7 @@ def respond(context: Context, item_id: str, text: str, build: bool) -> None:
 @pass_context
 def withdraw(context: Context, token: str, build: bool) -> None:
     """Withdraw a reflection with the reader's withdraw TOKEN (from their received page)."""
-    from .guard import Guard
+    from ..service.guard import Guard
 
     item_id = Guard(context.config, context.store).item_from_withdraw_token(token)
     if item_id is None:
@@ -361,7 +361,7 @@ def import_queue(
 
 
 def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:
-    from . import wordpress
+    from ..importers import wordpress
 
     site = SiteIndex(context.config.settings_file)
     try:

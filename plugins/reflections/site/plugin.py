@@ -7,11 +7,12 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from . import build, config, essays
+from . import build, essays
+from . import settings as config
 from .writer import AtomicWriter
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 #: What a rendered thread is made from (a change to either renders every thread again).
 THREAD_TEMPLATES = ("reflections/thread.html", "reflections/macros.html")
 

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
 
-from .errors import ContentError
+from ..core.errors import ContentError
 
 WORDS_PER_MINUTE = 230
 _TAG = re.compile(r"<[^>]+>")

@@ -23,16 +23,18 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import addresses, auth, bodies, intake, lengths, mail, moderate, published, sanitizer, service_config
-from . import config as plugin_config
+from ..core import lengths, published, sanitizer
+from ..site import settings as plugin_config
+from ..site.index import EssayInfo, SiteIndex
+from ..store.queue import Reflection, Store, body_hash, now
+from . import addresses, auth, bodies, intake, mail, moderate
+from . import config as service_config
 from .guard import Guard
 from .headers import SecurityHeaders
 from .moderation import Moderation, ModerationError
-from .site_index import EssayInfo, SiteIndex
-from .store import Reflection, Store, body_hash, now
 
 logger = logging.getLogger(__name__)
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 DUPLICATE = "This reflection has already reached the author, so there is no need to send it again."
 UNAVAILABLE = (
     "We could not save your reflection just now: the server is busy. Nothing is lost: your words "

@@ -35,8 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from .errors import SettingError
-from .lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
+from ..core.errors import SettingError
+from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATES = ("pending", "approved", "rejected", "spam", "withdrawn")

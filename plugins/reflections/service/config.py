@@ -6,8 +6,8 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from ..core.errors import SettingError
 from . import addresses
-from .errors import SettingError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from pelican.settings import read_settings
 from pelican.utils import slugify
 
-from . import published
+from ..core import published
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from jinja2 import TemplateSyntaxError
 from pelican.settings import read_settings
 from watchfiles import watch
 
-from .errors import ContentError
+from ..core.errors import ContentError
 from .warm import WarmSite
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, fields
 
 from email_validator import EmailNotValidError, validate_email
 
-from .lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
-from .site_index import SiteIndex
+from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
+from ..site.index import SiteIndex
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.

@@ -19,11 +19,12 @@ from pathlib import Path
 from feedgenerator import Atom1Feed
 from markupsafe import Markup, escape
 
-from . import config, published, sanitizer
-from .errors import ContentError
+from ..core import published, sanitizer
+from ..core.errors import ContentError
+from ..core.files import write_atomically
+from ..core.threads import Node, build_thread, count_visible, display_name, walk
+from . import settings as config
 from .essays import absolute_url
-from .files import write_atomically
-from .threads import Node, build_thread, count_visible, display_name, walk
 
 logger = logging.getLogger(__name__)
 

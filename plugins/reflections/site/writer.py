@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pelican.writers import Writer
 
+from ..core.files import write_atomically
 from .build import write_if_changed
-from .files import write_atomically
 
 
 class _Unwanted(str):
