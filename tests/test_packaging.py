@@ -48,8 +48,7 @@ def test_a_postgres_url_without_its_extra_is_one_line_naming_it(tmp_path):
     site = copy_site(tmp_path / "site")
     # Run the command with psycopg hidden, as on a machine where the extra was never installed.
     hide = (
-        "import sys; sys.modules['psycopg'] = None; "
-        "from pelican.plugins.reflections.cli import main; main()"
+        "import sys; sys.modules['psycopg'] = None; from pelican.plugins.reflections.cli import main; main()"
     )
     result = subprocess.run(
         [sys.executable, "-c", hide, "queue"],
