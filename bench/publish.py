@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 from build import generate, generate_reflections  # noqa: E402
 from pelican.plugins.reflections.core.published import new_id
-from pelican.plugins.reflections.store.queue import Reflection, Store, body_hash, now
+from pelican.plugins.reflections.store import Reflection, Store, body_hash, now
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -17,7 +17,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pelican.plugins.reflections.store.queue import Base, Reflection, Store, body_hash
+from pelican.plugins.reflections.store import Reflection, Store, body_hash
+from pelican.plugins.reflections.store.tables import Base
 from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parent.parent

@@ -31,7 +31,7 @@ def run(site, *arguments, **kwargs) -> subprocess.CompletedProcess:
 def add(site, body: str, visibility: str = "public", email: str = "") -> str:
     """Put one pending item in the site's queue, as the service would."""
     from pelican.plugins.reflections.core.published import new_id
-    from pelican.plugins.reflections.store.queue import Reflection, Store, body_hash, now
+    from pelican.plugins.reflections.store import Reflection, Store, body_hash, now
 
     store = Store(f"sqlite:///{site / 'reflections.db'}")
     row = Reflection(
@@ -170,7 +170,7 @@ def test_respond_publishes_the_authors_response_with_the_reflection(site):
 def test_withdraw_token_from_the_command_line(site):
     from pelican.plugins.reflections.service import config as service_config
     from pelican.plugins.reflections.service.guard import Guard
-    from pelican.plugins.reflections.store.queue import Store
+    from pelican.plugins.reflections.store import Store
 
     item = add(site, "I take it back.")
     config = service_config.load({"REFLECTIONS_SITE": str(site)})
@@ -202,7 +202,7 @@ def test_export_then_import_is_a_complete_idempotent_backup(site, tmp_path):
 def test_a_restored_service_accepts_the_links_sent_before_the_backup(site, tmp_path):
     from pelican.plugins.reflections.service import config as service_config
     from pelican.plugins.reflections.service.guard import Guard
-    from pelican.plugins.reflections.store.queue import Store
+    from pelican.plugins.reflections.store import Store
 
     item = add(site, "Taken back after the move.", email="reader@private.example")
     config = service_config.load({"REFLECTIONS_SITE": str(site)})

@@ -7,7 +7,7 @@ import pytest
 from conftest import RunningService, copy_site, fetch
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
-from pelican.plugins.reflections.store.queue import Store
+from pelican.plugins.reflections.store import Store
 
 
 def guard(tmp_path, **environment) -> Guard:

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import REPO, RunningService, copy_site
 from pelican.plugins.reflections.core.published import new_id
-from pelican.plugins.reflections.store.queue import Reflection, Store, body_hash, now
+from pelican.plugins.reflections.store import Reflection, Store, body_hash, now
 from test_moderate import PASSWORD, submit
 from test_xss_browser import INSTRUMENT, payloads
 

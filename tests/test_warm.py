@@ -12,7 +12,7 @@ from pelican import Pelican
 from pelican.plugins.reflections.core.errors import ContentError
 from pelican.plugins.reflections.service.moderation import Moderation
 from pelican.plugins.reflections.site.warm import WarmSite
-from pelican.plugins.reflections.store.queue import Reflection, Store
+from pelican.plugins.reflections.store import Reflection, Store
 from pelican.settings import read_settings
 
 TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]

@@ -24,7 +24,7 @@ from pelican.plugins.reflections.core import lengths, published
 from pelican.plugins.reflections.core.published import PublishedItem
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
-from pelican.plugins.reflections.store.queue import Reflection, Store, body_hash
+from pelican.plugins.reflections.store import Reflection, Store, body_hash
 from test_sanitizer import HOSTILE, corpus_payloads
 
 # Runs before any script of the page: records every dialog, any call of __pwn(…) and any write to

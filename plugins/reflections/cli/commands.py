@@ -14,7 +14,7 @@ from ..core.errors import SettingError
 from ..service import config as service_config
 from ..service.moderation import Moderation, ModerationError
 from ..site.index import SiteIndex
-from ..store.queue import STATES, Store
+from ..store import STATES, Store
 
 
 class Context:
@@ -23,6 +23,13 @@ class Context:
     def __init__(self) -> None:
         self.config = service_config.load()
         self._store = None
+        self._site = None
+
+    @property
+    def site(self) -> SiteIndex:
+        if self._site is None:
+            self._site = SiteIndex(self.config.settings_file)
+        return self._site
 
     @property
     def store(self) -> Store:
@@ -30,17 +37,16 @@ class Context:
             self._store = Store(self.config.database_url, self.config.database_timeout)
         return self._store
 
-    def mailer(self, site: SiteIndex):
+    def mailer(self):
         from ..service import mail
         from ..service.guard import Guard
 
-        return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, site)
+        return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, self.site)
 
     def moderation(self, rebuild: bool) -> Moderation:
         from ..site.devserver import publish
         from ..site.warm import publish_once
 
-        site = SiteIndex(self.config.settings_file)
         settings_file = str(self.config.settings_file)
 
         def rebuild_site(essay: str) -> None:
@@ -48,16 +54,13 @@ class Context:
             if rebuild and not publish(publish_once, settings_file, essay):
                 raise click.ClickException("the reflection is saved, but the site did not build (see above)")
 
-        from ..site.settings import site_zone
-
-        author = site.settings.get("AUTHOR", "")
         return Moderation(
             self.store,
-            site.reflections,
-            author,
+            self.site.reflections,
+            self.site.settings.get("AUTHOR", ""),
             rebuild_site,
-            self.mailer(site).responded,
-            zone=site_zone(site.settings),
+            self.mailer().responded,
+            zone=self.site.zone,
         )
 
 
@@ -125,7 +128,7 @@ def login_link(context: Context, port: int) -> None:
     from ..service import auth
     from ..service.guard import Guard
 
-    site_url = str(SiteIndex(context.config.settings_file).settings.get("SITEURL", ""))
+    site_url = str(context.site.settings.get("SITEURL", ""))
     address = service_config.public_url(context.config, site_url, port=port)
     token = auth.login_link_token(context.store, Guard(context.config, context.store).secret)
     click.echo(f"{address}/reflections/moderate/enter/{token}")
@@ -135,7 +138,7 @@ def login_link(context: Context, port: int) -> None:
 @pass_context
 def send_mail(context: Context) -> None:
     """Send the mail that is due now (a running `reflections serve` does this every few seconds)."""
-    mailer = context.mailer(SiteIndex(context.config.settings_file))
+    mailer = context.mailer()
     if not mailer.enabled:
         _fail("no REFLECTIONS_SMTP_URL is set, so no mail can be sent")
     sent, failed = mailer.send_due()
@@ -178,7 +181,7 @@ def queue(context: Context, state: str | None, essay: str | None, as_json: bool)
         flags = f" [{row.flags}]" if row.flags else ""
         click.echo(
             f"{item['id']}  {row.state:<9} {row.essay}{private}{flags}\n"
-            f"    {row.name or 'A reader'}, {row.created:%Y-%m-%d %H:%M}: {item['excerpt']}"
+            f"    {row.shown_name}, {row.created:%Y-%m-%d %H:%M}: {item['excerpt']}"
         )
 
 
@@ -362,11 +365,19 @@ def import_queue(
 
 def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:
     from ..importers import wordpress
+    from ..site import settings as site_settings
 
-    site = SiteIndex(context.config.settings_file)
+    settings = context.site.settings
     try:
         plan = wordpress.read_export(file, include_pingbacks=include_pingbacks)
-        notes = wordpress.apply(plan, site.content, None if dry_run else context.store, dry_run=dry_run)
+        notes = wordpress.apply(
+            plan,
+            site_settings.essays_folder(settings),
+            site_settings.pages_folder(settings),
+            site_settings.reflections_root(settings),
+            None if dry_run else context.store,
+            dry_run=dry_run,
+        )
     except wordpress.WordPressError as error:
         _fail(str(error))
     click.echo(f"{'Would import' if dry_run else 'Imported'} {plan.site} (WordPress export {plan.version}):")

@@ -25,6 +25,10 @@ class SettingError(ValueError):
     """A service setting that cannot be used; the message names it (and the extra to install)."""
 
 
+class MissingExtra(SettingError):
+    """A setting needs a package that is not installed; the message names the extra to install."""
+
+
 def display_path(path: str) -> str:
     """The path as the author would type it: relative to the working folder when inside it."""
     relative = os.path.relpath(path)

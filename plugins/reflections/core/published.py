@@ -33,6 +33,15 @@ _ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_ID - 1}}}$")
 _SLUG_FORBIDDEN = re.compile(r"[\s/\\]|^\.\.?$")
 
 
+#: What a reader who gave no name is called, everywhere: pages, feeds, mails, moderation, the CLI.
+ANONYMOUS = "A reader"
+
+
+def display_name(name: str) -> str:
+    """The name shown for what a reader sent: theirs, or ANONYMOUS when they gave none."""
+    return name or ANONYMOUS
+
+
 class FormatError(ValueError):
     """A published-reflection file that cannot be read; names the file and the field."""
 
@@ -71,6 +80,10 @@ class PublishedItem:
         object.__setattr__(self, "author", one_line(self.author))
         object.__setattr__(self, "content_note", one_line(self.content_note))
         object.__setattr__(self, "body", normalise_body(self.body))
+
+    @property
+    def shown_name(self) -> str:
+        return display_name(self.author)
 
     def verify(self) -> tuple[str, str] | None:
         """(field, reason) for the first thing wrong with this item, or None when it is valid."""
@@ -197,6 +210,31 @@ def write(root: str | os.PathLike, item: PublishedItem) -> Path:
         return target
     write_atomically(target, data, durable=True)
     return target
+
+
+def write_all(root: str | os.PathLike, items: list[PublishedItem]) -> list[Path]:
+    """Write many items' files: all of them, or (when one fails) none, the others put back."""
+    undo: list[tuple[Path, bytes | None]] = []
+    try:
+        for item in items:
+            path = path_for(root, item)
+            undo.append((path, snapshot(path)))
+            write(root, item)
+    except BaseException:
+        for path, data in reversed(undo):
+            put_back(path, data)
+        raise
+    return [path for path, _data in undo]
+
+
+def snapshot(path: Path) -> bytes | None:
+    """A published file's bytes now (None when there is no file): what `put_back` restores."""
+    return path.read_bytes() if path.is_file() else None
+
+
+def remove(path: Path) -> None:
+    """Take a published file off the site (it is no longer published)."""
+    path.unlink(missing_ok=True)
 
 
 def put_back(path: Path, data: bytes | None) -> None:

@@ -33,7 +33,7 @@ class Node:
 def display_name(item: PublishedItem) -> str:
     if item.kind == "response":
         return AUTHOR_NAME
-    return item.author or "A reader"
+    return item.shown_name
 
 
 def _order(node: Node) -> tuple:

@@ -12,8 +12,6 @@ moving each into place. Importing the same file twice changes nothing.
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,8 +26,8 @@ from pelican.utils import slugify
 from ulid import ULID
 
 from ..core import lengths, published
-from ..core.files import ordinary_file_mode
-from ..store.queue import Reflection, Store, body_hash
+from ..core.files import write_atomically
+from ..store import Reflection, Store, body_hash
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
 WXR_VERSIONS |= {f"https://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -278,46 +276,48 @@ def _read_page(item, ns, plan: Plan) -> None:
         plan.counts["comments on pages skipped"] += comments
 
 
-def apply(plan: Plan, content: Path, store: Store | None, dry_run: bool = False) -> list[str]:
-    """Write the plan into the site; returns one line per thing that was not written and why."""
+def apply(
+    plan: Plan, essays: Path, pages: Path, reflections: Path, store: Store | None, dry_run: bool = False
+) -> list[str]:
+    """Write the plan into the site: essays into `essays`, pages into `pages`, published comments
+    into the published-reflections folder `reflections` (through core.published, the one writer of
+    that format), and unapproved comments into the store's queue. Returns one line per thing that
+    was not written and why."""
     notes: list[str] = []
     targets: list[tuple[Path, bytes]] = []
-    for folder, files in (("essays", plan.essays), ("pages", plan.pages)):
+    for name, folder, files in (("essays", essays, plan.essays), ("pages", pages, plan.pages)):
         for slug, text in files:
-            target = content / folder / f"{slug}.md"
+            target = folder / f"{slug}.md"
             if target.exists():
                 if target.read_text(encoding="utf-8") != text:
                     notes.append(f"{target}: already exists, kept as it is")
-                plan.counts[f"{folder} already there"] += 1
+                plan.counts[f"{name} already there"] += 1
             else:
                 targets.append((target, text.encode("utf-8")))
-    root = content / "reflections"
+    comments = []
     for item in plan.comments:
-        data = published.serialise(item).encode("utf-8")
-        target = published.path_for(root, item)
-        if target.exists() and target.read_bytes() == data:
+        target = published.path_for(reflections, item)
+        if published.snapshot(target) == published.serialise(item).encode("utf-8"):
             plan.counts["comments already published"] += 1
         else:
-            targets.append((target, data))
+            comments.append(item)
     new_pending = [row for row in plan.pending if store is None or store.get(row.id) is None]
     plan.counts["comments already in the queue"] += len(plan.pending) - len(new_pending)
-    plan.counts["files written"] = 0 if dry_run else len(targets)
+    plan.counts["files written"] = 0 if dry_run else len(targets) + len(comments)
     if dry_run:
-        plan.counts["files that would be written"] = len(targets)
+        plan.counts["files that would be written"] = len(targets) + len(comments)
         return notes
-    staging = Path(tempfile.mkdtemp(prefix=".wordpress-import-", dir=content))
+    # All or nothing: a file that cannot be written leaves the site as it was.
+    written: list[Path] = []
     try:
-        staged = []
-        for number, (target, data) in enumerate(targets):
-            temporary = staging / f"{number}.md"
-            temporary.write_bytes(data)
-            os.chmod(temporary, ordinary_file_mode())
-            staged.append((temporary, target))
-        for temporary, target in staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        for target, data in targets:
+            write_atomically(target, data)
+            written.append(target)
+        published.write_all(reflections, comments)
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
     if store is not None and new_pending:
         store.add_many(new_pending, actor="wordpress import")
     return notes

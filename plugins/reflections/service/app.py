@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, quote
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -24,9 +23,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..core import lengths, published, sanitizer
-from ..site import settings as plugin_config
-from ..site.index import EssayInfo, SiteIndex
-from ..store.queue import Reflection, Store, body_hash, now
+from ..core.essay_header import EssayInfo, SiteView
+from ..store import Reflection, Store, StoreUnavailable, body_hash, now
 from . import addresses, auth, bodies, intake, mail, moderate
 from . import config as service_config
 from .guard import Guard
@@ -45,15 +43,14 @@ UNAVAILABLE = (
 class Service:
     """Everything a request needs, made once at start."""
 
-    def __init__(self, config: service_config.ServiceConfig, rebuild=None) -> None:
+    def __init__(self, config: service_config.ServiceConfig, site: SiteView, rebuild=None) -> None:
         self.config = config
-        self.site = SiteIndex(config.settings_file)
-        self.settings = self.site.settings
-        plugin_config.apply_defaults(self.settings)
+        self.site = site
+        self.settings = site.settings
         self.store = Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
-        zone = plugin_config.site_zone(self.settings)
+        zone = site.zone
         self.moderation = Moderation(
             self.store,
             self.site.reflections,
@@ -105,7 +102,7 @@ class Service:
             values=submission.values(),
             article=article,
             form_token=self.guard.form_token(article.slug),
-            replying_to=(replying_to.author or "A reader") if replying_to else "",
+            replying_to=replying_to.shown_name if replying_to else "",
             replying_to_html=shown(replying_to.body) if replying_to else "",
         )
 
@@ -283,7 +280,7 @@ def _accept(
             return service.form_page(
                 essay, submission, 422, "Your reflection", errors=problems, message=DUPLICATE
             )
-    except (OperationalError, DBAPIError):
+    except StoreUnavailable:
         logger.exception("Could not store a submission")
         if wants_json:
             return JSONResponse({"errors": {"body": UNAVAILABLE}}, status_code=503)
@@ -292,7 +289,7 @@ def _accept(
     if state == "pending":
         try:
             service.mailer.submitted(row)
-        except (OperationalError, DBAPIError):
+        except StoreUnavailable:
             # The reflection is safe; only its notification could not be queued.
             logger.exception("Could not queue the mail for %s", row.id)
     withdraw = service.guard.withdraw_token(row.id)
@@ -375,7 +372,7 @@ def mail_action(request: Request) -> Response:
     return service.page(
         "service/confirm.html",
         heading=f"{action.capitalize()} this reflection?",
-        question=f"{row.name or 'A reader'} on “{service.site.title(row.essay)}” ({row.state} now)",
+        question=f"{row.shown_name} on “{service.site.title(row.essay)}” ({row.state} now)",
         body_html=shown(row.body),
         button=action.capitalize(),
     )
@@ -429,7 +426,7 @@ def reply(request: Request) -> Response:
         message = "The reflection you wanted to answer is no longer here."
         return service.page("service/message.html", 404, heading="Not found", message=message)
     submission = intake.Submission(essay=essay.slug, parent=item.id)
-    heading = f"Reply to {item.author or 'A reader'}"
+    heading = f"Reply to {item.shown_name}"
     return service.form_page(essay, submission, 200, heading, replying_to=item)
 
 
@@ -437,7 +434,7 @@ def health(request: Request) -> Response:
     service: Service = request.app.state.service
     try:
         pending = service.store.count_pending()
-    except (OperationalError, DBAPIError):
+    except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "pending": pending})
 
@@ -453,10 +450,11 @@ def _busy(request: Request, error: Exception) -> Response:
 
 
 def create_app(
-    config: service_config.ServiceConfig | None = None, rebuild=None, serve_site: bool = True
+    config: service_config.ServiceConfig, site: SiteView, rebuild=None, serve_site: bool = True
 ) -> Starlette:
-    config = config or service_config.load()
-    service = Service(config, rebuild)
+    """The service for one site: `site` is what it knows of the site (serve.py makes it), `rebuild`
+    publishes an essay's reflections (None: the files are written, no page is rendered)."""
+    service = Service(config, site, rebuild)
     routes = [
         Route("/reflections/submit", submit, methods=["POST"]),
         Route("/reflections/token", token, methods=["GET"]),
@@ -489,7 +487,7 @@ def create_app(
         routes=routes,
         # Outermost, so even an error page answered by Starlette itself carries the headers.
         middleware=[Middleware(SecurityHeaders), session],
-        exception_handlers={DBAPIError: _busy},  # OperationalError among them
+        exception_handlers={StoreUnavailable: _busy},
     )
     app.state.service = service
     return app

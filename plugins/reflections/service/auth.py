@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 
-from ..store.queue import Secret, Store
+from ..store import Store
 
 PASSWORD = "author-password"
 MIN_PASSWORD = 10
@@ -33,23 +33,20 @@ def set_password(store: Store, password: str) -> None:
     """A new password; every session opened with the old one ends."""
     if len(password) < MIN_PASSWORD:
         raise PasswordTooShort(f"a password needs at least {MIN_PASSWORD} characters")
-    with store.sessions.begin() as session:
-        session.merge(Secret(name=PASSWORD, value=_HASHER.hash(password)))
+    store.replace_secret(PASSWORD, _HASHER.hash(password))
     store.end_every_session()
 
 
 def has_password(store: Store) -> bool:
-    with store.sessions() as session:
-        return session.get(Secret, PASSWORD) is not None
+    return store.get_secret(PASSWORD) is not None
 
 
 def check_password(store: Store, password: str) -> bool:
-    with store.sessions() as session:
-        stored = session.get(Secret, PASSWORD)
+    stored = store.get_secret(PASSWORD)
     if stored is None:
         return False
     try:
-        return _HASHER.verify(stored.value, password)
+        return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -16,9 +16,8 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from ..core.errors import SettingError
-from ..store import queue as store_module
-from ..store.queue import MissingExtra
+from ..core.errors import MissingExtra, SettingError
+from ..store import Store
 from .config import ServiceConfig
 
 # One per address: a scheme, or a bare www. that no scheme precedes.
@@ -39,7 +38,7 @@ def _storage(url: str):
 
 
 class Guard:
-    def __init__(self, config: ServiceConfig, store: store_module.Store) -> None:
+    def __init__(self, config: ServiceConfig, store: Store) -> None:
         self.config = config
         self.store = store
         secret = config.secret or store.secret("signing", lambda: secrets.token_urlsafe(32))

@@ -5,8 +5,8 @@ from dataclasses import dataclass, fields
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..core.essay_header import SiteView
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
-from ..site.index import SiteIndex
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.
@@ -110,7 +110,7 @@ def from_mapping(data) -> Submission:
     )
 
 
-def verify(submission: Submission, site: SiteIndex) -> dict[str, str]:
+def verify(submission: Submission, site: SiteView) -> dict[str, str]:
     """A kind reason for every field that is not right; empty when the submission can be queued."""
     problems: dict[str, str] = {name: BROKEN_TEXT for name in submission.broken if name != "website"}
     essay = site.essay(submission.essay)

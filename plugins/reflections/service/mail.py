@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
-from ..store.queue import Reflection, Store
+from ..store import Reflection, Store
 from . import config as service_config
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Mailer:
     def __init__(self, config, store: Store, secret: str, site) -> None:
         self.config = config
         self.store = store
-        self.site = site  # the SiteIndex: essays' titles and addresses
+        self.site = site  # a SiteView: essays' titles and addresses
         self._actions = URLSafeTimedSerializer(secret, salt="mail-action")
         # Reader links carry the subscriber's opaque key, never the address (which would end up in
         # proxy logs and browser history). Unsubscribe links of the first kind (signed address)
@@ -109,7 +109,7 @@ class Mailer:
         private = " It is private: for you only." if row.visibility == "private" else ""
         # Everything the reader wrote (name, note, words) is indented, apart from the lines this
         # mail writes itself: no reader can set a line that looks like one of the action links.
-        lines = [f"A new reflection on “{title}”.{private}", "", f"    From: {row.name or 'A reader'}"]
+        lines = [f"A new reflection on “{title}”.{private}", "", f"    From: {row.shown_name}"]
         if row.content_note:
             lines.append(f"    Content note: {row.content_note}")
         lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]

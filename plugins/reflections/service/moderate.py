@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core import sanitizer
-from ..store.queue import STATES, now
+from ..store import STATES, now
 from . import addresses, auth, bodies
 from .moderation import ModerationError
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..core import published
 from ..core.lengths import MAX_BODY, MIN_BODY
-from ..store.queue import Reflection, Store, now
+from ..store import Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")
 
@@ -66,14 +66,14 @@ class Moderation:
                 raise ModerationError(f"{item.id} names no essay that can be published to ({item.essay!r})")
             return None  # such an item never had a file
         path = published.path_of(self.root, item.essay, item.id)
-        old = path.read_bytes() if path.is_file() else None
+        old = published.snapshot(path)
         if after is not None and self.is_published(after):
             try:
                 published.write(self.root, self.published_item(after))
             except published.FormatError as error:
                 raise ModerationError(f"{item.id} cannot be published: {error.problem}") from None
         elif old is not None:
-            path.unlink()
+            published.remove(path)
         else:
             return None
         return lambda: published.put_back(path, old)
@@ -235,6 +235,6 @@ class Moderation:
                     continue
                 done.append(f"{row.id}: published, its file was missing: written")
             elif not self.is_published(row) and path is not None:
-                path.unlink()
+                published.remove(path)
                 done.append(f"{row.id}: {row.state}, but its file was on the site: removed")
         return done

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from ..core import published, sanitizer
 from ..core.errors import ContentError
+from ..core.essay_header import reflections_open
 from ..core.files import write_atomically
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import settings as config
@@ -164,10 +165,6 @@ def _report(error: published.FormatError, strict: bool) -> None:
     logger.error("Skipped %s", error)
 
 
-def reflections_root(settings: dict) -> Path:
-    return Path(settings["PATH"]) / settings["REFLECTIONS_PATH"]
-
-
 def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
     """Read every published file, reusing what the last build read from files that have not changed.
 
@@ -207,13 +204,13 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
 
 def read_published(settings: dict) -> list[published.PublishedItem]:
     """Every readable published item; a bad file or a repeated Id stops the build when strict."""
-    return _usable(*_read_with_cache(reflections_root(settings), settings), settings)
+    return _usable(*_read_with_cache(config.reflections_root(settings), settings), settings)
 
 
 def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
     """The published items of one essay, read afresh (an incremental publish reads no other)."""
     items, errors = [], []
-    for file in published.essay_files(reflections_root(settings), slug):
+    for file in published.essay_files(config.reflections_root(settings), slug):
         try:
             items.append(published.read(file))
         except published.FormatError as error:
@@ -223,7 +220,7 @@ def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]
 
 def _usable(items: list, errors: list, settings: dict) -> list[published.PublishedItem]:
     """The items to show: errors reported (fatal when strict), and an Id seen twice kept once."""
-    root = reflections_root(settings)
+    root = config.reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
     zone = config.site_zone(settings)
     for error in errors:
@@ -270,7 +267,7 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
     `render(essay)` returns the thread's HTML (the plugin renders `reflections/thread.html` with
     Pelican's own templates); `templates` is their source, part of what a cached thread depends on.
     """
-    root = reflections_root(settings)
+    root = config.reflections_root(settings)
     by_essay: dict[str, list] = defaultdict(list)
     for item in read_published(settings):
         by_essay[item.essay].append(item)
@@ -300,11 +297,11 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
 def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
     """Give one essay its thread of `items`: nodes, count, rendered HTML, feed link and JSON-LD."""
     thread = build_thread(items, settings["REFLECTIONS_MAX_DEPTH"])
-    _render(thread, reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
+    _render(thread, config.reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
     essay.reflection_thread = thread
     essay.reflection_count = count_visible(thread)
     essay.reflections_newest = _newest_first(walk(thread))
-    essay.reflections_open = str(essay.metadata.get("reflections", "open")).strip().lower() != "closed"
+    essay.reflections_open = reflections_open(essay.metadata)
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     feed = settings["REFLECTIONS_FEED_ATOM"]
     essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""

@@ -14,10 +14,10 @@ import traceback
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 from jinja2 import TemplateSyntaxError
-from pelican.settings import read_settings
 from watchfiles import watch
 
 from ..core.errors import ContentError
+from . import settings as site_settings
 from .warm import WarmSite
 
 
@@ -83,7 +83,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 def watched_paths(settings_file: str) -> list[str]:
-    settings = read_settings(settings_file)
+    settings = site_settings.read(settings_file)
     return [settings["PATH"], settings["THEME"], os.path.abspath(settings_file)]
 
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
 
     site = WarmSite(args.settings)
     publish(site.build)
-    output = read_settings(args.settings)["OUTPUT_PATH"]
+    output = site_settings.read(args.settings)["OUTPUT_PATH"]
     handler = functools.partial(SiteHandler, directory=output)
     server = ThreadingHTTPServer((args.host, args.port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,40 +1,19 @@
 """The essays the service accepts reflections for, read from the site's essay files.
 
 Only their headers are read (slug, title, prompt, status, `Reflections: closed`), so the service
-knows an essay the moment its file is saved, without a build.
+knows an essay the moment its file is saved, without a build. The service sees this through
+core.essay_header.SiteView; the wiring (serve.py, the CLI) makes it.
 """
 
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from pelican.settings import read_settings
 from pelican.utils import slugify
 
 from ..core import published
-
-
-@dataclass(frozen=True)
-class EssayInfo:
-    slug: str
-    title: str
-    reflection_prompt: str
-    reflections_open: bool
-    url: str
-
-
-def _header(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    with path.open(encoding="utf-8", errors="replace") as stream:
-        for line in stream:
-            if not line.strip():
-                break
-            key, colon, value = line.partition(":")
-            if not colon:
-                break
-            values[key.strip().lower()] = value.strip()
-    return values
+from ..core.essay_header import EssayInfo, is_draft, read_header, reflections_open
+from . import settings as site_settings
 
 
 class SiteIndex:
@@ -42,10 +21,11 @@ class SiteIndex:
 
     RECHECK_SECONDS = 1.0
 
-    def __init__(self, settings_file: Path) -> None:
-        self.settings = read_settings(str(settings_file))
+    def __init__(self, settings_file: str | Path) -> None:
+        self.settings = site_settings.read(settings_file)
+        self.zone = site_settings.site_zone(self.settings)
         self.content = Path(self.settings["PATH"])
-        self.reflections = self.content / self.settings.get("REFLECTIONS_PATH", "reflections")
+        self.reflections = site_settings.reflections_root(self.settings)
         self._stamp: tuple | None = None
         self._checked = float("-inf")
         self._essays: dict[str, EssayInfo] = {}
@@ -73,18 +53,18 @@ class SiteIndex:
         if stamp != self._stamp:
             essays: dict[str, EssayInfo] = {}
             for path in files:
-                header = _header(path)
+                header = read_header(path)
                 title = header.get("title", "")
                 slug = header.get("slug") or slugify(
                     title, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
                 )
-                if not slug or header.get("status", "published").lower() == "draft":
+                if not slug or is_draft(header):
                     continue
                 essays[slug] = EssayInfo(
                     slug=slug,
                     title=title,
                     reflection_prompt=header.get("reflection_prompt", ""),
-                    reflections_open=header.get("reflections", "open").lower() != "closed",
+                    reflections_open=reflections_open(header),
                     url=self.settings["ARTICLE_URL"].format(slug=slug),
                 )
             # Published whole, never filled in place: a reader's request reading it meanwhile

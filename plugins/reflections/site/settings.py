@@ -1,6 +1,11 @@
-"""The plugin's settings: every one prefixed REFLECTIONS_, each documented in the README."""
+"""The site's settings, read in one place: Pelican's settings file, with the plugin's own settings
+(every one prefixed REFLECTIONS_, each documented in the README) given their defaults."""
 
+import os
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pelican.settings import read_settings
 
 DEFAULTS = {
     # Folder of published reflections, relative to PATH.
@@ -34,6 +39,28 @@ DEFAULTS = {
 def apply_defaults(settings: dict) -> None:
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+
+
+def reflections_root(settings: dict) -> Path:
+    """The folder of published reflections."""
+    return Path(settings["PATH"]) / settings["REFLECTIONS_PATH"]
+
+
+def essays_folder(settings: dict) -> Path:
+    """Where new essays go: the first of Pelican's ARTICLE_PATHS (the content folder by default)."""
+    return Path(settings["PATH"]) / (settings["ARTICLE_PATHS"] or [""])[0]
+
+
+def pages_folder(settings: dict) -> Path:
+    """Where new pages go: the first of Pelican's PAGE_PATHS."""
+    return Path(settings["PATH"]) / (settings["PAGE_PATHS"] or ["pages"])[0]
+
+
+def read(settings_file: str | os.PathLike, override: dict | None = None) -> dict:
+    """The settings of the site whose settings file this is, as a Pelican run with the plugin has them."""
+    settings = read_settings(str(settings_file), override=override)
+    apply_defaults(settings)
+    return settings
 
 
 def site_zone(settings: dict) -> ZoneInfo:

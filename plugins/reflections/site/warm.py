@@ -31,7 +31,6 @@ from pathlib import Path
 from pelican import Pelican, signals
 from pelican.contents import Article
 from pelican.generators import ArticlesGenerator, StaticGenerator
-from pelican.settings import read_settings
 
 from ..core.errors import ContentError
 from ..core.sanitizer import cache_key
@@ -125,7 +124,7 @@ class WarmSite:
         settings = generator.settings
         if not settings["REFLECTIONS_INCREMENTAL"]:
             return self.build()
-        files = _stamps(build.reflections_root(settings) / slug)
+        files = _stamps(config.reflections_root(settings) / slug)
         if self.published_files.get(slug) == files:
             return []
         shown = [essay for essay in every_essay(generator) if essay.slug == slug]
@@ -180,7 +179,7 @@ class WarmSite:
             return self.build()
         settings = self.settings
         content = os.path.abspath(settings["PATH"])
-        reflections = os.path.abspath(build.reflections_root(settings))
+        reflections = os.path.abspath(config.reflections_root(settings))
         essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
         slugs, essay_files, other = set(), set(), False
         for path in map(os.path.abspath, paths):
@@ -319,7 +318,7 @@ def _settings(settings_file: str, output: str | None, keep_output: bool) -> dict
     override: dict = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
     if keep_output:
         override["DELETE_OUTPUT_DIRECTORY"] = False
-    return read_settings(str(settings_file), override=override)
+    return config.read(settings_file, override=override)
 
 
 def _related(essay) -> list[str]:
@@ -400,7 +399,6 @@ def publish_once(settings_file: str, slug: str, output: str | None = None) -> No
     (from its content cache) and the selective writer renders what essay `slug`'s reflections touch."""
     # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
     settings = _settings(settings_file, output, keep_output=True)
-    config.apply_defaults(settings)
     if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
         os.path.join(settings["OUTPUT_PATH"], "index.html")
     ):

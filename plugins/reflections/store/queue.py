@@ -3,193 +3,121 @@ address hashes, the moderation log). SQLAlchemy 2; the schema is made by Alembic
 
 SQLite (WAL) by default, a file in the site folder created on first use; PostgreSQL when
 REFLECTIONS_DATABASE_URL names it, for several service instances.
+
+Nothing SQLAlchemy makes leaves this package: methods take and return the plain records of
+records.py, and a database that cannot be reached raises StoreUnavailable.
 """
 
+import functools
 import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Integer,
-    String,
-    Text,
-    bindparam,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import sessionmaker
 
-from ..core.errors import SettingError
-from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
+from ..core.errors import MissingExtra
+from .records import LogEntry, Mail, Reflection, Subscriber
+from .tables import (
+    LogRow,
+    MailRow,
+    ReflectionRow,
+    SecretRow,
+    SessionRow,
+    SubscriberRow,
+    UsedTokenRow,
+    UTCDateTime,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
-VISIBILITIES = ("public", "private")
 
 
-class UTCDateTime(TypeDecorator):
-    """A moment in UTC; SQLite hands back naive datetimes, which would compare wrongly."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            # Whose clock would it be? Refused rather than guessed: every moment is stored aware.
-            raise ValueError(f"a moment without a time zone cannot be stored: {value.isoformat()}")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value, dialect):
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+class StoreUnavailable(Exception):
+    """The database could not be reached, or stayed locked longer than the timeout."""
 
 
-class Base(DeclarativeBase):
-    def as_dict(self) -> dict:
-        return {column.name: _jsonable(getattr(self, column.name)) for column in self.__table__.columns}
-
-
-class Reflection(Base):
-    """One thing a reader (or the author) sent, in whatever state it is."""
-
-    __tablename__ = "reflections"
-
-    id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
-    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), index=True)
-    parent: Mapped[str] = mapped_column(String(MAX_ID), default="")
-    kind: Mapped[str] = mapped_column(String(16), default="reflection")
-    visibility: Mapped[str] = mapped_column(String(8), default="public")
-    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
-    name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
-    email: Mapped[str] = mapped_column(String(MAX_EMAIL), default="")
-    notify: Mapped[bool] = mapped_column(Boolean, default=False)
-    body: Mapped[str] = mapped_column(Text)
-    content_note: Mapped[str] = mapped_column(String(MAX_CONTENT_NOTE), default="")
-    address_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
-    body_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
-    flags: Mapped[str] = mapped_column(String(200), default="")
-    created: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
-class LogEntry(Base):
-    """One act of moderation: what, which item, when, by whom."""
-
-    __tablename__ = "moderation_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    action: Mapped[str] = mapped_column(String(32))
-    item: Mapped[str] = mapped_column(String(MAX_ID), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(80), default="")
-    detail: Mapped[str] = mapped_column(Text, default="")
-
-
-class Secret(Base):
-    """Service secrets made on first start (signing tokens, hashing addresses)."""
-
-    __tablename__ = "service_secrets"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
+class Conflict(ValueError):
+    """What was to be added is there already (the same id, the same key)."""
 
 
 # Built once: making these statement objects costs more per submission than running them.
 _DUPLICATE = (
-    select(Reflection.id)
+    select(ReflectionRow.id)
     .where(
-        Reflection.essay == bindparam("essay"),
-        Reflection.body_hash == bindparam("digest"),
-        Reflection.created >= bindparam("since", type_=UTCDateTime()),
-        Reflection.state != "withdrawn",
+        ReflectionRow.essay == bindparam("essay"),
+        ReflectionRow.body_hash == bindparam("digest"),
+        ReflectionRow.created >= bindparam("since", type_=UTCDateTime()),
+        ReflectionRow.state != "withdrawn",
     )
     .limit(1)
 )
-_INSERT_REFLECTION = insert(Reflection.__table__)
-_INSERT_LOG = insert(LogEntry.__table__)
+_INSERT_REFLECTION = insert(ReflectionRow.__table__)
+_INSERT_LOG = insert(LogRow.__table__)
 
 
-class Mail(Base):
-    """One message waiting to be sent, or sent: the retry queue."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    recipient: Mapped[str] = mapped_column(String(MAX_EMAIL))
-    subject: Mapped[str] = mapped_column(String(250))
-    body: Mapped[str] = mapped_column(Text)
-    headers: Mapped[str] = mapped_column(Text, default="{}")
-    created: Mapped[datetime] = mapped_column(UTCDateTime())
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    sent: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-
-class Subscriber(Base):
-    """A reader's address that asked to hear of the author's replies."""
-
-    __tablename__ = "subscribers"
-
-    email: Mapped[str] = mapped_column(String(MAX_EMAIL), primary_key=True)
-    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    asked: Mapped[datetime] = mapped_column(UTCDateTime())
-    unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    #: Opaque: what the reader's confirm and unsubscribe links carry instead of the address.
-    key: Mapped[str] = mapped_column(String(64), default="", index=True)
-
-
-class AuthorSession(Base):
-    """One logged-in browser of the author's. Its cookie names it; ending the row ends the session."""
-
-    __tablename__ = "author_sessions"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-
-class UsedToken(Base):
-    """A form token that has vouched for a submission: it cannot vouch for another."""
-
-    __tablename__ = "used_tokens"
-
-    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
-    used: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-
-_USE_TOKEN = insert(UsedToken.__table__)
-_FORGET_TOKENS = delete(UsedToken.__table__).where(UsedToken.used < bindparam("before", type_=UTCDateTime()))
+_USE_TOKEN = insert(UsedTokenRow.__table__)
+_FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
+    UsedTokenRow.used < bindparam("before", type_=UTCDateTime())
+)
 
 
 #: A file effect of a change of state: (the item before, after or None) -> an undo, or None.
-Effect = Callable[["Reflection", "Reflection | None"], Callable[[], None] | None]
+Effect = Callable[[Reflection, Reflection | None], Callable[[], None] | None]
 
 
-def _detached(row: Reflection) -> Reflection:
-    """A copy of the row that outlives its session and is not changed by what follows."""
-    return Reflection(**{column.name: getattr(row, column.name) for column in Reflection.__table__.columns})
+def _record(kind, row):
+    """The plain record of a row: a copy that outlives its session and follows none of its changes."""
+    return kind(**{name: getattr(row, name) for name in kind.field_names()})
+
+
+def _reflection(row: ReflectionRow) -> Reflection:
+    return _record(Reflection, row)
 
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _row_dict(row) -> dict:
+    return {column.name: _jsonable(getattr(row, column.name)) for column in row.__table__.columns}
+
+
+def _translated(error: StatementError) -> Exception:
+    """The store's own error for one of SQLAlchemy's: callers never see a database library."""
+    if isinstance(error, IntegrityError):
+        return Conflict(str(error.orig))
+    if isinstance(error, DBAPIError):  # OperationalError among them: unreachable, locked, gone
+        return StoreUnavailable((str(error.orig) or repr(error.orig)).strip().splitlines()[0])
+    if isinstance(error.orig, ValueError):  # a value refused before it reached the database
+        return ValueError(str(error.orig))
+    return error
+
+
+def _reachable(method):
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except StatementError as error:
+            raise _translated(error) from error
+
+    return guarded
+
+
+def _guarded(cls):
+    for name, member in list(vars(cls).items()):
+        if callable(member) and (not name.startswith("_") or name == "__init__"):
+            setattr(cls, name, _reachable(member))
+    return cls
 
 
 def now() -> datetime:
@@ -208,10 +136,6 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
-
-
-class MissingExtra(SettingError):
-    """A setting needs a package that is not installed; the message names the extra to install."""
 
 
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
@@ -240,6 +164,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@_guarded
 class Store:
     """The queue's operations. Every method is one transaction."""
 
@@ -251,30 +176,30 @@ class Store:
     def secret(self, name: str, make) -> str:
         """A named secret, made once by `make()` and shared by every instance using this database."""
         with self.sessions() as session:
-            found = session.get(Secret, name)
+            found = session.get(SecretRow, name)
             if found is not None:
                 return found.value
         try:
             with self.sessions.begin() as session:
-                session.add(Secret(name=name, value=make()))
+                session.add(SecretRow(name=name, value=make()))
         except IntegrityError:
             pass  # another process made it first (two commands started at once): theirs is kept
         with self.sessions() as session:
-            return session.get(Secret, name).value
+            return session.get(SecretRow, name).value
 
     def get_secret(self, name: str) -> str | None:
         with self.sessions() as session:
-            found = session.get(Secret, name)
+            found = session.get(SecretRow, name)
             return found.value if found else None
 
     def replace_secret(self, name: str, value: str) -> None:
         with self.sessions.begin() as session:
-            session.merge(Secret(name=name, value=value))
+            session.merge(SecretRow(name=name, value=value))
 
     def pending_since(self, moment: datetime) -> list[Reflection]:
-        query = select(Reflection).where(Reflection.state == "pending", Reflection.created > moment)
+        query = select(ReflectionRow).where(ReflectionRow.state == "pending", ReflectionRow.created > moment)
         with self.sessions() as session:
-            return list(session.scalars(query.order_by(Reflection.created)))
+            return [_reflection(row) for row in session.scalars(query.order_by(ReflectionRow.created))]
 
     def add_unless_duplicate(
         self, reflection: Reflection, since: datetime, token: str = "", token_since: datetime | None = None
@@ -286,12 +211,7 @@ class Store:
 
         Prepared Core statements, not the ORM's unit of work: this is the intake service's hot path.
         """
-        # Unset fields are left out so that the columns' defaults apply, as they would with the ORM.
-        row = {
-            column.name: getattr(reflection, column.name)
-            for column in Reflection.__table__.columns
-            if getattr(reflection, column.name) is not None
-        }
+        row = asdict(reflection)
         received = {
             "action": "received",
             "item": reflection.id,
@@ -324,27 +244,26 @@ class Store:
         """Queue items in one transaction, each with its "received" log entry: all of them, or none."""
         with self.sessions.begin() as session:
             for reflection in reflections:
-                session.add(reflection)
-                session.add(
-                    LogEntry(action="received", item=reflection.id, at=reflection.created, actor=actor)
-                )
+                session.add(ReflectionRow(**asdict(reflection)))
+                session.add(LogRow(action="received", item=reflection.id, at=reflection.created, actor=actor))
 
     def get(self, item_id: str) -> Reflection | None:
         with self.sessions() as session:
-            return session.get(Reflection, item_id)
+            found = session.get(ReflectionRow, item_id)
+            return _reflection(found) if found is not None else None
 
     def find(self, state: str | None = None, essay: str | None = None) -> list[Reflection]:
-        query = select(Reflection).order_by(Reflection.created, Reflection.id)
+        query = select(ReflectionRow).order_by(ReflectionRow.created, ReflectionRow.id)
         if state:
-            query = query.where(Reflection.state == state)
+            query = query.where(ReflectionRow.state == state)
         if essay:
-            query = query.where(Reflection.essay == essay)
+            query = query.where(ReflectionRow.essay == essay)
         with self.sessions() as session:
-            return list(session.scalars(query))
+            return [_reflection(row) for row in session.scalars(query)]
 
     def count_pending(self) -> int:
         with self.sessions() as session:
-            return session.scalar(select(func.count()).where(Reflection.state == "pending")) or 0
+            return session.scalar(select(func.count()).where(ReflectionRow.state == "pending")) or 0
 
     def transition(
         self,
@@ -366,9 +285,9 @@ class Store:
         with self._locked(item_id) as (session, row, effects):
             if row is None or row.state not in allowed_from:
                 return None
-            before = _detached(row)
+            before = _reflection(row)
             row.state, row.decided = to, now()
-            session.add(LogEntry(action=to, item=item_id, at=now(), actor=actor, detail=detail))
+            session.add(LogRow(action=to, item=item_id, at=now(), actor=actor, detail=detail))
             effects.append((effect, before, row))
             return before
 
@@ -380,9 +299,9 @@ class Store:
         with self._locked(item_id) as (session, row, effects):
             if row is None:
                 return None
-            before = _detached(row)
+            before = _reflection(row)
             row.body, row.body_hash = body, body_hash(body)
-            session.add(LogEntry(action="edited", item=item_id, at=now(), actor=actor, detail=before.body))
+            session.add(LogRow(action="edited", item=item_id, at=now(), actor=actor, detail=before.body))
             effects.append((effect, before, row))
             return before
 
@@ -392,9 +311,9 @@ class Store:
         with self._locked(item_id) as (session, row, effects):
             if row is None:
                 return None
-            before = _detached(row)
+            before = _reflection(row)
             session.delete(row)
-            session.add(LogEntry(action="deleted", item=item_id, at=now(), actor=actor))
+            session.add(LogRow(action="deleted", item=item_id, at=now(), actor=actor))
             effects.append((effect, before, None))
             return before
 
@@ -409,15 +328,17 @@ class Store:
         with self.sessions() as session:
             # A write first: SQLite takes its write lock (waiting up to the timeout) and PostgreSQL
             # the row's, so the row read next is the latest and stays so until COMMIT.
-            session.execute(update(Reflection).where(Reflection.id == item_id).values(state=Reflection.state))
-            row = session.get(Reflection, item_id, populate_existing=True)
+            session.execute(
+                update(ReflectionRow).where(ReflectionRow.id == item_id).values(state=ReflectionRow.state)
+            )
+            row = session.get(ReflectionRow, item_id, populate_existing=True)
             yield session, row, effects
             undos = []
             try:
                 session.flush()
                 for effect, before, after in effects:
                     if effect is not None:
-                        undos.append(effect(before, after))
+                        undos.append(effect(before, _reflection(after) if after is not None else None))
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -426,12 +347,12 @@ class Store:
                         undo()
                 raise
 
-    # Mail: the outbox and the readers who asked to hear back.
+    # MailRow: the outbox and the readers who asked to hear back.
     def enqueue_mail(self, recipient: str, subject: str, body: str, headers: dict | None = None) -> None:
         moment = now()
         with self.sessions.begin() as session:
             session.add(
-                Mail(
+                MailRow(
                     recipient=recipient,
                     subject=subject,
                     body=body,
@@ -445,39 +366,41 @@ class Store:
 
     def due_mail(self, limit: int = 50) -> list[Mail]:
         query = (
-            select(Mail)
-            .where(Mail.sent.is_(None), Mail.next_attempt <= now())
-            .order_by(Mail.next_attempt, Mail.id)
+            select(MailRow)
+            .where(MailRow.sent.is_(None), MailRow.next_attempt <= now())
+            .order_by(MailRow.next_attempt, MailRow.id)
             .limit(limit)
         )
         with self.sessions() as session:
-            return list(session.scalars(query))
+            return [_record(Mail, row) for row in session.scalars(query)]
 
     def mail_sent(self, mail_id: int) -> None:
         """Mark a mail sent and forget its body: it may quote a reader's words, a private reflection
         among them. Who it went to, its subject and when stay, for the record."""
         with self.sessions.begin() as session:
-            session.execute(update(Mail).where(Mail.id == mail_id).values(sent=now(), body=""))
+            session.execute(update(MailRow).where(MailRow.id == mail_id).values(sent=now(), body=""))
 
     def mail_failed(self, mail_id: int, error: str, retry_at: datetime) -> None:
         with self.sessions.begin() as session:
             session.execute(
-                update(Mail)
-                .where(Mail.id == mail_id)
-                .values(attempts=Mail.attempts + 1, next_attempt=retry_at, last_error=error[:2000])
+                update(MailRow)
+                .where(MailRow.id == mail_id)
+                .values(attempts=MailRow.attempts + 1, next_attempt=retry_at, last_error=error[:2000])
             )
 
     def outbox(self) -> list[Mail]:
         with self.sessions() as session:
-            return list(session.scalars(select(Mail).order_by(Mail.id)))
+            return [_record(Mail, row) for row in session.scalars(select(MailRow).order_by(MailRow.id))]
 
     def ask_subscriber(self, email: str) -> bool:
         """Record that `email` asked to hear back; True only the first time (send the confirm mail)."""
         with self.sessions.begin() as session:
-            if session.get(Subscriber, email.lower()) is not None:
+            if session.get(SubscriberRow, email.lower()) is not None:
                 return False
             session.add(
-                Subscriber(email=email.lower(), confirmed=False, asked=now(), key=secrets.token_urlsafe(18))
+                SubscriberRow(
+                    email=email.lower(), confirmed=False, asked=now(), key=secrets.token_urlsafe(18)
+                )
             )
         return True
 
@@ -485,15 +408,17 @@ class Store:
         if not key:
             return None
         with self.sessions() as session:
-            return session.scalars(select(Subscriber).where(Subscriber.key == key)).first()
+            found = session.scalars(select(SubscriberRow).where(SubscriberRow.key == key)).first()
+            return _record(Subscriber, found) if found is not None else None
 
     def subscriber(self, email: str) -> Subscriber | None:
         with self.sessions() as session:
-            return session.get(Subscriber, email.lower())
+            found = session.get(SubscriberRow, email.lower())
+            return _record(Subscriber, found) if found is not None else None
 
     def set_subscription(self, email: str, confirmed: bool | None = None, unsubscribed: bool = False) -> bool:
         with self.sessions.begin() as session:
-            found = session.get(Subscriber, email.lower())
+            found = session.get(SubscriberRow, email.lower())
             if found is None:
                 return False
             if confirmed is not None:
@@ -507,40 +432,44 @@ class Store:
         session_id = secrets.token_urlsafe(32)
         moment = now()
         with self.sessions.begin() as session:
-            session.execute(delete(AuthorSession).where(AuthorSession.expires < moment))
-            session.add(AuthorSession(id=session_id, created=moment, expires=moment + lifetime))
+            session.execute(delete(SessionRow).where(SessionRow.expires < moment))
+            session.add(SessionRow(id=session_id, created=moment, expires=moment + lifetime))
         return session_id
 
     def session_alive(self, session_id: str) -> bool:
         if not session_id:
             return False
         with self.sessions() as session:
-            found = session.get(AuthorSession, session_id)
+            found = session.get(SessionRow, session_id)
             return found is not None and found.expires > now()
 
     def end_session(self, session_id: str) -> None:
         with self.sessions.begin() as session:
-            session.execute(delete(AuthorSession).where(AuthorSession.id == session_id))
+            session.execute(delete(SessionRow).where(SessionRow.id == session_id))
 
     def end_every_session(self) -> int:
         with self.sessions.begin() as session:
-            return session.execute(delete(AuthorSession)).rowcount
+            return session.execute(delete(SessionRow)).rowcount
 
     def log(self, action: str, item_id: str, actor: str, detail: str = "") -> None:
         with self.sessions.begin() as session:
-            session.add(LogEntry(action=action, item=item_id, at=now(), actor=actor, detail=detail))
+            session.add(LogRow(action=action, item=item_id, at=now(), actor=actor, detail=detail))
 
     def history(self) -> list[LogEntry]:
+        query = select(LogRow).order_by(LogRow.at.desc(), LogRow.id.desc())
         with self.sessions() as session:
-            return list(session.scalars(select(LogEntry).order_by(LogEntry.at.desc(), LogEntry.id.desc())))
+            return [_record(LogEntry, row) for row in session.scalars(query)]
 
     def export_lines(self) -> Iterator[str]:
         """Everything the service keeps, as JSON Lines, for backup: the queue, the moderation log,
         the subscribers, the outbox and the secrets (without which links already sent stop working)."""
-        with self.sessions() as session:
-            for kind, model, order in _BACKED_UP:
-                for row in session.scalars(select(model).order_by(*order)):
-                    yield json.dumps({"type": kind, **row.as_dict()}, ensure_ascii=False)
+        try:
+            with self.sessions() as session:
+                for kind, model, order in _BACKED_UP:
+                    for row in session.scalars(select(model).order_by(*order)):
+                        yield json.dumps({"type": kind, **_row_dict(row)}, ensure_ascii=False)
+        except StatementError as error:  # a generator: the guard around the call has returned
+            raise _translated(error) from error
 
     def import_lines(self, lines, with_secrets: bool = False) -> dict[str, int]:
         """Load an export in one transaction; rows already present are left alone. The secrets are
@@ -551,7 +480,7 @@ class Store:
         with self.sessions.begin() as session:
             # Log entries and mails have no id of their own across databases: what they say is theirs.
             seen = {
-                kind: {_natural_key(kind, row.as_dict()) for row in session.scalars(select(models[kind]))}
+                kind: {_natural_key(kind, _row_dict(row)) for row in session.scalars(select(models[kind]))}
                 for kind in _NATURAL_KEYS
             }
             for number, line in enumerate(lines, start=1):
@@ -574,7 +503,7 @@ class Store:
                 elif kind == "secret":
                     if not with_secrets:
                         continue
-                    session.merge(Secret(**fields))
+                    session.merge(SecretRow(**fields))
                     added[kind] += 1
                     continue
                 elif session.get(models[kind], fields[_primary_key(models[kind])]) is not None:
@@ -598,11 +527,11 @@ def _primary_key(model) -> str:
 
 #: What a backup holds, in the order it is written and read back: (record type, table, order).
 _BACKED_UP = (
-    ("reflection", Reflection, (Reflection.created, Reflection.id)),
-    ("log", LogEntry, (LogEntry.id,)),
-    ("subscriber", Subscriber, (Subscriber.email,)),
-    ("mail", Mail, (Mail.id,)),
-    ("secret", Secret, (Secret.name,)),
+    ("reflection", ReflectionRow, (ReflectionRow.created, ReflectionRow.id)),
+    ("log", LogRow, (LogRow.id,)),
+    ("subscriber", SubscriberRow, (SubscriberRow.email,)),
+    ("mail", MailRow, (MailRow.id,)),
+    ("secret", SecretRow, (SecretRow.name,)),
 )
 
 
