@@ -5,8 +5,10 @@ import ast
 import subprocess
 import sys
 import tomllib
+import zipfile
 from importlib.metadata import packages_distributions
 
+import pytest
 from conftest import REFLECTIONS, REPO, copy_site
 from packaging.requirements import Requirement
 
@@ -72,3 +74,88 @@ def test_a_postgres_url_without_its_extra_is_one_line_naming_it(tmp_path):
 def test_version():
     result = subprocess.run([REFLECTIONS, "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("reflections, version ")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A wheel built with `python -m build`, installed with plain Pelican into a new virtual
+    environment: what a Pelican user gets from `pip install withness`."""
+    work = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (work / "dist").glob("withness-*.whl")
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "pelican>=4.11", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    return venv / "bin", wheel
+
+
+def default_site(folder):
+    """A Pelican site as `pelican-quickstart` leaves it: Pelican's defaults, its own theme, no
+    PLUGINS setting (so every installed plugin is loaded)."""
+    (folder / "content").mkdir(parents=True)
+    (folder / "pelicanconf.py").write_text(
+        'AUTHOR = "Someone"\nSITENAME = "A site"\nPATH = "content"\nTIMEZONE = "Europe/Paris"\n',
+        encoding="utf-8",
+    )
+    (folder / "content" / "first-light.md").write_text(
+        "Title: First light\nDate: 2026-01-02\n\nSome words, *kindly*.\n", encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_plugin_in_pelicans_namespace_and_nothing_of_pelicans_own(installed):
+    _bin, wheel = installed
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    ours = [name for name in names if not name.startswith("withness-")]
+    assert ours and all(name.startswith("pelican/plugins/reflections/") for name in ours), ours
+    # Every subpackage and its data: the templates and the migrations run on every start.
+    for needed in ("store/migrations/versions/0001_queue.py", "templates/reflections/form.html"):
+        assert f"pelican/plugins/reflections/{needed}" in names
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_is_a_pelican_plugin_and_a_command(installed, tmp_path):
+    bin_, _wheel = installed
+    listed = subprocess.run([str(bin_ / "pelican-plugins")], capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0
+    assert "pelican.plugins.reflections" in listed.stdout + listed.stderr
+    helped = subprocess.run(
+        [str(bin_ / "reflections"), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert helped.returncode == 0 and "serve" in helped.stdout and "approve" in helped.stdout
+    version = subprocess.run([str(bin_ / "reflections"), "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("reflections, version ")
+
+
+@pytest.mark.slow
+def test_a_default_pelican_site_builds_with_the_plugin_found_by_itself(installed, tmp_path):
+    bin_, _wheel = installed
+    site = default_site(tmp_path / "site")
+    built = subprocess.run(
+        [str(bin_ / "pelican"), "content", "-s", "pelicanconf.py"], cwd=site, capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "First light" in (site / "output" / "first-light.html").read_text(encoding="utf-8")
+    # The plugin ran: its site-wide reflections feed is there, and its strict essay reader stops a
+    # build on a date Pelican cannot read, in one line naming the file.
+    assert (site / "output" / "feeds" / "reflections.atom.xml").is_file()
+    (site / "content" / "broken.md").write_text("Title: Broken\nDate: next tuesday\n\nx\n", encoding="utf-8")
+    broken = subprocess.run(
+        [str(bin_ / "pelican"), "content", "-s", "pelicanconf.py"], cwd=site, capture_output=True, text=True
+    )
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert "content/broken.md: Date: 'next tuesday' is not a valid date" in broken.stderr

@@ -1,0 +1,5 @@
+"""The `reflections` command."""
+
+from .commands import main, run
+
+__all__ = ["main", "run"]

@@ -1,0 +1,68 @@
+"""An essay's header, as the service needs it without a build, and the rules read from it.
+
+The build gets the same header from Pelican's reader; both decide with the functions here, so an
+essay is open or closed, titled and prompted the same way on the page and in the service.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from .published import PublishedItem
+
+#: The header line that closes an essay to new reflections: `Reflections: closed`.
+CLOSED = "closed"
+
+
+def read_header(path: Path) -> dict[str, str]:
+    """The `Key: value` lines at the top of an essay file, keys in lower case (as Pelican keeps
+    them); reading stops at the first blank line or at a line that is not a header line."""
+    values: dict[str, str] = {}
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            if not line.strip():
+                break
+            key, colon, value = line.partition(":")
+            if not colon:
+                break
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def reflections_open(metadata: Mapping) -> bool:
+    """Whether an essay takes new reflections: yes, unless its header says `Reflections: closed`."""
+    return str(metadata.get("reflections", "open")).strip().lower() != CLOSED
+
+
+def is_draft(metadata: Mapping) -> bool:
+    return str(metadata.get("status", "published")).strip().lower() == "draft"
+
+
+@dataclass(frozen=True)
+class EssayInfo:
+    slug: str
+    title: str
+    reflection_prompt: str
+    reflections_open: bool
+    url: str
+
+
+class SiteView(Protocol):
+    """What the service knows of the site (site/index.py makes it from the site's settings)."""
+
+    #: Pelican's settings with the plugin's defaults applied.
+    settings: dict
+    #: The folder of published reflections.
+    reflections: Path
+    #: The site's time zone: readers' dates are shown in it.
+    zone: ZoneInfo
+
+    def essays(self) -> dict[str, EssayInfo]: ...
+
+    def essay(self, slug: str) -> EssayInfo | None: ...
+
+    def title(self, slug: str) -> str: ...
+
+    def published_item(self, essay: str, item_id: str) -> PublishedItem | None: ...

@@ -1,0 +1,19 @@
+"""Every length limit on what readers send, in one place: the form's checks, the published format,
+the sanitizer, the database columns and the importers all take them from here."""
+
+#: An item's id (new ones are 26-character ULIDs) and the ids it is stored under.
+MAX_ID = 64
+#: An essay's slug, as the queue stores it.
+MAX_ESSAY = 200
+#: The name a reader chooses.
+MAX_NAME = 80
+#: An email address (RFC 5321).
+MAX_EMAIL = 254
+#: A content note ("grief", "self-harm"…).
+MAX_CONTENT_NOTE = 120
+#: What a reader may send as a body.
+MIN_BODY = 2
+MAX_BODY = 10_000
+#: What the sanitizer renders: room for an author's hand edits over MAX_BODY, while keeping the
+#: worst case of one render small.
+MAX_SOURCE_CHARS = 20_000

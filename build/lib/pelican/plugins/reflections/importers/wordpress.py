@@ -1,0 +1,323 @@
+"""Import a WordPress export (WXR 1.0 to 1.2) with its comments.
+
+Posts become essays, pages become pages, approved comments become published reflection files
+(threads kept), unapproved comments go to the queue with their email, which never reaches
+content/. Comment authors' IP addresses are never read into anything.
+
+Two phases: `read_export` reads the whole file into a `Plan` (a bad file stops here, nothing
+written); `apply` writes it, staging every new file in a temporary folder inside content/ and then
+moving each into place. Importing the same file twice changes nothing.
+"""
+
+import hashlib
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import parse as parse_xml
+from markdownify import MarkdownConverter
+from pelican.utils import slugify
+from ulid import ULID
+
+from ..core import lengths, published
+from ..core.files import write_atomically
+from ..store import Reflection, Store, body_hash
+
+WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
+WXR_VERSIONS |= {f"https://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+EXCERPT_NAMESPACES = (
+    "http://wordpress.org/export/1.2/excerpt/",
+    "http://wordpress.org/export/1.1/excerpt/",
+    "http://wordpress.org/export/1.0/excerpt/",
+)
+CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+NO_DATE = "0000-00-00 00:00:00"
+_SHORTCODE = re.compile(r"\[/?(?:caption|gallery|embed|audio|video|playlist|wpvideo)[^\]]*\]")
+_BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
+_BLOCK_TAG = re.compile(r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|dl|address)\b", re.I)
+
+
+class _Converter(MarkdownConverter):
+    """markdownify, but what a script, style or frame held is dropped, not kept as text."""
+
+    def convert_script(self, el, text, parent_tags):
+        return ""
+
+    convert_style = convert_iframe = convert_noscript = convert_script
+
+
+class WordPressError(ValueError):
+    """A file that cannot be imported: one line saying which and why."""
+
+
+@dataclass
+class Plan:
+    """Everything an export holds, ready to write."""
+
+    site: str
+    version: str
+    essays: list[tuple[str, str]] = field(default_factory=list)  # (slug, file text)
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    comments: list[published.PublishedItem] = field(default_factory=list)  # approved: published
+    pending: list[Reflection] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+
+def html_to_markdown(html: str) -> str:
+    """WordPress post or comment HTML (blocks, shortcodes, bare paragraphs) as clean Markdown."""
+    html = _BLOCK_COMMENT.sub("", html or "")
+    html = _SHORTCODE.sub("", html)
+    # WordPress stores paragraphs as blank-line-separated text and adds <p> only when it renders.
+    chunks = [chunk.strip() for chunk in re.split(r"\n\s*\n", html) if chunk.strip()]
+    html = "\n".join(chunk if _BLOCK_TAG.match(chunk) else f"<p>{chunk}</p>" for chunk in chunks)
+    markdown = _Converter(heading_style="ATX", bullets="-").convert(html)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown)
+    return "\n".join(line.rstrip() for line in markdown.strip().splitlines())
+
+
+def _text(element: Element | None, path: str, namespaces: dict) -> str:
+    found = element.find(path, namespaces) if element is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _moment(value: str, utc: bool) -> datetime | None:
+    if not value or value == NO_DATE:
+        return None
+    moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=UTC) if utc else moment
+
+
+def _when(item: Element, name: str, ns: dict) -> datetime | None:
+    return _moment(_text(item, f"wp:{name}_gmt", ns), True) or _moment(_text(item, f"wp:{name}", ns), False)
+
+
+def _header(lines: dict[str, str], body: str) -> str:
+    header = "".join(f"{key}: {published.one_line(value)}\n" for key, value in lines.items() if value)
+    return header + "\n" + body + ("\n" if body else "")
+
+
+def comment_id(site: str, wordpress_id: str, moment: datetime) -> str:
+    """A sortable id (a ULID) that is the same every time the same comment is imported."""
+    milliseconds = int(moment.timestamp() * 1000).to_bytes(6, "big")
+    randomness = hashlib.sha256(f"{site}\0{wordpress_id}".encode()).digest()[:10]
+    return str(ULID.from_bytes(milliseconds + randomness))
+
+
+def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Plan:
+    """Read a whole export; raises WordPressError for a file that is not a usable WXR export."""
+    try:
+        root = parse_xml(path).getroot()
+    except (ParseError, DefusedXmlException) as error:
+        raise WordPressError(f"{path}: not a readable XML file ({error})") from None
+    except OSError as error:
+        raise WordPressError(f"{path}: cannot be read ({error.strerror})") from None
+    channel = root.find("channel") if root.tag == "rss" else None
+    if channel is None:
+        raise WordPressError(f"{path}: not a WordPress export (no <rss><channel>)")
+    uris = {element.tag[1:].split("}")[0] for element in channel.iter() if element.tag.startswith("{")}
+    wordpress = sorted(uri for uri in uris if "wordpress.org/export/" in uri and "excerpt" not in uri)
+    if not wordpress:
+        raise WordPressError(f"{path}: not a WordPress export (no wp: elements)")
+    if wordpress[0] not in WXR_VERSIONS:
+        raise WordPressError(f"{path}: unknown WordPress export version {wordpress[0]}")
+    ns = {"wp": wordpress[0]}
+    excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
+    site = _text(channel, "link", ns) or str(path)
+    plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]])
+    authors = {
+        _text(author, "wp:author_login", ns): _text(author, "wp:author_display_name", ns)
+        for author in channel.findall("wp:author", ns)
+    }
+    slugs: set[str] = set()
+    for item in channel.findall("item"):
+        kind = _text(item, "wp:post_type", ns)
+        if kind == "post":
+            _read_post(item, ns, excerpt, authors, slugs, plan, include_pingbacks)
+        elif kind == "page":
+            _read_page(item, ns, plan)
+        elif kind == "attachment":
+            plan.counts["attachments skipped"] += 1
+        elif kind == "nav_menu_item":
+            plan.counts["menu items skipped"] += 1
+        else:
+            plan.counts[f"{kind or 'untyped'} items skipped"] += 1
+    return plan
+
+
+def _slug(item: Element, ns: dict, title: str, taken: set[str]) -> str:
+    slug = unquote(_text(item, "wp:post_name", ns)).strip().lower() or slugify(title or "untitled")
+    slug = re.sub(r"[\s/\\]+", "-", slug).strip(".-") or "untitled"
+    if slug in taken:
+        slug = f"{slug}-{_text(item, 'wp:post_id', ns)}"
+    taken.add(slug)
+    return slug
+
+
+def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool) -> None:
+    status = _text(item, "wp:status", ns)
+    if status == "trash":
+        plan.counts["posts in the trash skipped"] += 1
+        return
+    title = (
+        published.one_line(item.findtext("title") or "") or f"Untitled (post {_text(item, 'wp:post_id', ns)})"
+    )
+    slug = _slug(item, ns, title, slugs)
+    public = status == "publish" and not _text(item, "wp:post_password", ns)
+    date = _when(item, "post_date", ns) or datetime(1970, 1, 1, tzinfo=UTC)
+    modified = _when(item, "post_modified", ns)
+    categories = [c.text or "" for c in item.findall("category") if c.get("domain") == "category"]
+    tags = [
+        (c.text or "").replace(",", " ") for c in item.findall("category") if c.get("domain") == "post_tag"
+    ]
+    login = item.findtext(CREATOR) or ""
+    summary = html_to_markdown(item.findtext(excerpt) or "") if excerpt else ""
+    lines = {
+        "Title": title,
+        "Date": date.isoformat(sep=" "),
+        "Modified": modified.isoformat(sep=" ") if modified and modified != date else "",
+        "Slug": slug,
+        "Category": categories[0] if categories else "",
+        "Tags": ", ".join(t.strip() for t in tags if t.strip()),
+        "Summary": summary,
+        "Author": authors.get(login) or login,
+        "Status": "" if public else "draft",
+        "Reflections": "closed" if _text(item, "wp:comment_status", ns) == "closed" else "",
+    }
+    plan.essays.append((slug, _header(lines, html_to_markdown(item.findtext(CONTENT) or ""))))
+    plan.counts["essays" if public else "essays kept as drafts (draft, future, private or password)"] += 1
+    ids = {}
+    comments = item.findall("wp:comment", ns)
+    for comment in comments:
+        moment = _when(comment, "comment_date", ns) or date
+        ids[_text(comment, "wp:comment_id", ns)] = comment_id(
+            plan.site, _text(comment, "wp:comment_id", ns), moment
+        )
+    for comment in comments:
+        _read_comment(comment, ns, slug, ids, plan, include_pingbacks, date)
+
+
+def _read_comment(comment, ns, essay: str, ids: dict, plan: Plan, include_pingbacks: bool, fallback) -> None:
+    kind = _text(comment, "wp:comment_type", ns)
+    approved = _text(comment, "wp:comment_approved", ns)
+    wordpress_id = _text(comment, "wp:comment_id", ns)
+    author = _text(comment, "wp:comment_author", ns)
+    body = html_to_markdown(_text(comment, "wp:comment_content", ns))
+    if kind in ("pingback", "trackback"):
+        if not include_pingbacks or approved != "1":
+            plan.counts["pingbacks and trackbacks skipped"] += 1
+            return
+        source = _text(comment, "wp:comment_author_url", ns)
+        body = f"Linked from [{author or source}]({source})" + (f":\n\n> {body}" if body else ".")
+    if approved in ("spam", "trash"):
+        plan.counts[f"comments marked {approved} skipped"] += 1
+        return
+    if not body.strip():
+        plan.counts["empty comments skipped"] += 1
+        return
+    parent = ids.get(_text(comment, "wp:comment_parent", ns), "")
+    moment = _when(comment, "comment_date", ns) or fallback
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if approved == "1":
+        plan.comments.append(
+            published.PublishedItem(
+                id=ids[wordpress_id],
+                essay=essay,
+                kind="comment",
+                date=moment,
+                body=body,
+                author=author[: lengths.MAX_NAME],
+                parent=parent,
+            )
+        )
+        plan.counts["comments published"] += 1
+    else:
+        plan.pending.append(
+            Reflection(
+                id=ids[wordpress_id],
+                essay=essay,
+                parent=parent,
+                kind="comment",
+                visibility="public",
+                state="pending",
+                name=author[: lengths.MAX_NAME],
+                email=_text(comment, "wp:comment_author_email", ns)[: lengths.MAX_EMAIL],
+                notify=False,
+                body=body[:10_000],
+                content_note="",
+                address_hash="",
+                body_hash=body_hash(body),
+                flags="imported",
+                created=moment,
+            )
+        )
+        plan.counts["comments queued as pending"] += 1
+
+
+def _read_page(item, ns, plan: Plan) -> None:
+    status = _text(item, "wp:status", ns)
+    if status == "trash":
+        plan.counts["pages in the trash skipped"] += 1
+        return
+    title = published.one_line(item.findtext("title") or "") or "Untitled page"
+    slug = _slug(item, ns, title, {slug for slug, _ in plan.pages})
+    lines = {"Title": title, "Slug": slug, "Status": "" if status == "publish" else "draft"}
+    plan.pages.append((slug, _header(lines, html_to_markdown(item.findtext(CONTENT) or ""))))
+    plan.counts["pages"] += 1
+    comments = len(item.findall("wp:comment", ns))
+    if comments:
+        plan.counts["comments on pages skipped"] += comments
+
+
+def apply(
+    plan: Plan, essays: Path, pages: Path, reflections: Path, store: Store | None, dry_run: bool = False
+) -> list[str]:
+    """Write the plan into the site: essays into `essays`, pages into `pages`, published comments
+    into the published-reflections folder `reflections` (through core.published, the one writer of
+    that format), and unapproved comments into the store's queue. Returns one line per thing that
+    was not written and why."""
+    notes: list[str] = []
+    targets: list[tuple[Path, bytes]] = []
+    for name, folder, files in (("essays", essays, plan.essays), ("pages", pages, plan.pages)):
+        for slug, text in files:
+            target = folder / f"{slug}.md"
+            if target.exists():
+                if target.read_text(encoding="utf-8") != text:
+                    notes.append(f"{target}: already exists, kept as it is")
+                plan.counts[f"{name} already there"] += 1
+            else:
+                targets.append((target, text.encode("utf-8")))
+    comments = []
+    for item in plan.comments:
+        target = published.path_for(reflections, item)
+        if published.snapshot(target) == published.serialise(item).encode("utf-8"):
+            plan.counts["comments already published"] += 1
+        else:
+            comments.append(item)
+    new_pending = [row for row in plan.pending if store is None or store.get(row.id) is None]
+    plan.counts["comments already in the queue"] += len(plan.pending) - len(new_pending)
+    plan.counts["files written"] = 0 if dry_run else len(targets) + len(comments)
+    if dry_run:
+        plan.counts["files that would be written"] = len(targets) + len(comments)
+        return notes
+    # All or nothing: a file that cannot be written leaves the site as it was.
+    written: list[Path] = []
+    try:
+        for target, data in targets:
+            write_atomically(target, data)
+            written.append(target)
+        published.write_all(reflections, comments)
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
+    if store is not None and new_pending:
+        store.add_many(new_pending, actor="wordpress import")
+    return notes

@@ -1,0 +1,493 @@
+"""The intake service: readers' submissions in, kind pages and JSON out. Mounted under /reflections/.
+
+No-JS form posts get a page (the form again, with the reader's words and a message by each field,
+or a 303 to the "received" page); JSON posts get 422 with field errors or 202 with the id and a
+withdraw token.
+"""
+
+import json
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+from email_validator import EmailNotValidError, validate_email
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..core import lengths, published, sanitizer
+from ..core.essay_header import EssayInfo, SiteView
+from ..store import Reflection, Store, StoreUnavailable, body_hash, now
+from . import addresses, auth, bodies, intake, mail, moderate
+from . import config as service_config
+from .guard import Guard
+from .headers import SecurityHeaders
+from .moderation import Moderation, ModerationError
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent.parent / "templates"
+DUPLICATE = "This reflection has already reached the author, so there is no need to send it again."
+UNAVAILABLE = (
+    "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
+    "are still in the form below. Please wait a moment and send it again."
+)
+
+
+class Service:
+    """Everything a request needs, made once at start."""
+
+    def __init__(self, config: service_config.ServiceConfig, site: SiteView, rebuild=None) -> None:
+        self.config = config
+        self.site = site
+        self.settings = site.settings
+        self.store = Store(config.database_url, config.database_timeout)
+        self.guard = Guard(config, self.store)
+        self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
+        zone = site.zone
+        self.moderation = Moderation(
+            self.store,
+            self.site.reflections,
+            self.settings.get("AUTHOR", ""),
+            rebuild or (lambda essay: None),
+            on_response=self.mailer.responded,
+            zone=zone,
+        )
+        # A crash between a commit and its page, a restore, a hand edit: the published files follow
+        # the store again before anything is served.
+        self.reconciled = self.moderation.reconcile()
+        for line in self.reconciled:
+            logger.warning("Reconciled the published files with the store: %s", line)
+        self.pages = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
+        )
+        self.pages.filters["local"] = lambda moment: moment.astimezone(zone)
+        self.pages.filters["mailto"] = mailto
+        self.pages.globals.update(
+            {
+                key: self.settings.get(key)
+                for key in ("SITENAME", "DEFAULT_LANG", "THEME_STATIC_DIR", "AUTHOR")
+            }
+            | {key: value for key, value in self.settings.items() if key.startswith("REFLECTIONS_")}
+            | {"SITEURL": ""}
+        )
+
+    def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
+        html = self.pages.get_template(template).render(**context)
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def form_page(
+        self,
+        essay: EssayInfo | None,
+        submission: intake.Submission,
+        status: int,
+        heading: str,
+        message: str = "",
+        errors: dict | None = None,
+        replying_to: published.PublishedItem | None = None,
+    ) -> HTMLResponse:
+        article = essay or EssayInfo(submission.essay, "", "", True, "")
+        return self.page(
+            "service/form_page.html",
+            status=status,
+            heading=heading,
+            message=message,
+            errors=errors or {},
+            values=submission.values(),
+            article=article,
+            form_token=self.guard.form_token(article.slug),
+            replying_to=replying_to.shown_name if replying_to else "",
+            replying_to_html=shown(replying_to.body) if replying_to else "",
+        )
+
+
+def mailto(address: str, subject: str = "") -> str:
+    """A mailto: link to a plain, valid address, every special character encoded (so an address such
+    as `x?cc=…@example.org` cannot add a Cc or a body); "" when the address is not valid."""
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return ""
+    if valid.normalized != address.strip() and valid.normalized.lower() != address.strip().lower():
+        return ""
+    link = "mailto:" + quote(valid.normalized, safe="@")
+    return f"{link}?subject={quote(subject, safe='')}" if subject else link
+
+
+def shown(body: str) -> Markup:
+    """A reader's text as a service page shows it: sanitized, or a note when it is too long to."""
+    try:
+        return sanitizer.sanitize(body)
+    except sanitizer.TooLong:
+        return Markup("<p>(This text is too long to show here.)</p>")
+
+
+def _json_error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def submit(request: Request) -> Response:
+    service: Service = request.app.state.service
+    wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+    raw = await bodies.read_limited(request, service.config.max_request_bytes)
+    address = addresses.of_request(request)
+    # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
+    # thread, so the event loop keeps serving the site and the other readers meanwhile.
+    return await run_in_threadpool(_submit, service, raw, wants_json, address)
+
+
+def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str) -> Response:
+    if raw is None:
+        message = "That was more than we can receive at once. Please shorten it and send it again."
+        if wants_json:
+            return _json_error(413, message)
+        return service.page(
+            "service/message.html", status=413, heading="Too long to receive", message=message
+        )
+    try:
+        if wants_json:
+            text = raw.decode("utf-8")
+            if intake.json_too_deep(text):
+                raise intake.NotAnObject("the fields are nested too deeply to read")
+            data = json.loads(text)
+        else:
+            fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+            data = {key: values[0] for key, values in fields.items()}
+        submission = intake.from_mapping(data)
+    except (ValueError, RecursionError) as error:
+        message = (
+            str(error) if isinstance(error, intake.NotAnObject) else "The request body is not valid JSON."
+        )
+        if wants_json:
+            return _json_error(400, message)
+        return service.page(
+            "service/message.html", status=400, heading="We could not read that", message=message
+        )
+
+    essay = service.site.essay(submission.essay)
+    address_hash = service.guard.address_hash(address)
+    # The honeypot is looked at last: a bot that fills it meets every check and limit first.
+    problems = intake.verify(submission, service.site)
+    if not problems and service.guard.too_many_links(submission.body):
+        problems["body"] = (
+            f"Please keep to {service.config.max_links} links at most; it helps us keep spam out. "
+            "Everything you wrote is still here."
+        )
+    if problems:
+        if wants_json:
+            return JSONResponse({"errors": problems}, status_code=422)
+        return service.form_page(
+            essay,
+            submission,
+            422,
+            "Your reflection",
+            errors=problems,
+            message="A few things need a look before this can be sent; each is marked below.",
+        )
+
+    if service.guard.token_problem(submission.token, submission.essay):
+        return _confirm_again(service, essay, submission, wants_json)
+
+    if service.guard.over_rate_limit(address_hash):
+        message = "You have sent several reflections in a short while. Please wait a little, then send again."
+        if wants_json:
+            return JSONResponse({"errors": {"body": message}}, status_code=429)
+        return service.form_page(essay, submission, 429, "Please wait a moment", message=message)
+
+    if submission.website:
+        # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
+        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
+    held = service.guard.held_words(submission.body, submission.name, submission.content_note)
+    return _accept(
+        service, submission, essay, address_hash, wants_json, flags=",".join(f"held:{w}" for w in held)
+    )
+
+
+AS_WRITTEN = "Here is your reflection as you wrote it. If it reads as you want it to, send it."
+USED_TOKEN = (
+    "This form has already sent one reflection. If you meant to send another, here it is as you "
+    "wrote it: send it again."
+)
+
+
+def _confirm_again(
+    service: Service,
+    essay: EssayInfo | None,
+    submission: intake.Submission,
+    wants_json: bool,
+    used: bool = False,
+) -> Response:
+    """A submission whose form token is missing, too young, expired or used: the same words back,
+    with a fresh token (a person sends again; a bot without a page's token does not get through)."""
+    if wants_json:
+        fresh = service.guard.form_token(submission.essay)
+        message = USED_TOKEN if used else "Please send again with this form token (ask /reflections/token)."
+        return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
+    message = (
+        USED_TOKEN
+        if used
+        else "Here is your reflection as you wrote it. If it reads as you want it to, send it."
+    )
+    return service.form_page(essay, submission, 200, "Send this reflection?", message=message)
+
+
+def _accept(
+    service: Service,
+    submission: intake.Submission,
+    essay: EssayInfo | None,
+    address_hash: str,
+    wants_json: bool,
+    state: str = "pending",
+    flags: str = "",
+) -> Response:
+    moment = now()
+    row = Reflection(
+        id=published.new_id(moment),
+        essay=submission.essay[: lengths.MAX_ESSAY],
+        parent=submission.parent[: lengths.MAX_ID],
+        kind="comment" if submission.parent else "reflection",
+        visibility=submission.visibility if submission.visibility in ("public", "private") else "private",
+        state=state,
+        name=submission.name[: lengths.MAX_NAME],
+        email=submission.email[: lengths.MAX_EMAIL],
+        notify=submission.notify and bool(submission.email),
+        body=submission.body[: lengths.MAX_BODY],
+        content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
+        address_hash=address_hash,
+        body_hash=body_hash(submission.body),
+        flags=flags,
+        created=moment,
+    )
+    try:
+        refused = service.store.add_unless_duplicate(
+            row,
+            service.guard.duplicate_since(),
+            token=service.guard.token_nonce(submission.token),
+            token_since=service.guard.tokens_issued_since(),
+        )
+        if refused == "token used":
+            return _confirm_again(service, essay, submission, wants_json, used=True)
+        if refused == "duplicate":
+            problems = {"body": DUPLICATE}
+            if wants_json:
+                return JSONResponse({"errors": problems}, status_code=422)
+            return service.form_page(
+                essay, submission, 422, "Your reflection", errors=problems, message=DUPLICATE
+            )
+    except StoreUnavailable:
+        logger.exception("Could not store a submission")
+        if wants_json:
+            return JSONResponse({"errors": {"body": UNAVAILABLE}}, status_code=503)
+        return service.form_page(essay, submission, 503, "Please try again in a moment", message=UNAVAILABLE)
+    service.guard.count_submission(address_hash)
+    if state == "pending":
+        try:
+            service.mailer.submitted(row)
+        except StoreUnavailable:
+            # The reflection is safe; only its notification could not be queued.
+            logger.exception("Could not queue the mail for %s", row.id)
+    withdraw = service.guard.withdraw_token(row.id)
+    if wants_json:
+        return JSONResponse(
+            {"id": row.id, "state": "pending", "visibility": row.visibility, "withdraw_token": withdraw},
+            status_code=202,
+        )
+    return RedirectResponse(f"/reflections/received/{withdraw}", status_code=303)
+
+
+def _reflection_of(service: Service, token: str) -> Reflection | None:
+    """The reflection a reader's withdraw token names, or None for a forged or unknown token."""
+    item_id = service.guard.item_from_withdraw_token(token)
+    return service.store.get(item_id) if item_id else None
+
+
+def _not_valid(service: Service) -> HTMLResponse:
+    return service.page("service/message.html", 404, heading="Not found", message="This link is not valid.")
+
+
+def received(request: Request) -> Response:
+    service: Service = request.app.state.service
+    token = request.path_params["token"]
+    row = _reflection_of(service, token)
+    if row is None:
+        return _not_valid(service)
+    essay = service.site.essay(row.essay)
+    return service.page(
+        "service/received.html",
+        reflection=row,
+        essay_title=service.site.title(row.essay),
+        essay_url=essay.url if essay else "",
+        withdraw_token=token,
+    )
+
+
+def withdraw(request: Request) -> Response:
+    service: Service = request.app.state.service
+    token = request.path_params["token"]
+    row = _reflection_of(service, token)
+    if row is None:
+        return _not_valid(service)
+    if request.method == "POST":
+        try:
+            done = service.moderation.withdraw(row.id, actor="reader")
+        except ModerationError as error:
+            done = str(error)
+        return service.page("service/confirm.html", heading="Withdrawn", done=done)
+    if row.state == "withdrawn":
+        return service.page(
+            "service/confirm.html", heading="Withdrawn", done="This reflection was already withdrawn."
+        )
+    off_the_site = " and off the site" if service.moderation.is_published(row) else ""
+    return service.page(
+        "service/confirm.html",
+        heading="Withdraw your reflection?",
+        question=f"This takes your reflection on “{service.site.title(row.essay)}” away from the author’s "
+        f"queue{off_the_site}. It cannot be undone.",
+        body_html=shown(row.body),
+        button="Withdraw it",
+    )
+
+
+def mail_action(request: Request) -> Response:
+    """A link from the author's mail: GET asks, POST does. A scanner's GET changes nothing."""
+    service: Service = request.app.state.service
+    found = service.mailer.read_action(request.path_params["token"])
+    row = service.store.get(found[0]) if found else None
+    if row is None:
+        message = "This link is not valid any more. The queue has every reflection."
+        return service.page("service/message.html", 404, heading="Link not valid", message=message)
+    item_id, action = found
+    if request.method == "POST":
+        try:
+            done = getattr(service.moderation, action)(item_id, actor="email link")
+        except ModerationError as error:
+            done = f"Not done: {error}."
+        return service.page("service/confirm.html", heading="Done", done=done)
+    return service.page(
+        "service/confirm.html",
+        heading=f"{action.capitalize()} this reflection?",
+        question=f"{row.shown_name} on “{service.site.title(row.essay)}” ({row.state} now)",
+        body_html=shown(row.body),
+        button=action.capitalize(),
+    )
+
+
+def mail_subscription(request: Request) -> Response:
+    """A reader's confirm or unsubscribe link: GET asks, POST does."""
+    service: Service = request.app.state.service
+    confirming = request.url.path.startswith("/reflections/mail/confirm/")
+    read = service.mailer.read_confirm if confirming else service.mailer.read_unsubscribe
+    email = read(request.path_params["token"])
+    if email is None or service.store.subscriber(email) is None:
+        return service.page(
+            "service/message.html", 404, heading="Link not valid", message="This link is not valid."
+        )
+    if request.method == "POST":
+        if confirming:
+            service.store.set_subscription(email, confirmed=True)
+            done = (
+                "Thank you. You will hear from us once each time the author replies to you, never otherwise."
+            )
+        else:
+            service.store.set_subscription(email, unsubscribed=True)
+            done = "Done. You will get no more mails about replies."
+        return service.page("service/confirm.html", heading="Done", done=done)
+    if confirming:
+        heading, question, button = "Confirm your address?", "Hear when the author replies to you.", "Confirm"
+    else:
+        heading, question, button = "Stop the mails?", "No more mails when the author replies.", "Stop them"
+    return service.page("service/confirm.html", heading=heading, question=question, button=button)
+
+
+def token(request: Request) -> Response:
+    service: Service = request.app.state.service
+    essay = request.query_params.get("essay", "")
+    if service.site.essay(essay) is None:
+        return _json_error(404, "No essay has that slug.")
+    return JSONResponse({"token": service.guard.form_token(essay)}, headers={"Cache-Control": "no-store"})
+
+
+def reply(request: Request) -> Response:
+    """The form for replying to one published item: what a Reply link opens without JavaScript."""
+    service: Service = request.app.state.service
+    essay = service.site.essay(request.path_params["essay"])
+    item = (
+        service.site.published_item(request.path_params["essay"], request.path_params["id"])
+        if essay
+        else None
+    )
+    if essay is None or item is None:
+        message = "The reflection you wanted to answer is no longer here."
+        return service.page("service/message.html", 404, heading="Not found", message=message)
+    submission = intake.Submission(essay=essay.slug, parent=item.id)
+    heading = f"Reply to {item.shown_name}"
+    return service.form_page(essay, submission, 200, heading, replying_to=item)
+
+
+def health(request: Request) -> Response:
+    service: Service = request.app.state.service
+    try:
+        pending = service.store.count_pending()
+    except StoreUnavailable:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "pending": pending})
+
+
+def _busy(request: Request, error: Exception) -> Response:
+    """The database could not be reached or stayed locked: say so kindly, never a traceback."""
+    logger.warning("Database unavailable for %s: %s", request.url.path, " ".join(str(error).split())[:200])
+    service: Service = request.app.state.service
+    message = "The service is busy just now. Nothing is lost; please try again in a moment."
+    if request.url.path.startswith("/reflections/") and "json" in request.headers.get("accept", ""):
+        return _json_error(503, message)
+    return service.page("service/message.html", 503, heading="Please try again in a moment", message=message)
+
+
+def create_app(
+    config: service_config.ServiceConfig, site: SiteView, rebuild=None, serve_site: bool = True
+) -> Starlette:
+    """The service for one site: `site` is what it knows of the site (serve.py makes it), `rebuild`
+    publishes an essay's reflections (None: the files are written, no page is rendered)."""
+    service = Service(config, site, rebuild)
+    routes = [
+        Route("/reflections/submit", submit, methods=["POST"]),
+        Route("/reflections/token", token, methods=["GET"]),
+        Route("/reflections/reply/{essay}/{id}", reply, methods=["GET"]),
+        Route("/reflections/received/{token}", received, methods=["GET"]),
+        Route("/reflections/withdraw/{token}", withdraw, methods=["GET", "POST"]),
+        Route("/reflections/health", health, methods=["GET"]),
+        Route("/reflections/mail/act/{token}", mail_action, methods=["GET", "POST"]),
+        Route("/reflections/mail/confirm/{token}", mail_subscription, methods=["GET", "POST"]),
+        Route("/reflections/mail/unsubscribe/{token}", mail_subscription, methods=["GET", "POST"]),
+        *moderate.routes,
+    ]
+    if serve_site:
+        output = Path(service.settings["OUTPUT_PATH"])
+        output.mkdir(parents=True, exist_ok=True)
+        routes.append(Mount("/", StaticFiles(directory=str(output), html=True)))
+    secure = config.secure_cookie
+    if secure is None:  # Secure whenever the site itself is served over https (publishconf)
+        secure = str(service.settings.get("SITEURL", "")).startswith("https://")
+    session = Middleware(
+        SessionMiddleware,
+        secret_key=service.guard.session_key(),
+        session_cookie="withness_author",
+        path=moderate.BASE,
+        same_site="strict",
+        https_only=secure,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+    )
+    app = Starlette(
+        routes=routes,
+        # Outermost, so even an error page answered by Starlette itself carries the headers.
+        middleware=[Middleware(SecurityHeaders), session],
+        exception_handlers={StoreUnavailable: _busy},
+    )
+    app.state.service = service
+    return app

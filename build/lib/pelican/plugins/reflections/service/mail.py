@@ -1,0 +1,253 @@
+"""Email: to the author when someone writes, and to a reader who asked to hear of a reply.
+
+Every message goes into the outbox table first and is sent by a worker, so sending never blocks
+or loses a submission; an SMTP outage is retried with a growing wait and logged. Messages are
+plain text only: a reader's words are never sent as HTML. Links in them are signed, expiring and
+single-purpose, and open a page that asks before anything changes, so a mail scanner that follows
+every link changes nothing.
+"""
+
+import json
+import logging
+import smtplib
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from ..store import Reflection, Store
+from . import config as service_config
+
+logger = logging.getLogger(__name__)
+ACTIONS = ("approve", "reject", "spam")
+LINK_DAYS = 14
+MAX_WAIT = timedelta(hours=1)
+
+
+class Mailer:
+    def __init__(self, config, store: Store, secret: str, site) -> None:
+        self.config = config
+        self.store = store
+        self.site = site  # a SiteView: essays' titles and addresses
+        self._actions = URLSafeTimedSerializer(secret, salt="mail-action")
+        # Reader links carry the subscriber's opaque key, never the address (which would end up in
+        # proxy logs and browser history). Unsubscribe links of the first kind (signed address)
+        # still work: a reader must always be able to stop the mails.
+        self._confirm = URLSafeTimedSerializer(secret, salt="mail-confirm-key")
+        self._unsubscribe = URLSafeSerializer(secret, salt="mail-unsubscribe-key")
+        self._unsubscribe_by_address = URLSafeSerializer(secret, salt="mail-unsubscribe")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.config.smtp_url)
+
+    def link(self, path: str) -> str:
+        return f"{self.config.public_url.rstrip('/')}{path}"
+
+    # Signed links ---------------------------------------------------------------------------
+    def action_token(self, item_id: str, action: str) -> str:
+        return self._actions.dumps({"id": item_id, "action": action})
+
+    def read_action(self, token: str) -> tuple[str, str] | None:
+        try:
+            data = self._actions.loads(token, max_age=LINK_DAYS * 86400)
+        except (BadSignature, SignatureExpired):
+            return None
+        if not isinstance(data, dict) or data.get("action") not in ACTIONS:
+            return None
+        return data["id"], data["action"]
+
+    def _key(self, email: str) -> str:
+        found = self.store.subscriber(email)
+        return found.key if found is not None else ""
+
+    def _email(self, key) -> str | None:
+        found = self.store.subscriber_by_key(key) if isinstance(key, str) else None
+        return found.email if found is not None else None
+
+    def confirm_token(self, email: str) -> str:
+        return self._confirm.dumps(self._key(email))
+
+    def read_confirm(self, token: str) -> str | None:
+        """The address a confirm link stands for, or None."""
+        try:
+            return self._email(self._confirm.loads(token, max_age=LINK_DAYS * 86400))
+        except (BadSignature, SignatureExpired):
+            return None
+
+    def unsubscribe_token(self, email: str) -> str:
+        return self._unsubscribe.dumps(self._key(email))
+
+    def read_unsubscribe(self, token: str) -> str | None:
+        """The address an unsubscribe link stands for, or None."""
+        try:
+            return self._email(self._unsubscribe.loads(token))
+        except BadSignature:
+            pass
+        try:
+            email = self._unsubscribe_by_address.loads(token)
+        except BadSignature:
+            return None
+        return email if isinstance(email, str) else None
+
+    # What is sent ----------------------------------------------------------------------------
+    def submitted(self, row: Reflection) -> None:
+        """A reader's submission was stored: tell the author, and ask the reader to confirm."""
+        if not self.enabled:
+            return
+        if self.config.notify == "each" and self.config.author_email:
+            self.store.enqueue_mail(self.config.author_email, *self.author_notice(row))
+        if row.notify and row.email and self.store.ask_subscriber(row.email):
+            self.store.enqueue_mail(row.email, *self.confirm_notice(row))
+
+    def author_notice(self, row: Reflection) -> tuple[str, str]:
+        title = self.site.title(row.essay)
+        private = " It is private: for you only." if row.visibility == "private" else ""
+        # Everything the reader wrote (name, note, words) is indented, apart from the lines this
+        # mail writes itself: no reader can set a line that looks like one of the action links.
+        lines = [f"A new reflection on “{title}”.{private}", "", f"    From: {row.shown_name}"]
+        if row.content_note:
+            lines.append(f"    Content note: {row.content_note}")
+        lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]
+        for action in ACTIONS:
+            path = f"/reflections/mail/act/{self.action_token(row.id, action)}"
+            lines.append(f"{action.capitalize()}: {self.link(path)}")
+        lines += [
+            "",
+            f"Every link asks you before anything changes; they work for {LINK_DAYS} days.",
+            f"The whole queue: {self.link('/reflections/moderate')}",
+        ]
+        return f"New reflection on “{title}”", "\n".join(lines) + "\n"
+
+    def confirm_notice(self, row: Reflection) -> tuple[str, str]:
+        title = self.site.title(row.essay)
+        link = self.link(f"/reflections/mail/confirm/{self.confirm_token(row.email)}")
+        body = (
+            f"You asked to hear when the author replies to what you wrote on “{title}”.\n\n"
+            f"Please confirm this address by opening this link:\n{link}\n\n"
+            "If it was not you, ignore this mail: nothing more will be sent to you.\n"
+        )
+        return "Please confirm your address", body
+
+    def responded(self, reflection: Reflection, response: Reflection) -> None:
+        """The author answered: tell the reader, if they asked and confirmed."""
+        if not (self.enabled and reflection.notify and reflection.email):
+            return
+        subscriber = self.store.subscriber(reflection.email)
+        if subscriber is None or not subscriber.confirmed or subscriber.unsubscribed is not None:
+            return
+        title = self.site.title(reflection.essay)
+        essay = self.site.essay(reflection.essay)
+        unsubscribe = self.link(f"/reflections/mail/unsubscribe/{self.unsubscribe_token(reflection.email)}")
+        lines = [
+            f"The author replied to what you wrote on “{title}”:",
+            "",
+            *[f"    {line}" for line in response.body.splitlines()],
+            "",
+        ]
+        if essay is not None and reflection.visibility == "public":
+            lines += [f"Read it on the page: {self.link('/' + essay.url)}#r-{response.id}", ""]
+        lines += [f"No more of these mails: {unsubscribe}"]
+        headers = {"List-Unsubscribe": f"<{unsubscribe}>"}
+        self.store.enqueue_mail(
+            reflection.email, f"The author replied on “{title}”", "\n".join(lines) + "\n", headers
+        )
+
+    def digest(self, rows: list[Reflection]) -> None:
+        if not (self.enabled and self.config.author_email and rows):
+            return
+        parts = []
+        for row in rows:
+            subject, body = self.author_notice(row)
+            parts.append(f"{subject}\n{'-' * len(subject)}\n{body}")
+        body = (
+            f"{len(rows)} new reflection{'s' if len(rows) != 1 else ''} since the last digest.\n\n"
+            + "\n".join(parts)
+        )
+        self.store.enqueue_mail(self.config.author_email, f"{len(rows)} new reflections", body)
+
+    # Sending -----------------------------------------------------------------------------------
+    def send_due(self) -> tuple[int, int]:
+        """Send what is due; a failure waits longer each time (up to an hour) and is logged."""
+        sent = failed = 0
+        for mail in self.store.due_mail():
+            message = EmailMessage()
+            message["From"] = self.config.mail_from
+            message["To"] = mail.recipient
+            message["Subject"] = mail.subject
+            message["Date"] = formatdate(localtime=False)
+            message["Message-ID"] = make_msgid(domain="withness.local")
+            for key, value in json.loads(mail.headers or "{}").items():
+                message[key] = value
+            message.set_content(mail.body)  # text/plain; charset=utf-8, and nothing else
+            try:
+                deliver(self.config.smtp_url, message)
+            except (OSError, smtplib.SMTPException) as error:
+                wait = min(MAX_WAIT, timedelta(seconds=self.config.mail_retry_seconds * 2**mail.attempts))
+                self.store.mail_failed(mail.id, f"{type(error).__name__}: {error}", datetime.now(UTC) + wait)
+                logger.warning(
+                    "Mail to %s not sent (attempt %d): %s", mail.recipient, mail.attempts + 1, error
+                )
+                failed += 1
+                continue
+            self.store.mail_sent(mail.id)
+            sent += 1
+        return sent, failed
+
+
+def for_site(config, store: Store, secret: str, site) -> Mailer:
+    """The mailer of a site: its links start with service_config.public_url (`reflections serve`
+    sets it from the port it really listens on before the mailer is made)."""
+    address = service_config.public_url(config, str(site.settings.get("SITEURL", "")))
+    return Mailer(replace(config, public_url=address), store, secret, site)
+
+
+def deliver(smtp_url: str, message: EmailMessage) -> None:
+    """Send one message through smtp://, smtps:// or smtp://…?starttls=true, with optional login."""
+    url = urlsplit(smtp_url)
+    options = parse_qs(url.query)
+    secure = url.scheme == "smtps"
+    connect = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    with connect(url.hostname or "127.0.0.1", url.port or (465 if secure else 25), timeout=20) as smtp:
+        if options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"):
+            smtp.starttls()
+        if url.username:
+            smtp.login(unquote(url.username), unquote(url.password or ""))
+        smtp.send_message(message)
+
+
+class MailWorker(threading.Thread):
+    """Sends the outbox every few seconds; in digest mode, queues the daily digest."""
+
+    def __init__(self, mailer: Mailer, pending_since, interval: float = 5.0) -> None:
+        super().__init__(daemon=True, name="withness-mail")
+        self.mailer = mailer
+        self.pending_since = pending_since
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.started = datetime.now(UTC)
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                if self.mailer.config.notify == "digest":
+                    self._digest()
+                self.mailer.send_due()
+            except Exception:  # the worker must outlive any one bad moment; the outbox keeps the mail
+                logger.exception("The mail worker met an error; it will try again")
+
+    def _digest(self) -> None:
+        """One digest every REFLECTIONS_DIGEST_SECONDS: the first (one interval after start) lists
+        everything pending, each later one what came since the one before."""
+        store = self.mailer.store
+        last = store.get_secret("last-digest")
+        since = datetime.fromisoformat(last) if last else datetime(1970, 1, 1, tzinfo=UTC)
+        moment = datetime.now(UTC)
+        if moment - (since if last else self.started) < timedelta(seconds=self.mailer.config.digest_seconds):
+            return
+        self.mailer.digest([row for row in self.pending_since(since) if row.created <= moment])
+        store.replace_secret("last-digest", moment.isoformat())

@@ -1,0 +1,224 @@
+"""The moderation pages at /reflections/moderate: the queue, private reflections, what is
+published, and the log. Plain forms; every change of state is a POST with a CSRF token; every page
+answers a stranger with the login page and nothing else."""
+
+from datetime import datetime
+from urllib.parse import parse_qs
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..core import sanitizer
+from ..store import STATES, now
+from . import addresses, auth, bodies
+from .moderation import ModerationError
+
+BASE = "/reflections/moderate"
+ACTIONS = ("approve", "approve_with_edit", "edit", "respond", "reject", "spam", "delete", "unpublish")
+BULK_ACTIONS = ("approve", "reject")
+
+
+def age(moment: datetime) -> str:
+    seconds = (now() - moment).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "a moment"
+
+
+#: The largest moderation form: a response or an edit of the longest body, with room to spare.
+MAX_FORM_BYTES = 128 * 1024
+PAUSED = (
+    "Logins are paused for a while: there have been many wrong passwords from many places. To log "
+    "in now, run `reflections login-link` on the server and open the link it prints."
+)
+
+
+async def _form(request: Request) -> dict[str, list[str]] | None:
+    """The form's fields, or None when the body is over MAX_FORM_BYTES (not read past that)."""
+    body = await bodies.read_limited(request, MAX_FORM_BYTES)
+    if body is None:
+        return None
+    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _too_large() -> Response:
+    return Response("That form was larger than any moderation form can be.", status_code=413)
+
+
+def _refused_csrf() -> Response:
+    return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+
+
+def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
+    service = request.app.state.service
+    response = service.page(
+        "moderate/login.html",
+        status=status,
+        message=message,
+        csrf=auth.csrf_token(request),
+        has_password=auth.has_password(service.store),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _view(request: Request, template: str, **context) -> Response:
+    service = request.app.state.service
+    return service.page(
+        template, csrf=auth.csrf_token(request), flash=request.session.pop("flash", ""), base=BASE, **context
+    )
+
+
+def _card(service, row) -> dict:
+    essay = service.site.essay(row.essay)
+    try:
+        html = sanitizer.sanitize(row.body)
+    except sanitizer.TooLong:
+        html = "<p>(too long to show)</p>"
+    return {
+        "row": row,
+        "html": html,
+        "age": age(row.created),
+        "essay": essay,
+        "essay_title": service.site.title(row.essay),
+        "published": service.moderation.is_published(row),
+    }
+
+
+def queue(request: Request) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request)
+    service = request.app.state.service
+    state = request.query_params.get("state", "pending")
+    essay = request.query_params.get("essay", "") or None
+    view = request.query_params.get("view", "queue")
+    if view == "private":
+        rows = [
+            r for r in service.store.find(essay=essay) if r.visibility == "private" and r.kind != "response"
+        ]
+        title = "Private reflections"
+    elif view == "published":
+        rows = [r for r in service.store.find(state="approved", essay=essay) if r.visibility == "public"]
+        title = "Published"
+    else:
+        rows = service.store.find(state=state if state in STATES else "pending", essay=essay)
+        rows = [r for r in rows if r.visibility == "public" or r.state == "pending"]
+        title = "Waiting for you" if state == "pending" else state.capitalize()
+    return _view(
+        request,
+        "moderate/queue.html",
+        title=title,
+        view=view,
+        state=state,
+        essay=essay or "",
+        essays=sorted(service.site.essays().values(), key=lambda e: e.title),
+        states=STATES,
+        cards=[_card(service, row) for row in rows],
+    )
+
+
+def log(request: Request) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request)
+    return _view(
+        request,
+        "moderate/log.html",
+        title="Moderation log",
+        entries=request.app.state.service.store.history(),
+    )
+
+
+async def login(request: Request) -> Response:
+    fields = await _form(request)
+    if fields is None:
+        return _too_large()
+    # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
+    return await run_in_threadpool(_login, request, fields)
+
+
+def _login(request: Request, fields: dict[str, list[str]]) -> Response:
+    service = request.app.state.service
+    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return _login_page(request, 403, "This form had expired. Please log in again.")
+    address = service.guard.address_hash(addresses.of_request(request))
+    if service.guard.login_limited(address):
+        return _login_page(request, 429, "Too many attempts. Please wait a few minutes and try again.")
+    if service.guard.logins_paused():
+        return _login_page(request, 429, PAUSED)
+    service.guard.count_login(address)
+    if not auth.check_password(service.store, fields.get("password", [""])[0]):
+        service.guard.count_failed_login()
+        return _login_page(request, 401, "That password is not right.")
+    auth.log_in(request)
+    return RedirectResponse(BASE, status_code=303)
+
+
+def enter(request: Request) -> Response:
+    """A one-time link from `reflections login-link`: the way in while logins are paused."""
+    service = request.app.state.service
+    if not auth.use_login_link(service.store, service.guard.secret, request.path_params["token"]):
+        return _login_page(request, 404, "That login link is not valid any more. Make a new one.")
+    auth.log_in(request)
+    return RedirectResponse(BASE, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    fields = await _form(request)
+    if fields is None:
+        return _too_large()
+    return await run_in_threadpool(_logout, request, fields)
+
+
+def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
+    if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return _refused_csrf()
+    auth.log_out(request, everywhere=fields.get("everywhere", [""])[0] == "1")
+    return RedirectResponse(BASE, status_code=303)
+
+
+async def act(request: Request) -> Response:
+    """Every change of state: one POST, a CSRF token, an action and one or more ids."""
+    fields = await _form(request)
+    if fields is None:
+        return _too_large()
+    return await run_in_threadpool(_act, request, fields)
+
+
+def _act(request: Request, fields: dict[str, list[str]]) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request, 401)
+    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return _refused_csrf()
+    service = request.app.state.service
+    action = fields.get("action", [""])[0]
+    ids = [item for item in fields.get("id", []) if item]
+    text = fields.get("text", [""])[0]
+    allowed = BULK_ACTIONS if len(ids) > 1 else ACTIONS
+    if action not in allowed or not ids:
+        request.session["flash"] = "Choose an action and at least one reflection."
+    else:
+        messages = []
+        for item in ids:
+            try:
+                operation = getattr(service.moderation, action)
+                extra = {"text": text} if action == "respond" else {"body": text} if "edit" in action else {}
+                messages.append(operation(item, actor="author", **extra))
+            except ModerationError as error:
+                messages.append(f"Not done: {error}.")
+        request.session["flash"] = " ".join(messages)
+    back = fields.get("back", [BASE])[0]
+    return RedirectResponse(back if back.startswith(BASE) else BASE, status_code=303)
+
+
+routes = [
+    Route(BASE, queue, methods=["GET"]),
+    Route(f"{BASE}/log", log, methods=["GET"]),
+    Route(f"{BASE}/login", login, methods=["POST"]),
+    Route(f"{BASE}/logout", logout, methods=["POST"]),
+    Route(f"{BASE}/act", act, methods=["POST"]),
+    Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
+]

@@ -1,0 +1,507 @@
+"""Published reflections in the Pelican build.
+
+Phase 1, `attach`: read every file under content/reflections/, verify it, render each body once
+through the sanitizer (cached by content hash between builds), thread them and attach the thread
+to its essay. Phase 2, `write_feeds`: an Atom feed per essay and one of the newest reflections.
+"""
+
+import heapq
+import json
+import logging
+import os
+import pickle
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import islice, repeat
+from pathlib import Path
+
+from feedgenerator import Atom1Feed
+from markupsafe import Markup, escape
+
+from ..core import published, sanitizer
+from ..core.errors import ContentError
+from ..core.essay_header import reflections_open
+from ..core.files import write_atomically
+from ..core.threads import Node, build_thread, count_visible, display_name, walk
+from . import settings as config
+from .essays import absolute_url
+
+logger = logging.getLogger(__name__)
+
+RENDERED_CACHE_FILE = "reflections-rendered.json"
+FEEDS_CACHE_FILE = "reflections-feeds.json"
+THREADS_CACHE_FILE = "reflections-threads.json"
+ITEMS_CACHE_FILE = "reflections-items.pickle"
+#: Part of every cache file: a file of another version is ignored, never trusted.
+CACHE_VERSION = 3
+TOO_LONG = "<p>(This reflection is too long to show.)</p>"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RenderedCache:
+    """Sanitized HTML by content hash, kept in CACHE_PATH so a warm build does not sanitize again."""
+
+    def __init__(self, path: Path | None, entries: dict[str, str]) -> None:
+        self.path = path
+        self.entries = entries
+        self.used: set[str] = set()
+        self.changed = False
+
+    @classmethod
+    def load(cls, settings: dict) -> "RenderedCache":
+        path = _cache_path(settings, RENDERED_CACHE_FILE)
+        if path is None:
+            return cls(None, {})
+        entries = _load_json_cache(path, settings).get("entries", {})
+        return cls(path, entries if isinstance(entries, dict) else {})
+
+    def render(self, text: str) -> tuple[Markup, str]:
+        """The safe HTML of reader text, and its words without markup (for JSON-LD)."""
+        key = sanitizer.cache_key(text)
+        self.used.add(key)
+        entry = self.entries.get(key)
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, str) for e in entry)):
+            html = sanitizer.sanitize(text)
+            entry = self.entries[key] = [str(html), sanitizer.plain_text(html)]
+            self.changed = True
+        return Markup(entry[0]), entry[1]
+
+    def save(self) -> None:
+        if self.path is None or not (self.changed or len(self.used) != len(self.entries)):
+            return
+        kept = {key: self.entries[key] for key in self.used}
+        _save_json_cache(self.path, {"entries": kept})
+
+
+def _cache_path(settings: dict, name: str) -> Path | None:
+    """Where one of the plugin's cache files lives; None when the content cache is off."""
+    return Path(settings["CACHE_PATH"]) / name if settings.get("CACHE_CONTENT") else None
+
+
+def _load_json_cache(path: Path, settings: dict) -> dict:
+    """A cache file of this plugin version, or {} when it is absent, stale, foreign or unreadable."""
+    if not settings.get("LOAD_CONTENT_CACHE") or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        logger.warning("Ignoring an unreadable cache file: %s", path)
+        return {}
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return {}
+    return data
+
+
+def _save_json_cache(path: Path, data: dict) -> None:
+    payload = {"version": CACHE_VERSION, **data}
+    write_atomically(path, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+class _SignedCache:
+    """Outputs kept in CACHE_PATH with a signature of what they were made of: while the signature
+    is the same, the last build's output is reused instead of being made again."""
+
+    def __init__(self, settings: dict, filename: str, section: str) -> None:
+        self.path = _cache_path(settings, filename)
+        self.section = section
+        before = _load_json_cache(self.path, settings).get(section, {}) if self.path else {}
+        self.before: dict = before if isinstance(before, dict) else {}
+        self.now: dict = {}
+
+    def save(self) -> None:
+        if self.path is not None and self.now != self.before:
+            _save_json_cache(self.path, {self.section: self.now})
+
+
+class ThreadCache(_SignedCache):
+    """Each essay's rendered thread: a warm build renders again only the threads whose items,
+    settings or templates changed."""
+
+    def __init__(self, settings: dict) -> None:
+        super().__init__(settings, THREADS_CACHE_FILE, "threads")
+
+    def html(self, slug: str, signature: str, render) -> Markup:
+        entry = self.before.get(slug)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == signature:
+            html = entry[1]
+        else:
+            html = str(render())
+        self.now[slug] = [signature, html]
+        return Markup(html)
+
+
+def thread_signature(essay, thread: list[Node], settings: dict, templates: str) -> str:
+    """Everything a rendered thread depends on: its items as shown, the settings its templates read,
+    and the templates' own source."""
+    nodes = [
+        (
+            n.item.id,
+            n.item.kind,
+            n.item.author,
+            n.item.date.isoformat(),
+            n.item.content_note,
+            n.item.parent,
+            n.depth,
+            n.in_reply_to,
+            n.orphaned,
+            str(n.html),
+            [r.item.id for r in n.responses],
+        )
+        for n in walk(thread)
+    ]
+    shown = (
+        essay.slug,
+        essay.reflections_open,
+        settings.get("AUTHOR", ""),
+        settings["REFLECTIONS_REPLY_URL"],
+    )
+    return _signature(CACHE_VERSION, templates, shown, nodes)
+
+
+def _report(error: published.FormatError, strict: bool) -> None:
+    if strict:
+        raise ContentError(error.path, error.field, error.problem)
+    logger.error("Skipped %s", error)
+
+
+def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
+    """Read every published file, reusing what the last build read from files that have not changed.
+
+    A file is reread when its size or modification time differs; the cache lives in CACHE_PATH
+    beside Pelican's own, so `make clean` or a publish build starts afresh.
+    """
+    path = _cache_path(settings, ITEMS_CACHE_FILE)
+    before: dict = {}
+    if path is not None and settings.get("LOAD_CONTENT_CACHE") and path.exists():
+        try:
+            with path.open("rb") as stream:
+                cached = pickle.load(stream)
+            if isinstance(cached, dict) and cached.get("version") == CACHE_VERSION:
+                before = cached["files"]
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
+            logger.warning("Ignoring an unreadable cache file: %s", path)
+    now: dict = {}
+    items, errors = [], []
+    for file in published.published_files(root):
+        status = os.stat(file)
+        stamp = (status.st_mtime_ns, status.st_size)
+        key = file.parent.name + "/" + file.name
+        if key in before and before[key][0] == stamp:
+            item = before[key][1]
+        else:
+            try:
+                item = published.read(file)
+            except published.FormatError as error:
+                errors.append(error)
+                continue
+        now[key] = (stamp, item)
+        items.append(item)
+    if path is not None and now != before:
+        write_atomically(path, pickle.dumps({"version": CACHE_VERSION, "files": now}))
+    return items, errors
+
+
+def read_published(settings: dict) -> list[published.PublishedItem]:
+    """Every readable published item; a bad file or a repeated Id stops the build when strict."""
+    return _usable(*_read_with_cache(config.reflections_root(settings), settings), settings)
+
+
+def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
+    """The published items of one essay, read afresh (an incremental publish reads no other)."""
+    items, errors = [], []
+    for file in published.essay_files(config.reflections_root(settings), slug):
+        try:
+            items.append(published.read(file))
+        except published.FormatError as error:
+            errors.append(error)
+    return _usable(items, errors, settings)
+
+
+def _usable(items: list, errors: list, settings: dict) -> list[published.PublishedItem]:
+    """The items to show: errors reported (fatal when strict), and an Id seen twice kept once."""
+    root = config.reflections_root(settings)
+    strict = settings["REFLECTIONS_STRICT"]
+    zone = config.site_zone(settings)
+    for error in errors:
+        _report(error, strict)
+    first: dict[str, published.PublishedItem] = {}
+    unique = []
+    for item in items:
+        if item.id in first:
+            earlier = published.path_for(root, first[item.id])
+            problem = f"{item.id!r} is also the Id of {earlier}"
+            _report(published.FormatError(published.path_for(root, item), "Id", problem), strict)
+            continue
+        first[item.id] = item
+        # The same moment, in the site's zone: a reflection sent just after midnight in Stockholm
+        # shows that day, not the day before as it would in UTC.
+        unique.append(replace(item, date=item.date.astimezone(zone)))
+    return unique
+
+
+def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
+    for node in walk(thread):
+        try:
+            node.html, node.text = cache.render(node.item.body)
+        except sanitizer.TooLong as error:
+            _report(published.FormatError(published.path_for(root, node.item), "body", str(error)), strict)
+            node.html, node.text = Markup(TOO_LONG), ""
+
+
+def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
+    item = node.item
+    author = settings.get("AUTHOR", "") if item.kind == "response" else display_name(item)
+    return {
+        "@type": "Comment",
+        "author": {"@type": "Person", "name": author},
+        "dateCreated": item.date.isoformat(),
+        "text": node.text,
+        "url": f"{essay_url}#r-{item.id}",
+    }
+
+
+def attach(essays: list, settings: dict, render=None, templates: str = "") -> None:
+    """Read the published items and give each essay its thread, its count and its comments.
+
+    `render(essay)` returns the thread's HTML (the plugin renders `reflections/thread.html` with
+    Pelican's own templates); `templates` is their source, part of what a cached thread depends on.
+    """
+    root = config.reflections_root(settings)
+    by_essay: dict[str, list] = defaultdict(list)
+    for item in read_published(settings):
+        by_essay[item.essay].append(item)
+    known = {essay.slug for essay in essays}
+    for slug in sorted(set(by_essay) - known):
+        logger.warning(
+            "%s: Essay: no essay has the slug %r; its %d published item(s) are not shown",
+            root / slug,
+            slug,
+            len(by_essay[slug]),
+        )
+    cache = RenderedCache.load(settings)
+    rendered_threads = ThreadCache(settings)
+
+    def thread_html(essay, thread: list[Node]) -> Markup:
+        if render is None:
+            return Markup("")
+        signature = thread_signature(essay, thread, settings, templates)
+        return rendered_threads.html(essay.slug, signature, lambda: render(essay))
+
+    for essay in essays:
+        attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
+    cache.save()
+    rendered_threads.save()
+
+
+def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
+    """Give one essay its thread of `items`: nodes, count, rendered HTML, feed link and JSON-LD."""
+    thread = build_thread(items, settings["REFLECTIONS_MAX_DEPTH"])
+    _render(thread, config.reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
+    essay.reflection_thread = thread
+    essay.reflection_count = count_visible(thread)
+    essay.reflections_newest = _newest_first(walk(thread))
+    essay.reflections_open = reflections_open(essay.metadata)
+    essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
+    feed = settings["REFLECTIONS_FEED_ATOM"]
+    essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
+    data = getattr(essay, "structured_data", None)
+    if data is not None:
+        essay_url = absolute_url(settings, essay.url)
+        comments = [_comment_data(node, essay_url, settings) for node in walk(thread)]
+        data["commentCount"] = len(comments)
+        data.pop("comment", None)
+        if comments:
+            data["comment"] = comments
+
+
+class _StableAtomFeed(Atom1Feed):
+    """An Atom feed whose <updated> depends only on its entries, so equal input gives equal bytes."""
+
+    def latest_post_date(self):
+        return super().latest_post_date() if self.items else EPOCH
+
+
+def _feed(title: str, link: str, feed_url: str, settings: dict) -> _StableAtomFeed:
+    return _StableAtomFeed(
+        title=title,
+        link=link,
+        feed_url=feed_url,
+        description="",
+        language=settings.get("DEFAULT_LANG", "en"),
+    )
+
+
+def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> None:
+    item = node.item
+    site = settings.get("SITEURL", "").rstrip("/")
+    if item.kind == "response":
+        title, author = f"The author’s response on “{essay.title}”", settings.get("AUTHOR", "")
+    else:
+        title, author = f"{display_name(item)} on “{essay.title}”", display_name(item)
+    link = f"{site}/{url}#r-{item.id}"
+    html = str(node.html)
+    if item.content_note:
+        # As the page does: the note first, in the title a feed reader lists and before the words,
+        # so no one meets them unwarned. The note is plain text: escaped here, as everywhere.
+        title = f"Content note: {item.content_note} · {title}"
+        html = f"<p><strong>Content note: {escape(item.content_note)}</strong></p>\n<hr>\n{html}"
+    feed.add_item(
+        title=title,
+        link=link,
+        unique_id=link,
+        description=html,
+        content=html,
+        author_name=author,
+        pubdate=item.date,
+        updateddate=item.date,
+    )
+
+
+class FeedLedger(_SignedCache):
+    """What each written feed was made from: an unchanged feed that is still as written is not rebuilt.
+
+    The file's size and modification time are kept with the signature, so a feed that an
+    incremental publish wrote since (see warm.py) is made again rather than trusted.
+    """
+
+    def __init__(self, settings: dict, output: Path) -> None:
+        super().__init__(settings, FEEDS_CACHE_FILE, "feeds")
+        self.output = output
+
+    def write(self, target: str, signature: str, make_feed) -> None:
+        path = self.output / target
+        entry = self.before.get(target)
+        if isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(path):
+            self.now[target] = entry
+            return
+        write_atomically(path, feed_bytes(make_feed()))
+        self.now[target] = [signature, *_stamp(path)]
+
+
+def _stamp(path: Path) -> list[int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return []
+    return [status.st_mtime_ns, status.st_size]
+
+
+def feed_bytes(feed: Atom1Feed) -> bytes:
+    return feed.writeString("utf-8").encode("utf-8")
+
+
+def _signature(*parts) -> str:
+    return sanitizer.cache_key(json.dumps(parts, default=str, ensure_ascii=False))
+
+
+def _newest_first(nodes) -> list[Node]:
+    return sorted(nodes, key=_newest_key, reverse=True)
+
+
+def _newest_key(node: Node) -> tuple:
+    return (node.item.date, node.item.id)
+
+
+def _common(settings: dict) -> tuple:
+    site = settings.get("SITEURL", "").rstrip("/")
+    return (site, settings.get("AUTHOR", ""), settings.get("SITENAME", ""), settings.get("DEFAULT_LANG"))
+
+
+def essay_feed(essay, settings: dict):
+    """(target, signature, make_feed) of an essay's own reflection feed; None when it has none."""
+    nodes = getattr(essay, "reflections_newest", [])
+    pattern = settings["REFLECTIONS_FEED_ATOM"]
+    if not pattern or not nodes:
+        return None
+    site = settings.get("SITEURL", "").rstrip("/")
+    target = pattern.format(slug=essay.slug)
+    url = essay.url
+
+    def make_feed() -> Atom1Feed:
+        feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
+        for node in nodes:
+            _add_entry(feed, node, essay, url, settings)
+        return feed
+
+    contents = [
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html) for n in nodes
+    ]
+    return target, _signature(_common(settings), essay.title, url, contents), make_feed
+
+
+def site_feed(essays: list, settings: dict):
+    """(target, signature, make_feed) of the site-wide feed of the newest reflections, or None.
+
+    Each essay keeps its items newest first, so the newest across the site is a merge that reads
+    only as many items as the feed shows.
+    """
+    target = settings["REFLECTIONS_ALL_FEED_ATOM"]
+    if not target:
+        return None
+    site = settings.get("SITEURL", "").rstrip("/")
+    limit = settings["REFLECTIONS_FEED_MAX_ITEMS"]
+    answered = [essay for essay in essays if getattr(essay, "reflections_newest", None)]
+    # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
+    # so only their items are merged (in site order, so ties fall as a merge of all would order them).
+    keys = [_newest_key(essay.reflections_newest[0]) for essay in answered]
+    latest = heapq.nlargest(limit, range(len(keys)), key=keys.__getitem__)
+    streams = [zip(answered[i].reflections_newest, repeat(answered[i]), strict=False) for i in sorted(latest)]
+    merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
+    newest = list(islice(merged, limit))
+
+    def make_feed() -> Atom1Feed:
+        title = f"{settings.get('SITENAME', '')}: recent reflections"
+        feed = _feed(title, f"{site}/", f"{site}/{target}", settings)
+        for node, essay in newest:
+            _add_entry(feed, node, essay, essay.url, settings)
+        return feed
+
+    contents = [
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html, e.title, e.url)
+        for n, e in newest
+    ]
+    return target, _signature(_common(settings), contents), make_feed
+
+
+def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
+    """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections. Returns the
+    path of every feed this build stands for, written now or kept from the last build."""
+    ledger = FeedLedger(settings, Path(output_path))
+    for feed in [*(essay_feed(essay, settings) for essay in essays), site_feed(essays, settings)]:
+        if feed is not None:
+            ledger.write(*feed)
+    ledger.save()
+    return [str(Path(output_path) / target) for target in ledger.now]
+
+
+def write_touched_feeds(essays: list, settings: dict, output_path: str, touches, written: list[str]) -> None:
+    """The incremental half of phase 2: the feeds of the essays `touches(essay)` accepts, and the
+    site-wide one, each written only when its bytes change (and removed when it has no entry left,
+    as a full build would not write it)."""
+    output = Path(output_path)
+    for essay in essays:
+        if not touches(essay):
+            continue
+        feed = essay_feed(essay, settings)
+        if feed is not None:
+            write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)
+        elif settings["REFLECTIONS_FEED_ATOM"]:
+            stale = output / settings["REFLECTIONS_FEED_ATOM"].format(slug=essay.slug)
+            if stale.exists():
+                stale.unlink()
+                written.append(str(stale))
+    feed = site_feed(essays, settings)
+    if feed is not None:
+        write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)
+
+
+def write_if_changed(path: Path, data: bytes, written: list[str]) -> None:
+    """Write atomically unless the file already holds these bytes; note the path when written."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
+    written.append(str(path))

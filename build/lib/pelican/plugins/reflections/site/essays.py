@@ -1,0 +1,126 @@
+"""Essays: strict reading of their metadata, reading time, and the essays either side of each."""
+
+import os
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from itertools import groupby
+
+from jinja2 import pass_context
+from markupsafe import Markup
+from pelican.contents import Article
+from pelican.readers import MarkdownReader
+
+from ..core.errors import ContentError
+
+WORDS_PER_MINUTE = 230
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"\w+")
+
+
+class EssayReader(MarkdownReader):
+    """Pelican's Markdown reader, but a broken header stops the build with the file and field."""
+
+    def read(self, source_path: str) -> tuple[str, dict]:
+        content, metadata = super().read(source_path)
+        if not str(metadata.get("title", "")).strip():
+            raise ContentError(source_path, "Title", "missing (every essay and page needs a Title: line)")
+        if _is_essay(source_path, self.settings) and "date" not in metadata:
+            raise ContentError(source_path, "Date", "missing (every essay needs a Date: line)")
+        return content, metadata
+
+    def process_metadata(self, name: str, value):
+        try:
+            return super().process_metadata(name, value)
+        except (ValueError, TypeError) as error:
+            raise ContentError(self._source_path, name.capitalize(), str(error)) from None
+
+
+class Essay(Article):
+    """Pelican's Article with its address worked out once.
+
+    Pelican formats `url` and `save_as` from the settings and metadata on every use (about 40 µs);
+    a list page of three thousand essays uses them thousands of times. Both depend only on what the
+    essay was read with, and a changed essay is read into a new object.
+    """
+
+    @cached_property
+    def url(self) -> str:
+        return Article.url.fget(self)
+
+    @cached_property
+    def save_as(self) -> str:
+        return Article.save_as.fget(self)
+
+
+@pass_context
+def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
+    """`{{ remembered_rows(essays, essay_row, show_counts) }}`: each essay's row, from the macro
+    `row(essay, *arguments)`, rendered once per essay, page address, arguments and reflection count,
+    then reused. A row shows only the essay's own fields and its count; the essay's own fields
+    cannot change under it, because a changed essay is read into a new object. So a list page of
+    thousands of essays costs a lookup per row, in a whole build and in an incremental publish.
+    """
+    key = (row.name, context.get("SITEURL"), *arguments)
+    rows = []
+    for essay in essays:
+        remembered = essay.__dict__.setdefault("_remembered_rows", {})
+        essay_key = (*key, getattr(essay, "reflection_count", 0))
+        html = remembered.get(essay_key)
+        if html is None:
+            html = remembered[essay_key] = row(essay, *arguments)
+        rows.append(html)
+    return Markup("".join(rows))
+
+
+def by_year(essays: Iterable) -> list[tuple[int, list]]:
+    """Essays already in date order, in runs of one year each (Jinja's groupby sorts them again)."""
+    return [(year, list(run)) for year, run in groupby(essays, key=lambda essay: essay.date.year)]
+
+
+def _is_essay(source_path: str, settings: dict) -> bool:
+    content_root = os.path.abspath(settings["PATH"])
+    essay_roots = [os.path.join(content_root, p) for p in settings["ARTICLE_PATHS"]]
+    path = os.path.abspath(source_path)
+    return any(os.path.commonpath([path, root]) == root for root in essay_roots)
+
+
+def word_count(html: str) -> int:
+    return len(_WORD.findall(_TAG.sub(" ", html)))
+
+
+def reading_minutes(words: int, words_per_minute: int = WORDS_PER_MINUTE) -> int:
+    return max(1, round(words / words_per_minute))
+
+
+def link_neighbours(essays: Iterable) -> None:
+    """Give each essay `newer_essay` and `older_essay` (None at either end), by date."""
+    ordered = sorted(essays, key=lambda essay: essay.date)
+    for index, essay in enumerate(ordered):
+        essay.older_essay = ordered[index - 1] if index > 0 else None
+        essay.newer_essay = ordered[index + 1] if index + 1 < len(ordered) else None
+
+
+def absolute_url(settings: dict, url: str) -> str:
+    return f"{settings.get('SITEURL', '').rstrip('/')}/{url}"
+
+
+def structured_data(essay, settings: dict, words: int) -> dict:
+    """The essay's JSON-LD `BlogPosting`; templates print it with `|tojson`, never by hand."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": essay.title,
+        "datePublished": essay.date.isoformat(),
+        "dateModified": getattr(essay, "modified", essay.date).isoformat(),
+        "author": {"@type": "Person", "name": str(essay.author)},
+        "description": Markup(essay.summary).striptags(),
+        "url": absolute_url(settings, essay.url),
+        "mainEntityOfPage": absolute_url(settings, essay.url),
+        "inLanguage": essay.lang,
+        "wordCount": words,
+    }
+    tags = [str(tag) for tag in getattr(essay, "tags", [])]
+    if tags:
+        data["keywords"] = tags
+    return data

@@ -1,0 +1,92 @@
+"""The essays the service accepts reflections for, read from the site's essay files.
+
+Only their headers are read (slug, title, prompt, status, `Reflections: closed`), so the service
+knows an essay the moment its file is saved, without a build. The service sees this through
+core.essay_header.SiteView; the wiring (serve.py, the CLI) makes it.
+"""
+
+import threading
+import time
+from pathlib import Path
+
+from pelican.utils import slugify
+
+from ..core import published
+from ..core.essay_header import EssayInfo, is_draft, read_header, reflections_open
+from . import settings as site_settings
+
+
+class SiteIndex:
+    """Essays by slug, reread when an essay file changes (looked at most once every RECHECK_SECONDS)."""
+
+    RECHECK_SECONDS = 1.0
+
+    def __init__(self, settings_file: str | Path) -> None:
+        self.settings = site_settings.read(settings_file)
+        self.zone = site_settings.site_zone(self.settings)
+        self.content = Path(self.settings["PATH"])
+        self.reflections = site_settings.reflections_root(self.settings)
+        self._stamp: tuple | None = None
+        self._checked = float("-inf")
+        self._essays: dict[str, EssayInfo] = {}
+        self._lock = threading.Lock()
+
+    def _files(self) -> list[Path]:
+        files = []
+        for folder in self.settings["ARTICLE_PATHS"]:
+            files += sorted((self.content / folder).rglob("*.md"))
+        return files
+
+    def essays(self) -> dict[str, EssayInfo]:
+        # Every submission asks; walking thousands of essay files each time would cost more than
+        # the submission itself, and a new essay can wait a second to accept reflections.
+        if time.monotonic() - self._checked < self.RECHECK_SECONDS:
+            return self._essays
+        with self._lock:  # one thread rereads; the others keep the whole index they had
+            if time.monotonic() - self._checked >= self.RECHECK_SECONDS:
+                self._reread()
+        return self._essays
+
+    def _reread(self) -> None:
+        files = self._files()
+        stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+        if stamp != self._stamp:
+            essays: dict[str, EssayInfo] = {}
+            for path in files:
+                header = read_header(path)
+                title = header.get("title", "")
+                slug = header.get("slug") or slugify(
+                    title, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
+                )
+                if not slug or is_draft(header):
+                    continue
+                essays[slug] = EssayInfo(
+                    slug=slug,
+                    title=title,
+                    reflection_prompt=header.get("reflection_prompt", ""),
+                    reflections_open=reflections_open(header),
+                    url=self.settings["ARTICLE_URL"].format(slug=slug),
+                )
+            # Published whole, never filled in place: a reader's request reading it meanwhile
+            # sees the old index or the new one, never a half-made one.
+            self._essays = essays
+            self._stamp = stamp
+        self._checked = time.monotonic()
+
+    def essay(self, slug: str) -> EssayInfo | None:
+        return self.essays().get(slug)
+
+    def title(self, slug: str) -> str:
+        """The essay's title, or its slug when no essay has it (any more)."""
+        essay = self.essay(slug)
+        return essay.title if essay else slug
+
+    def published_item(self, essay: str, item_id: str) -> published.PublishedItem | None:
+        """The published item `item_id` of that essay, or None."""
+        if not published.valid_location(essay, item_id):
+            return None  # also keeps any path a request names inside the reflections folder
+        path = published.path_of(self.reflections, essay, item_id)
+        try:
+            return published.read(path) if path.is_file() else None
+        except (published.FormatError, OSError):
+            return None

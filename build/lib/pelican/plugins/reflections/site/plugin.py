@@ -1,0 +1,107 @@
+"""Signal receivers that wire Withness into Pelican. `register()` is called by Pelican."""
+
+from pathlib import Path
+
+from jinja2 import FileSystemLoader
+from markupsafe import Markup
+from pelican import signals
+from pelican.contents import Article
+
+from . import build, essays
+from . import settings as config
+from .writer import AtomicWriter
+
+#: The plugin's own templates; a theme's templates of the same name take precedence.
+TEMPLATES = Path(__file__).parent.parent / "templates"
+#: What a rendered thread is made from (a change to either renders every thread again).
+THREAD_TEMPLATES = ("reflections/thread.html", "reflections/macros.html")
+
+
+def add_defaults(pelican) -> None:
+    config.apply_defaults(pelican.settings)
+
+
+def use_essay_reader(readers) -> None:
+    for extension in essays.EssayReader.file_extensions:
+        readers.reader_classes[extension] = essays.EssayReader
+
+
+def remember_addresses(content) -> None:
+    if type(content) is Article:
+        content.__class__ = essays.Essay
+
+
+def add_templates(generator) -> None:
+    env = getattr(generator, "env", None)
+    if env is not None:
+        env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
+        env.globals["remembered_rows"] = essays.remembered_rows
+        env.filters["by_year"] = essays.by_year
+
+
+def every_essay(generator) -> list:
+    """Every essay the articles generator knows: listed, translated, hidden and drafts."""
+    return [
+        *generator.articles,
+        *generator.translations,
+        *generator.hidden_articles,
+        *generator.hidden_translations,
+        *generator.drafts,
+        *generator.drafts_translations,
+    ]
+
+
+def prepare_essay(essay, settings: dict) -> None:
+    """What the theme shows of one essay beyond Pelican's own: reading time and JSON-LD."""
+    words = essays.word_count(essay._content)
+    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
+    essay.reading_time = essays.reading_minutes(words, words_per_minute)
+    essay.structured_data = essays.structured_data(essay, settings, words)
+
+
+def thread_renderer(generator):
+    """(render, sources): renders an essay's thread with the generator's own templates and context;
+    sources is the templates' text, part of what a cached thread depends on."""
+    env = generator.env
+    template = env.get_template("reflections/thread.html")
+    sources = "".join(env.loader.get_source(env, name)[0] for name in THREAD_TEMPLATES)
+
+    def render(essay) -> Markup:
+        return Markup(template.render({**generator.context, "article": essay}))
+
+    return render, sources
+
+
+def prepare_essays(generator) -> None:
+    known = every_essay(generator)
+    for essay in known:
+        prepare_essay(essay, generator.settings)
+    essays.link_neighbours(generator.articles)
+    build.attach(known, generator.settings, *thread_renderer(generator))
+
+
+def write_reflection_feeds(generator, writer) -> None:
+    listed = [*generator.articles, *generator.translations]
+    change = getattr(writer, "change", None)
+    if change is None:
+        feeds = build.write_feeds(listed, generator.settings, writer.output_path)
+        getattr(writer, "produced", set()).update(feeds)
+    else:
+        # An incremental publish (warm.py): only the feeds of what changed.
+        build.write_touched_feeds(
+            listed, generator.settings, writer.output_path, change.touches, writer.written
+        )
+
+
+def atomic_writer(pelican) -> type:
+    return AtomicWriter
+
+
+def register() -> None:
+    signals.initialized.connect(add_defaults)
+    signals.readers_init.connect(use_essay_reader)
+    signals.content_object_init.connect(remember_addresses)
+    signals.generator_init.connect(add_templates)
+    signals.get_writer.connect(atomic_writer)
+    signals.article_generator_finalized.connect(prepare_essays)
+    signals.article_writer_finalized.connect(write_reflection_feeds)

@@ -1,0 +1,72 @@
+"""The site's settings, read in one place: Pelican's settings file, with the plugin's own settings
+(every one prefixed REFLECTIONS_, each documented in the README) given their defaults."""
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pelican.settings import read_settings
+
+DEFAULTS = {
+    # Folder of published reflections, relative to PATH.
+    "REFLECTIONS_PATH": "reflections",
+    # Nesting shown on the page; deeper replies stay at this level.
+    "REFLECTIONS_MAX_DEPTH": 4,
+    # Where the reflection form posts.
+    "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
+    # Where the optional script asks the service for a form token.
+    "REFLECTIONS_TOKEN_URL": "/reflections/token",
+    # A Reply link: the service's form page for replying to one item, so replies work without
+    # JavaScript. {essay} and {id} are filled in.
+    "REFLECTIONS_REPLY_URL": "/reflections/reply/{essay}/{id}",
+    # A malformed reflection file stops the build (True) or is logged and skipped (False).
+    "REFLECTIONS_STRICT": True,
+    # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.
+    "REFLECTIONS_FEED_ATOM": "feeds/reflections/{slug}.atom.xml",
+    # Site-wide feed of the newest reflections. Empty: no such feed.
+    "REFLECTIONS_ALL_FEED_ATOM": "feeds/reflections.atom.xml",
+    # Entries in the site-wide reflections feed.
+    "REFLECTIONS_FEED_MAX_ITEMS": 50,
+    # Publish by re-rendering only the pages a change touches (False: every change builds the
+    # whole site, for a theme whose every page lists other essays).
+    "REFLECTIONS_INCREMENTAL": True,
+    # Templates that show an essay's reflection count: publishing a reflection re-renders the
+    # pages of these that list its essay (the essay's own page always).
+    "REFLECTIONS_COUNT_TEMPLATES": ["index", "archives"],
+}
+
+
+def apply_defaults(settings: dict) -> None:
+    for name, value in DEFAULTS.items():
+        settings.setdefault(name, value)
+
+
+def reflections_root(settings: dict) -> Path:
+    """The folder of published reflections."""
+    return Path(settings["PATH"]) / settings["REFLECTIONS_PATH"]
+
+
+def essays_folder(settings: dict) -> Path:
+    """Where new essays go: the first of Pelican's ARTICLE_PATHS (the content folder by default)."""
+    return Path(settings["PATH"]) / (settings["ARTICLE_PATHS"] or [""])[0]
+
+
+def pages_folder(settings: dict) -> Path:
+    """Where new pages go: the first of Pelican's PAGE_PATHS."""
+    return Path(settings["PATH"]) / (settings["PAGE_PATHS"] or ["pages"])[0]
+
+
+def read(settings_file: str | os.PathLike, override: dict | None = None) -> dict:
+    """The settings of the site whose settings file this is, as a Pelican run with the plugin has them."""
+    settings = read_settings(str(settings_file), override=override)
+    apply_defaults(settings)
+    return settings
+
+
+def site_zone(settings: dict) -> ZoneInfo:
+    """The site's time zone (Pelican's `TIMEZONE`): readers' dates are shown in it, never in UTC.
+    UTC when it is not set or not a zone (Pelican warns about that itself)."""
+    try:
+        return ZoneInfo(str(settings.get("TIMEZONE") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

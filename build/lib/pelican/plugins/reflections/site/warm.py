@@ -1,0 +1,408 @@
+"""Incremental publishing: a built site kept in memory, so one change re-renders only what it touches.
+
+`WarmSite.build()` is a whole Pelican build whose generators and shared context are kept. Then:
+
+- `reflections_changed(slug)` (a reflection approved, withdrawn, unpublished, edited or answered):
+  that essay's items are read again from its folder alone; its page (and translations), its feed,
+  the site-wide feed and the list pages that show its count (`REFLECTIONS_COUNT_TEMPLATES`) are
+  rendered;
+- `essay_changed(path)` (an essay saved while writing, or a new one): that file alone is read again,
+  the lists are regrouped as Pelican groups them, and only the pages that show the essay are
+  rendered: its own, its neighbours', the list pages and feeds that list it (every list page when
+  the order or grouping changed);
+- anything else (theme, settings, pages, static files): a whole build again.
+
+Every output goes through Pelican's own writer code (writer.SelectiveWriter), atomically, and only
+when its bytes change; a full build gives the same bytes (tests/test_warm.py proves it on random
+sequences). A standalone `reflections approve` has no warm build: `publish_once` runs Pelican with
+its content cache and the same selective writer.
+"""
+
+import functools
+import gc
+import os
+import threading
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from pelican import Pelican, signals
+from pelican.contents import Article
+from pelican.generators import ArticlesGenerator, StaticGenerator
+
+from ..core.errors import ContentError
+from ..core.sanitizer import cache_key
+from ..core.threads import walk
+from . import build, essays
+from . import settings as config
+from .changes import Change
+from .plugin import every_essay, prepare_essay, thread_renderer
+from .regroup import regroup, shape
+from .writer import SelectiveWriter
+
+
+def _one_change(method):
+    """One change at a time, and a failed one remembered (see WarmSite.failed)."""
+
+    @functools.wraps(method)
+    def change(self, *arguments):
+        with self.lock:
+            try:
+                return method(self, *arguments)
+            except BaseException:
+                self.failed = True
+                raise
+
+    return change
+
+
+@dataclass
+class WarmSite:
+    """A whole build kept in memory, updated in place by each change (one change at a time)."""
+
+    settings_file: str
+    output: str | None = None
+    generators: list = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: Every page and feed the kept build and the publishes since stand for.
+    produced: set = field(default_factory=set)
+    #: Each essay's reflection files as last published (name, inode, time, size): the service
+    #: publishes an approval itself, and its file watcher then sees the same files again.
+    published_files: dict = field(default_factory=dict)
+    #: A change failed part way (a template error, a broken essay): the kept build may be half
+    #: changed, so the next change builds the whole site again, and publishes what waited.
+    failed: bool = False
+
+    @property
+    def essays(self) -> ArticlesGenerator:
+        return next(g for g in self.generators if isinstance(g, ArticlesGenerator))
+
+    @property
+    def settings(self) -> dict:
+        return self.essays.settings
+
+    def read_settings(self) -> dict:
+        # Once the site is served, a build never empties its folder (publishconf.py asks it to);
+        # the pages it no longer has are removed after the build instead.
+        return _settings(self.settings_file, self.output, keep_output=bool(self.generators))
+
+    def build(self) -> None:
+        """A whole build; its generators are kept for the changes that follow. Returns None where
+        the incremental methods return the files they wrote: a whole build writes every file."""
+        kept: list = []
+
+        def keep(generators) -> None:
+            kept[:] = generators
+
+        with self.lock:
+            self.failed = True  # until this build is done
+            gc.unfreeze()  # the last build's objects may be collected once this one replaces them
+            pelican = _KeptPelican(self.read_settings())
+            with signals.all_generators_finalized.connected_to(keep):
+                pelican.run()
+            self.generators = kept
+            self.published_files.clear()
+            # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
+            # them in the output folder; a build into an empty folder would not make them.
+            for stale in self.produced - pelican.writer.produced:
+                _remove(Path(stale))
+            self.produced = set(pelican.writer.produced)
+            # The build kept in memory is hundreds of thousands of long-lived objects; a full
+            # collection walking them all (half a second at 3 000 essays) would stall a publish.
+            gc.collect()
+            gc.freeze()
+            self.failed = False
+
+    @_one_change
+    def reflections_changed(self, slug: str) -> list[str] | None:
+        """Re-render what shows the reflections of essay `slug`; returns the files written."""
+        if not self.generators or self.failed:
+            return self.build()
+        generator = self.essays
+        settings = generator.settings
+        if not settings["REFLECTIONS_INCREMENTAL"]:
+            return self.build()
+        files = _stamps(config.reflections_root(settings) / slug)
+        if self.published_files.get(slug) == files:
+            return []
+        shown = [essay for essay in every_essay(generator) if essay.slug == slug]
+        items = build.read_essay_items(settings, slug)
+        self._attach(shown, items)
+        change = Change(
+            slugs=frozenset([slug]),
+            count_templates=tuple(settings["REFLECTIONS_COUNT_TEMPLATES"]),
+            essays=frozenset(shown),
+        )
+        written = self._write(change)
+        self.published_files[slug] = files
+        return written
+
+    @_one_change
+    def essay_changed(self, path: str) -> list[str] | None:
+        """Read one essay file again and re-render what shows it; returns the files written."""
+        if not self.generators or self.failed:
+            return self.build()
+        generator = self.essays
+        if not generator.settings["REFLECTIONS_INCREMENTAL"]:
+            return self.build()
+        source = os.path.abspath(path)
+        before = {essay.source_path: essay for essay in every_essay(generator)}
+        old = before.get(source)
+        if not os.path.exists(source):
+            return self.build()  # a removed essay: its pages go with the whole build
+        essay = self._read(source)
+        if old is not None and (old.save_as, old.url, old.slug, old.lang, old.status) != (
+            essay.save_as,
+            essay.url,
+            essay.slug,
+            essay.lang,
+            essay.status,
+        ):
+            # Its address changed, and other essays' links to it: a whole build, old pages gone.
+            return self.build()
+        before_shape = shape(generator)
+        touched = {source, *_related(old)}
+        regroup(generator, source, essay)
+        prepare_essay(essay, generator.settings)
+        essays.link_neighbours(generator.articles)
+        self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
+        touched |= set(_related(essay))
+        change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
+        return self._write(change)
+
+    @_one_change
+    def files_changed(self, paths: Iterable[str]) -> list[str] | None:
+        """What the file watcher saw: reflections and essays incrementally, anything else whole."""
+        if not self.generators or self.failed:
+            return self.build()
+        settings = self.settings
+        content = os.path.abspath(settings["PATH"])
+        reflections = os.path.abspath(config.reflections_root(settings))
+        essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
+        slugs, essay_files, other = set(), set(), False
+        for path in map(os.path.abspath, paths):
+            if _inside(path, reflections):
+                parts = os.path.relpath(path, reflections).split(os.sep)
+                if len(parts) == 2 and _is_source(parts[1]):
+                    slugs.add(parts[0])
+            elif any(_inside(path, root) for root in essay_roots) and _is_source(path):
+                essay_files.add(path)
+            elif not _ignored(path):
+                other = True
+        if other:
+            return self.build()
+        written: list[str] = []
+        for path in sorted(essay_files):
+            step = self.essay_changed(path)
+            if step is None:
+                return None  # a whole build has made everything, the rest included
+            written += step
+        for slug in sorted(slugs):
+            written += self.reflections_changed(slug) or []
+        return written
+
+    def _read(self, source: str) -> Article:
+        generator = self.essays
+        # The file is known to have changed: a save within one clock tick keeps its modification
+        # time, which would let the readers' cache hand back the old text.
+        generator.readers._cache.pop(source, None)
+        essay = generator.readers.read_file(
+            base_path=generator.path,
+            path=os.path.relpath(source, generator.path),
+            content_class=Article,
+            context=generator.context,
+            preread_signal=signals.article_generator_preread,
+            preread_sender=generator,
+            context_signal=signals.article_generator_context,
+            context_sender=generator,
+        )
+        if not essay.is_valid():
+            raise ContentError(source, "metadata", "Pelican could not use this essay (see the warning above)")
+        return essay
+
+    def _attach(self, shown: list, items: list) -> None:
+        generator = self.essays
+        render, _sources = thread_renderer(generator)
+        # What was sanitized for these essays before: only a new or edited item is sanitized now.
+        # Made afresh each time from what the essays show, so it holds nothing they no longer do.
+        rendered: dict = {}
+        for essay in shown:
+            for node in walk(getattr(essay, "reflection_thread", [])):
+                if node.html and str(node.html) != build.TOO_LONG:
+                    rendered.setdefault(cache_key(node.item.body), [str(node.html), node.text])
+        cache = build.RenderedCache(None, rendered)
+        for essay in shown:
+            build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
+
+    def _write(self, change: Change) -> list[str]:
+        """Pelican's own output methods, through the selective writer, over the part of the site the
+        change touches (static files aside: no essay or reflection changes them)."""
+        generator = self.essays
+        settings = generator.settings
+        change = change.pinned(every_essay(generator))
+        writer = SelectiveWriter(generator.output_path, settings, change)
+        others = [
+            g
+            for g in self.generators
+            if hasattr(g, "generate_output") and not isinstance(g, ArticlesGenerator | StaticGenerator)
+        ]
+        if change.regrouped:
+            # The order or the grouping changed: every list is a candidate, so Pelican's whole pass.
+            for each in [generator, *others]:
+                each.generate_output(writer)
+        else:
+            self._write_narrowed(writer, change, others)
+        self.produced |= set(writer.written)
+        return writer.written
+
+    def _write_narrowed(self, writer: SelectiveWriter, change: Change, others: list) -> None:
+        """Pelican's output methods one by one, each over the part of its lists the change touches."""
+        generator = self.essays
+        settings = generator.settings
+        write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
+
+        def touched(contents) -> list:
+            return [content for content in contents if content in change.essays]
+
+        def touching(groups) -> list:
+            return [(name, listed) for name, listed in groups if touched(listed)]
+
+        essay_lists = ("articles", "translations", "hidden_articles", "hidden_translations")
+        with narrowed(generator, **{name: touched(getattr(generator, name)) for name in essay_lists}):
+            generator.generate_articles(write)
+        with narrowed(
+            generator,
+            drafts=touched(generator.drafts),
+            drafts_translations=touched(generator.drafts_translations),
+        ):
+            generator.generate_drafts(write)
+        counted = change.count_templates
+        direct = [name for name in settings["DIRECT_TEMPLATES"] if change.sources or name in counted]
+        with narrowed(generator, settings={**settings, "DIRECT_TEMPLATES": direct}):
+            generator.generate_direct_templates(write)
+        # Pelican builds each tag's, category's and author's list by walking every essay: only the
+        # groups the change touches are walked and written.
+        if change.sources or "tag" in counted:
+            with narrowed(generator, tags=dict(touching(generator.tags.items()))):
+                generator.generate_tags(write)
+        if change.sources or "category" in counted:
+            with narrowed(generator, categories=touching(generator.categories)):
+                generator.generate_categories(write)
+        if change.sources or "author" in counted:
+            with narrowed(generator, authors=touching(generator.authors)):
+                generator.generate_authors(write)
+        if change.sources:
+            generator.generate_feeds(writer)
+            generator.generate_period_archives(write)
+            for each in others:
+                each.generate_output(writer)
+        signals.article_writer_finalized.send(generator, writer=writer)
+
+
+@contextmanager
+def narrowed(generator, **attributes):
+    """The generator with some of its lists (or settings) narrowed for one of its own methods."""
+    saved = {name: getattr(generator, name) for name in attributes}
+    for name, value in attributes.items():
+        setattr(generator, name, value)
+    try:
+        yield generator
+    finally:
+        for name, value in saved.items():
+            setattr(generator, name, value)
+
+
+def _settings(settings_file: str, output: str | None, keep_output: bool) -> dict:
+    override: dict = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
+    if keep_output:
+        override["DELETE_OUTPUT_DIRECTORY"] = False
+    return config.read(settings_file, override=override)
+
+
+def _related(essay) -> list[str]:
+    """The source paths of the essays whose pages show this one: its neighbours and translations."""
+    if essay is None:
+        return []
+    related = [getattr(essay, "newer_essay", None), getattr(essay, "older_essay", None)]
+    related += getattr(essay, "translations", [])
+    return [other.source_path for other in related if other is not None]
+
+
+def _remove(path: Path) -> None:
+    """Remove an output file, and its folder when that leaves it empty."""
+    if path.is_file():
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+
+
+def _stamps(folder: Path) -> tuple:
+    """What identifies the files of a folder as they are now: a rename or a rewrite changes it."""
+    try:
+        with os.scandir(folder) as entries:
+            # DirEntry.stat() is cached: one stat call per file.
+            found = [(e.name, e.inode(), e.stat().st_mtime_ns, e.stat().st_size) for e in entries]
+    except OSError:
+        return ()
+    return tuple(sorted(found))
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def _is_source(path: str) -> bool:
+    name = os.path.basename(path)
+    return not name.startswith(".") and name.rsplit(".", 1)[-1] in essays.EssayReader.file_extensions
+
+
+def _ignored(path: str) -> bool:
+    """Editors' swap and backup files, and our own temporary files: no reason to build."""
+    name = os.path.basename(path)
+    return name.startswith(".") or name.endswith("~") or name.endswith(".swp")
+
+
+class _KeptPelican(Pelican):
+    """Pelican, keeping its writer: what a whole build wrote is what the site now stands for."""
+
+    def _get_writer(self):
+        self.writer = super()._get_writer()
+        return self.writer
+
+
+class _OnePublish(Pelican):
+    """Pelican with its content cache, writing only what one change touches."""
+
+    def __init__(self, settings: dict, change: Change) -> None:
+        self.change = change
+        super().__init__(settings)
+
+    def _get_writer(self) -> SelectiveWriter:
+        return SelectiveWriter(self.output_path, self.settings, self.change)
+
+    def _get_generator_classes(self) -> list:
+        classes = super()._get_generator_classes()
+        return [_StaticLinksOnly if cls is StaticGenerator else cls for cls in classes]
+
+
+class _StaticLinksOnly(StaticGenerator):
+    """Static files are found (essays link to them) but not copied again: a reflection changes none."""
+
+    def generate_output(self, writer=None) -> None:
+        pass
+
+
+def publish_once(settings_file: str, slug: str, output: str | None = None) -> None:
+    """For a terminal's `reflections approve`: no warm build to update, so Pelican reads every essay
+    (from its content cache) and the selective writer renders what essay `slug`'s reflections touch."""
+    # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
+    settings = _settings(settings_file, output, keep_output=True)
+    if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
+        os.path.join(settings["OUTPUT_PATH"], "index.html")
+    ):
+        Pelican(settings).run()
+        return
+    counted = tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
+    _OnePublish(settings, Change(slugs=frozenset([slug]), count_templates=counted)).run()

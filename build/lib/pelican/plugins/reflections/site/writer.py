@@ -1,0 +1,131 @@
+"""Writing the site's files: always atomically, and, for an incremental publish, only what it touches.
+
+`AtomicWriter` is Pelican's writer with one change: a file is written to a temporary file in the
+same folder and renamed into place, so a reader never gets half a page, even while the site is
+rebuilt under a running server. The plugin hands it to Pelican (the `get_writer` signal).
+
+`SelectiveWriter` goes through the very same Pelican code (`write_file`, pagination, the shared
+context) so an incremental publish makes the same bytes as a full build, but renders only the
+outputs it is asked for and leaves a file alone when its bytes would not change.
+"""
+
+import io
+import os
+from pathlib import Path
+
+from pelican.writers import Writer
+
+from ..core.files import write_atomically
+from .build import write_if_changed
+
+
+class _Unwanted(str):
+    """What a gated template renders for an output that is not wanted: a marker, never written."""
+
+
+UNWANTED = _Unwanted()
+
+
+class _OutputFile(io.StringIO):
+    """A text file that reaches the disk in one rename when it is closed, and only if it changed."""
+
+    def __init__(self, path: str, encoding: str, only_if_changed: bool, written: list[str]) -> None:
+        super().__init__()
+        self.path = path
+        self.target_encoding = encoding
+        self.only_if_changed = only_if_changed
+        self.written = written
+        self.unwanted = False
+
+    def write(self, text: str) -> int:
+        if text is UNWANTED:
+            self.unwanted = True
+            return 0
+        return super().write(text)
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if exc_info[0] is None and not self.unwanted:
+                self._commit(self.getvalue().encode(self.target_encoding))
+        finally:
+            super().__exit__(*exc_info)
+
+    def _commit(self, data: bytes) -> None:
+        if self.path == os.devnull:
+            return
+        if self.only_if_changed:
+            write_if_changed(Path(self.path), data, self.written)
+        else:
+            write_atomically(Path(self.path), data)
+            self.written.append(self.path)
+
+
+class AtomicWriter(Writer):
+    """Pelican's writer, writing every file through a temporary file and a rename."""
+
+    only_if_changed = False
+
+    def __init__(self, output_path: str, settings: dict | None = None) -> None:
+        super().__init__(output_path, settings=settings)
+        #: Every file this writer actually changed on disk, in order.
+        self.written: list[str] = []
+        #: Every page and feed this build stands for, written or not (the plugin adds its feeds).
+        self.produced: set[str] = set()
+
+    def _open_w(self, filename: str, encoding: str, override: bool = False) -> _OutputFile:
+        # The same rule as Pelican's own: a second write to one file is an error unless one of the
+        # two overrides it; the file itself is only replaced when the stream is closed.
+        if filename in self._overridden_files:
+            if override:
+                raise RuntimeError(f"Failed to overwrite {filename!r} a second time")
+            filename = os.devnull
+        elif filename in self._written_files and not override:
+            raise RuntimeError(f"Failed to overwrite {filename!r}: it was already written in this build")
+        else:
+            self.produced.add(filename)
+        if override:
+            self._overridden_files.add(filename)
+        self._written_files.add(filename)
+        return _OutputFile(filename, encoding, self.only_if_changed, self.written)
+
+
+class _GatedTemplate:
+    """Stands in for a Jinja template: renders an output only when the change wants it."""
+
+    def __init__(self, template, change) -> None:
+        self.template = template
+        self.stem = template_stem(template)
+        self.change = change
+
+    def render(self, localcontext: dict) -> str:
+        if self.change.wants_page(self.stem, localcontext):
+            return self.template.render(localcontext)
+        return UNWANTED
+
+
+def template_stem(template) -> str:
+    """ "article" for article.html: the name Pelican's settings use for a template."""
+    return os.path.splitext(os.path.basename(template.name or ""))[0]
+
+
+class SelectiveWriter(AtomicWriter):
+    """Renders only the pages `change.wants_page(template, localcontext)` accepts and the feeds
+    `change.wants_feed(path, entries)` accepts (see changes.py); of those, writes only the files
+    whose bytes change."""
+
+    only_if_changed = True
+
+    def __init__(self, output_path: str, settings: dict, change) -> None:
+        super().__init__(output_path, settings=settings)
+        self.change = change
+
+    def write_file(self, name, template, context, *args, **kwargs):
+        if "article" in kwargs and not self.change.wants_page(template_stem(template), kwargs):
+            return None  # an essay page nobody asked for: not even its context is made
+        return super().write_file(name, _GatedTemplate(template, self.change), context, *args, **kwargs)
+
+    def write_feed(self, elements, context, path=None, *args, **kwargs):
+        entries = list(elements[: self.settings["FEED_MAX_ITEMS"]])
+        if path and not self.change.wants_feed(path, entries):
+            return None
+        return super().write_feed(elements, context, path, *args, **kwargs)

@@ -1,0 +1,93 @@
+"""What the store hands out and takes in: plain data, no database session behind it.
+
+A record read from the store is a copy; changing it changes nothing stored. Only the store's own
+methods change what is stored, each in one transaction.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+
+from ..core.published import display_name
+
+STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
+VISIBILITIES = ("public", "private")
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class _Record:
+    def as_dict(self) -> dict:
+        """The record as JSON-ready values (moments as ISO 8601), for `--json` and backups."""
+        return {name: _jsonable(value) for name, value in asdict(self).items()}
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+
+@dataclass(slots=True)
+class Reflection(_Record):
+    """One thing a reader (or the author) sent, in whatever state it is."""
+
+    id: str
+    essay: str
+    body: str
+    created: datetime
+    parent: str = ""
+    kind: str = "reflection"
+    visibility: str = "public"
+    state: str = "pending"
+    name: str = ""
+    email: str = ""
+    notify: bool = False
+    content_note: str = ""
+    address_hash: str = ""
+    body_hash: str = ""
+    flags: str = ""
+    decided: datetime | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name shown for it: the reader's, or the one default for a reader who gave none."""
+        return display_name(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry(_Record):
+    """One act of moderation: what, which item, when, by whom."""
+
+    id: int
+    action: str
+    item: str
+    at: datetime
+    actor: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mail(_Record):
+    """One message waiting to be sent, or sent."""
+
+    id: int
+    recipient: str
+    subject: str
+    body: str
+    headers: str
+    created: datetime
+    attempts: int
+    next_attempt: datetime
+    sent: datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber(_Record):
+    """A reader's address that asked to hear of the author's replies."""
+
+    email: str
+    confirmed: bool
+    asked: datetime
+    unsubscribed: datetime | None
+    key: str

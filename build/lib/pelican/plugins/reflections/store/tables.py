@@ -1,0 +1,127 @@
+"""The tables (SQLAlchemy's declarative models). Only the store uses them: what it hands out are the
+plain records of records.py. The schema itself is made by the Alembic migrations in migrations/.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment in UTC; SQLite hands back naive datetimes, which would compare wrongly."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Whose clock would it be? Refused rather than guessed: every moment is stored aware.
+            raise ValueError(f"a moment without a time zone cannot be stored: {value.isoformat()}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReflectionRow(Base):
+    """One thing a reader (or the author) sent, in whatever state it is."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), index=True)
+    parent: Mapped[str] = mapped_column(String(MAX_ID), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="reflection")
+    visibility: Mapped[str] = mapped_column(String(8), default="public")
+    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), default="")
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+    content_note: Mapped[str] = mapped_column(String(MAX_CONTENT_NOTE), default="")
+    address_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    body_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LogRow(Base):
+    """One act of moderation: what, which item, when, by whom."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(32))
+    item: Mapped[str] = mapped_column(String(MAX_ID), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SecretRow(Base):
+    """Service secrets made on first start (signing tokens, hashing addresses)."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class MailRow(Base):
+    """One message waiting to be sent, or sent: the retry queue."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(MAX_EMAIL))
+    subject: Mapped[str] = mapped_column(String(250))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SubscriberRow(Base):
+    """A reader's address that asked to hear of the author's replies."""
+
+    __tablename__ = "subscribers"
+
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), primary_key=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    asked: Mapped[datetime] = mapped_column(UTCDateTime())
+    unsubscribed: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Opaque: what the reader's confirm and unsubscribe links carry instead of the address.
+    key: Mapped[str] = mapped_column(String(64), default="", index=True)
+
+
+class SessionRow(Base):
+    """One logged-in browser of the author's. Its cookie names it; ending the row ends the session."""
+
+    __tablename__ = "author_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class UsedTokenRow(Base):
+    """A form token that has vouched for a submission: it cannot vouch for another."""
+
+    __tablename__ = "used_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
