@@ -218,3 +218,21 @@ def test_bad_input_is_one_line_and_writes_nothing(empty_site, tmp_path, text, me
     assert len(lines) == 1 and message in lines[0] and str(bad) in lines[0]
     assert snapshot(empty_site) == before
     assert not list((empty_site / "content").glob(".wordpress-import-*"))
+
+
+def test_the_sites_own_folders_are_used(empty_site):
+    """A site whose essays, pages and published reflections live elsewhere gets them there."""
+    settings = empty_site / "pelicanconf.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        + '\nARTICLE_PATHS = ["posts"]\nPAGE_PATHS = ["about"]\nREFLECTIONS_PATH = "readers"\n',
+        encoding="utf-8",
+    )
+    result = run(empty_site, "import", "wordpress", str(EDGE_CASES))
+    assert result.returncode == 0, result.stderr
+    content = empty_site / "content"
+    assert list((content / "posts").glob("*.md")) and list((content / "about").glob("*.md"))
+    found, errors = published.read_all(content / "readers")
+    assert found and errors == []
+    assert not (content / "reflections").exists()
+    assert list((content / "essays").iterdir()) == [] and list((content / "pages").iterdir()) == []
