@@ -159,3 +159,16 @@ def test_a_default_pelican_site_builds_with_the_plugin_found_by_itself(installed
     )
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert "content/broken.md: Date: 'next tuesday' is not a valid date" in broken.stderr
+
+
+@pytest.mark.slow
+def test_a_site_that_lists_its_plugins_names_it_reflections(installed, tmp_path):
+    bin_, _wheel = installed
+    site = default_site(tmp_path / "site")
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write('PLUGINS = ["reflections"]\n')
+    built = subprocess.run(
+        [str(bin_ / "pelican"), "content", "-s", "pelicanconf.py"], cwd=site, capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (site / "output" / "feeds" / "reflections.atom.xml").is_file()
