@@ -266,3 +266,22 @@ def test_a_wrong_setting_is_one_line_naming_it(site, variable, value, message):
         )
         assert result.returncode != 0 and "Traceback" not in result.stderr
         assert result.stderr.startswith(f"Error: {message}"), result.stderr
+
+
+@pytest.mark.parametrize("command", [["queue"], ["approve", "01ABC"], ["export"]])
+def test_a_database_that_cannot_be_reached_is_one_line(site, command):
+    result = subprocess.run(
+        [REFLECTIONS, *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "REFLECTIONS_SITE": str(site),
+            # Nothing listens on port 1: the connection is refused at once.
+            "REFLECTIONS_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nowhere",
+        },
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: the database cannot be reached"), result.stderr

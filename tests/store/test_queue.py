@@ -1,11 +1,12 @@
 """The queue store on SQLite, and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database."""
 
+import sqlite3
 import threading
 from datetime import UTC, datetime
 
 import pytest
 from conftest import item
-from pelican.plugins.reflections.store import LogEntry, Store, now
+from pelican.plugins.reflections.store import Conflict, LogEntry, Reflection, Store, StoreUnavailable, now
 
 
 def test_migrations_make_the_schema_and_are_idempotent(store):
@@ -126,3 +127,34 @@ def test_a_form_token_vouches_for_one_submission_only(store):
     # Once every token of that time has expired, what they were is forgotten.
     assert store.add_unless_duplicate(item(4), since, token="nonce-3", token_since=now()) is None
     assert store.add_unless_duplicate(item(5), since, token="nonce-1") is None
+
+
+def test_what_the_store_hands_out_is_a_plain_copy(store):
+    store.add(item(1))
+    found = store.get("id0001")
+    assert type(found) is Reflection and not hasattr(found, "_sa_instance_state")
+    found.body = "changed in the caller's hands only"
+    assert store.get("id0001").body == "Reflection 1"
+    assert all(type(entry) is LogEntry for entry in store.history())
+
+
+def test_a_locked_database_is_the_stores_own_error(tmp_path):
+    path = tmp_path / "queue.db"
+    patient = Store(f"sqlite:///{path}", timeout=0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than the timeout
+    try:
+        with pytest.raises(StoreUnavailable, match="locked") as raised:
+            patient.add(item(1))
+        assert not type(raised.value).__module__.startswith("sqlalchemy")
+    finally:
+        holder.rollback()
+        holder.close()
+        patient.engine.dispose()
+    assert patient.add(item(1)).id == "id0001"  # and it works again once the lock is gone
+
+
+def test_adding_what_is_there_is_a_conflict(store):
+    store.add(item(1))
+    with pytest.raises(Conflict):
+        store.add(item(1))

@@ -14,7 +14,7 @@ from ..core.errors import SettingError
 from ..service import config as service_config
 from ..service.moderation import Moderation, ModerationError
 from ..site.index import SiteIndex
-from ..store import STATES, Store
+from ..store import STATES, Store, StoreUnavailable
 
 
 class Context:
@@ -72,14 +72,17 @@ def _fail(message: str) -> None:
 
 
 class _Commands(click.Group):
-    """The command group: a setting that cannot be used ends any command in one line, never a
-    traceback (a PostgreSQL or Redis URL without its extra installed, say)."""
+    """The command group: a setting that cannot be used, or a database that cannot be reached, ends
+    any command in one line, never a traceback (a PostgreSQL or Redis URL without its extra
+    installed, a PostgreSQL server that is down)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except SettingError as error:
             raise click.ClickException(str(error)) from None
+        except StoreUnavailable as error:
+            raise click.ClickException(f"the database cannot be reached: {error}") from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
