@@ -21,7 +21,7 @@ help:
 	@echo "make devserver  Pelican's own autoreloading server"
 	@echo "make clean      remove output/ and the content cache"
 	@echo "make lint       ruff over the code"
-	@echo "make bench      the build benchmark (bench/build.py)"
+	@echo "make bench      the build benchmark (bench/site_build.py)"
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -66,7 +66,7 @@ publish: $(BIN)/.installed
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/build.py
+	$(BIN)/python bench/site_build.py
 
 clean:
 	rm -rf $(OUTPUTDIR) cache

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/publish.py [--essays 3000] [--reflections 20] [--words 1500]
 
-Generates N deterministic synthetic essays with K published reflections each (bench/build.py's
+Generates N deterministic synthetic essays with K published reflections each (bench/site_build.py's
 generator) in a temporary site folder, then measures:
 
 (a) a full cold `pelican` build of it (no output, no cache);
@@ -33,10 +33,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
-from build import generate, generate_reflections  # noqa: E402
 from pelican.plugins.reflections.core.published import new_id
 from pelican.plugins.reflections.store import Reflection, Store, body_hash, now
+from site_build import generate, generate_reflections  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -9,15 +9,11 @@ the threadpool and the watcher sanitize at once. The last line is
 """
 
 import argparse
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
-
-from markupsafe import Markup  # noqa: E402
+from markupsafe import Markup
 from pelican.plugins.reflections.core import sanitizer
 
 

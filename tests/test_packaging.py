@@ -2,6 +2,7 @@
 a setting whose extra is missing ends in one line naming it."""
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -81,8 +82,16 @@ def installed(tmp_path_factory):
     """A wheel built with `python -m build`, installed with plain Pelican into a new virtual
     environment: what a Pelican user gets from `pip install withness`."""
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what git tracks: a build writes build/ and *.egg-info beside its sources,
+    # and nothing a test makes goes into the repository.
+    source = work / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(REPO)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(source)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,6 +1,6 @@
 """Build benchmark: plain Pelican against Withness, and Withness with reflections against without.
 
-    .venv/bin/python bench/build.py [--essays 1000] [--words 1500] [--reflections 20] [--runs 3]
+    .venv/bin/python bench/site_build.py [--essays 1000] [--words 1500] [--reflections 20] [--runs 3]
 
 Generates N deterministic synthetic essays in a temporary folder, then builds them alternately with
 (a) plain Pelican and its default theme, (b) this project's settings, theme and plugin, and, unless
@@ -22,7 +22,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 from pelican.plugins.reflections.core import published
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,5 +1,0 @@
-"""The `reflections` command."""
-
-from .commands import main, run
-
-__all__ = ["main", "run"]
