@@ -75,7 +75,7 @@ class Service:
                 for key in ("SITENAME", "DEFAULT_LANG", "THEME_STATIC_DIR", "AUTHOR")
             }
             | {key: value for key, value in self.settings.items() if key.startswith("REFLECTIONS_")}
-            | {"SITEURL": ""}
+            | {"SITEURL": "", "ANONYMOUS": published.ANONYMOUS}
         )
 
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
+from ..core import published
 from . import build, essays
 from . import settings as config
 from .writer import AtomicWriter
@@ -36,6 +37,7 @@ def add_templates(generator) -> None:
     if env is not None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
         env.globals["remembered_rows"] = essays.remembered_rows
+        env.globals["ANONYMOUS"] = published.ANONYMOUS
         env.filters["by_year"] = essays.by_year
 
 
