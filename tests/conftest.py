@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -230,6 +231,25 @@ def with_password(running: RunningService) -> RunningService:
     result = running.cli("set-password", "--password-stdin", input=AUTHOR_PASSWORD + "\n")
     assert result.returncode == 0, result.stderr
     return running
+
+
+@contextmanager
+def running_for_the_author(folder: Path, **settings: str):
+    """The service running on a copy of the site, with the author's password set and limits that a
+    test's many requests do not reach."""
+    root = copy_site(folder / "site")
+    running = RunningService(
+        root,
+        root.parent / "service.log",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
+        **settings,
+    )
+    try:
+        yield with_password(running).start()
+    finally:
+        running.stop()
 
 
 def author_client(base: str):

@@ -285,3 +285,25 @@ def test_a_database_that_cannot_be_reached_is_one_line(site, command):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: the database cannot be reached"), result.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, problem",
+    [
+        ('THEME = "no-such-theme"\n', "Could not find the theme no-such-theme"),
+        ("SITENAME = (\n", "'(' was never closed"),
+    ],
+)
+def test_a_settings_file_pelican_cannot_use_is_one_line_naming_it(site, settings, problem):
+    (site / "broken.py").write_text((site / "pelicanconf.py").read_text() + settings, encoding="utf-8")
+    result = subprocess.run(
+        [REFLECTIONS, "login-link"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "REFLECTIONS_SITE": str(site), "REFLECTIONS_SETTINGS": "broken.py"},
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "broken.py" in lines[0], result.stderr
+    assert problem in lines[0]

@@ -13,8 +13,8 @@ from conftest import (
     author_client,
     copy_site,
     csrf_of,
+    running_for_the_author,
     submit_reflection,
-    with_password,
 )
 
 ESSAY = "learning-to-stay"
@@ -24,16 +24,8 @@ BASE = MODERATE
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    root = copy_site(tmp_path_factory.mktemp("moderate") / "site")
-    running = RunningService(
-        root,
-        root.parent / "service.log",
-        REFLECTIONS_TOKEN_MIN_SECONDS="0",
-        REFLECTIONS_RATE_LIMITS="1000/minute",
-        REFLECTIONS_LOGIN_RATE_LIMITS="1000/minute",
-    )
-    yield with_password(running).start()
-    running.stop()
+    with running_for_the_author(tmp_path_factory.mktemp("moderate")) as running:
+        yield running
 
 
 def submit(service, body: str, **fields) -> str:

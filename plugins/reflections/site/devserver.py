@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from jinja2 import TemplateSyntaxError
 from watchfiles import watch
 
-from ..core.errors import ContentError
+from ..core.errors import ContentError, SettingError
 from . import settings as site_settings
 from .warm import WarmSite
 
@@ -42,7 +42,7 @@ def publish(step, *arguments) -> bool:
 
 def why(error: Exception) -> str:
     """One line naming the file and the problem, for an error met while building."""
-    if isinstance(error, ContentError):
+    if isinstance(error, (ContentError, SettingError)):  # their message names the file already
         return str(error)
     if isinstance(error, TemplateSyntaxError):
         return f"{error.filename or error.name}:{error.lineno}: {error.message}"

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pelican.settings import read_settings
 
+from ..core.errors import SettingError, display_path
+
 DEFAULTS = {
     # Folder of published reflections, relative to PATH.
     "REFLECTIONS_PATH": "reflections",
@@ -58,7 +60,10 @@ def pages_folder(settings: dict) -> Path:
 
 def read(settings_file: str | os.PathLike, override: dict | None = None) -> dict:
     """The settings of the site whose settings file this is, as a Pelican run with the plugin has them."""
-    settings = read_settings(str(settings_file), override=override)
+    try:
+        settings = read_settings(str(settings_file), override=override)
+    except Exception as error:  # Pelican runs the file as Python: any error in it is the author's to fix
+        raise SettingError(f"{display_path(str(settings_file))}: {error}") from None
     apply_defaults(settings)
     return settings
 
