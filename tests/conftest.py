@@ -199,7 +199,21 @@ class RunningService:
                 stderr=subprocess.STDOUT,
             )
         wait_for(lambda: fetch(self.base + "/reflections/health")[0] == 200)
+        self.published()  # the first whole build runs in the background: wait for the site
         return self
+
+    def health(self) -> dict:
+        return json.loads(fetch(self.base + "/reflections/health")[1])
+
+    def published(self) -> None:
+        """Until the publisher has built the site and run every waiting job (an act answers at
+        once; its pages follow a moment later)."""
+
+        def done() -> bool:
+            health = self.health()
+            return health.get("site", "built") == "built" and health["jobs"]["waiting"] == 0
+
+        wait_for(done)
 
     def stop(self, kill: bool = False) -> None:
         if self.process and self.process.poll() is None:

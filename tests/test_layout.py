@@ -1,9 +1,10 @@
 """The rooms of the package and what each may import (docs/ARCHITECTURE.md draws them).
 
 core imports nothing else of the package; site and store only core; service and importers core and
-store; only the CLI and serve.py (the one module that wires the site and the service together) may
-import everything. SQLAlchemy stays in the store, Pelican out of core, the store and the service,
-the web framework out of core, the site and the store.
+store; the publisher core, site and store; only the CLI and serve.py (the one module that wires the
+site and the service together) may import everything. SQLAlchemy stays in the store, Pelican out of
+core, the store and the service, the web framework out of core, the site, the store and the
+publisher.
 """
 
 import ast
@@ -13,16 +14,30 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "plugins" / "reflections"
-EVERYTHING = {"core", "site", "store", "service", "importers", "cli", "serve", "__init__"}
+EVERYTHING = {
+    "core",
+    "site",
+    "store",
+    "service",
+    "publisher",
+    "importers",
+    "cli",
+    "serve",
+    "asgi",
+    "__init__",
+}
 #: room -> the rooms it may import from (its own included).
 ALLOWED = {
     "core": {"core"},
     "site": {"core", "site"},
     "store": {"core", "store"},
     "service": {"core", "store", "service"},
+    "publisher": {"core", "site", "store", "publisher"},
     "importers": {"core", "store", "importers"},
     "cli": EVERYTHING,
     "serve": EVERYTHING,
+    # The ASGI application object: the intake role, made by serve.py.
+    "asgi": {"serve"},
     # The package itself only hands Pelican the plugin's register().
     "__init__": {"site"},
 }
@@ -33,6 +48,7 @@ FORBIDDEN_LIBRARIES = {
     "store": {"pelican", "starlette", "uvicorn", "click"},
     "service": {"pelican", "sqlalchemy", "alembic", "psycopg", "click"},
     "importers": {"sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn", "click"},
+    "publisher": {"sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn", "click"},
 }
 
 

@@ -1,57 +1,161 @@
 """Where the site and the service meet: the one module outside the CLI that uses both rooms.
 
-`reflections serve`: the built site and the reflections service on one local port.
-
-The site is built at start and kept warm in memory: an approval, or a saved essay, re-renders only
-the pages it touches; a change to the theme or the settings builds it all again. The service
-answers under /reflections/. One process, SQLite by default: the setup for writing at home. In
-production a web server serves output/ and proxies /reflections/.
+Two roles (docs/ARCHITECTURE.md): **intake** (the service under /reflections/: any number of
+instances over one store, ready at once, never rendering a page in a request) and the
+**publisher** (one per site, elected through the store: it holds the warm build, takes the
+publication jobs, writes the published files and renders what changed, and watches the site's
+files). `reflections serve` runs both in one process on one port: the default for writing at
+home. `reflections serve --role intake` and `reflections publish --watch` run them apart;
+`intake_app()` is the intake for any ASGI server (see asgi.py).
 """
 
 import threading
+import time
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import uvicorn
 
+from .publisher.loop import Publisher
 from .service import config as service_config
 from .service.app import create_app
 from .service.mail import MailWorker
+from .site import settings as site_settings
 from .site.devserver import publish, rebuild_on_change
 from .site.index import SiteIndex
-from .site.warm import WarmSite
+from .site.warm import WarmSite, publish_once
+from .store import Store
 
 
-def app_for(config: service_config.ServiceConfig | None = None, rebuild=None, serve_site: bool = True):
+def app_for(config: service_config.ServiceConfig | None = None, store: Store | None = None, **options):
     """The service for the site named by `config` (read from the environment when None)."""
     config = config or service_config.load()
-    return create_app(config, SiteIndex(config.settings_file), rebuild=rebuild, serve_site=serve_site)
+    return create_app(config, SiteIndex(config.settings_file), store=store, **options)
 
 
-def serve(host: str, port: int) -> None:
+def _with_mail(config: service_config.ServiceConfig):
+    """A lifespan that runs the mail worker beside the service (mail is claimed once, so every
+    instance may run one)."""
+
+    @asynccontextmanager
+    async def lifespan(app):
+        service = app.state.service
+        worker = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stopped.set()
+
+    return lifespan
+
+
+def intake_app():
+    """Intake and moderation alone, for an ASGI server; the web server serves output/."""
+    config = service_config.load()
+    return app_for(config, serve_site=False, lifespan=_with_mail(config))
+
+
+class WarmPublisher:
+    """The long-running publisher: the lease, then the warm build, the jobs and the file watcher."""
+
+    def __init__(self, store: Store, settings_file: str) -> None:
+        self.site = WarmSite(settings_file)
+        self.publisher = Publisher(store, site_settings.read(settings_file), self.site.reflections_changed)
+        self.store = store
+        self.built = threading.Event()
+        self._stop = threading.Event()
+
+    def prepare(self) -> None:
+        """The watcher, then the first whole build: a file saved while the site builds is published
+        right after it (the warm build takes one change at a time)."""
+        if not hasattr(self, "_watcher"):
+            self._watcher = threading.Thread(
+                target=rebuild_on_change,
+                args=(self.site, self._stop, self._after_change),
+                daemon=True,
+                name="withness-watcher",
+            )
+            self._watcher.start()
+        publish(self.site.build)
+        self.built.set()
+
+    def _after_change(self, ok: bool) -> None:
+        # The author fixed what broke a publication (a template, an essay): its jobs run again.
+        if ok and self.publisher.leading.is_set():
+            self.store.retry_failed_jobs()
+
+    def run(self) -> None:
+        self.publisher.run(self.prepare)
+
+    def start(self) -> "WarmPublisher":
+        threading.Thread(target=self.run, daemon=True, name="withness-publisher").start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.publisher.stop()
+
+    def status(self) -> dict:
+        if not self.publisher.leading.is_set():
+            return {"publisher": "standby"}
+        return {"publisher": "leading", "site": "built" if self.built.is_set() else "building"}
+
+
+def serve(host: str, port: int, role: str = "all") -> None:
     config = service_config.load()
     index = SiteIndex(config.settings_file)
     # Links in mails name the port this server really listens on, unless a public address is set.
     site_url = str(index.settings.get("SITEURL", ""))
     config = replace(config, public_url=service_config.public_url(config, site_url, host, port))
-    # The warm build: kept in memory, so an approval re-renders only the pages it touches.
-    site = WarmSite(str(config.settings_file))
-    publish(site.build)
-    app = create_app(config, index, rebuild=lambda essay: publish(site.reflections_changed, essay))
-    service = app.state.service
-    if service.reconciled:  # files changed before the watcher started: the whole site again
-        publish(site.build)
-    mail = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
-    mail.start()
-    stop = threading.Event()
-    watcher = threading.Thread(target=rebuild_on_change, args=(site, stop), daemon=True)
-    watcher.start()
-    print(
-        f"Serving the site and the reflections service at http://{host}:{port}/ (Ctrl-C to stop)", flush=True
-    )
+    store = Store(config.database_url, config.database_timeout)
+    publisher = WarmPublisher(store, str(config.settings_file)) if role == "all" else None
+    app = create_app(config, index, store=store, serve_site=role == "all", lifespan=_with_mail(config))
+    if publisher is not None:
+        app.state.publishing = publisher.status
+        publisher.start()  # builds in the background: readers are answered meanwhile
+    what = "the site and the reflections service" if publisher else "the reflections service (intake)"
+    print(f"Serving {what} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
         # The client's address is decided in one place, from REFLECTIONS_TRUSTED_PROXIES
         # (addresses.py); uvicorn's own header handling would trust loopback by default.
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
-        stop.set()
-        mail.stopped.set()
+        if publisher is not None:
+            publisher.stop()
+
+
+def run_publisher() -> None:
+    """`reflections publish --watch`: the publisher alone, until interrupted."""
+    config = service_config.load()
+    store = Store(config.database_url, config.database_timeout)
+    publisher = WarmPublisher(store, str(config.settings_file))
+    print("Publishing: waiting for the lease (one publisher per site)…", flush=True)
+    try:
+        publisher.run()
+    finally:
+        publisher.stop()
+
+
+def publish_waiting(
+    store: Store, settings_file: str, render: bool = True, patience: float = 10.0
+) -> tuple[int, list[str]] | None:
+    """For a terminal: run the waiting jobs once, without a warm build (Pelican's content cache and
+    the selective writer; `render=False` writes the files only). Returns how many jobs ran here and
+    the reasons of those that failed; (0, []) when another publisher ran them meanwhile; None when
+    another publisher holds the lease and the jobs still wait after `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while (lease := store.publisher_lease()) is None:
+        if not store.count_jobs()["waiting"]:
+            return 0, []  # the process holding the lease (a server, another command) ran them
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+    try:
+        settings = site_settings.read(settings_file)
+        publisher = Publisher(
+            store, settings, (lambda essay: publish_once(settings_file, essay)) if render else None
+        )
+        return publisher.drain()
+    finally:
+        lease.release()

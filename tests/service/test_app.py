@@ -282,6 +282,7 @@ def test_withdraw_link_takes_a_published_reflection_off_the_site(service):
     path = service.root / "content" / "reflections" / ESSAY / f"{answer['id']}.md"
     assert path.exists() and body in fetch(f"{service.base}/essays/{ESSAY}/")[1]
     fetch(f"{service.base}/reflections/withdraw/{answer['withdraw_token']}", data=b"")
+    service.published()
     assert not path.exists()
     assert service.cli("approve", answer["id"]).returncode != 0  # a withdrawn item stays withdrawn
     deadline = time.monotonic() + 30

@@ -99,7 +99,7 @@ def test_author_mail_is_plain_text_with_links_that_ask_first(service, smtp, brow
     page.goto(approve)
     assert page.locator("h1").inner_text() == "Approve this reflection?"
     page.click("button[type=submit]")
-    assert "approved and published" in page.locator("main").inner_text()
+    assert "is approved; it will be on “learning-to-stay” in a moment." in page.locator("main").inner_text()
     page.close()
     assert state(service, item) == "approved"
 

@@ -116,6 +116,7 @@ def test_approve_publishes_and_the_log_records_it(service, author):
     item = submit(service, "Approved from the web.")
     assert act(author, "approve", item).status_code == 303
     assert state(service, item) == "approved"
+    service.published()
     assert (service.root / "content" / "reflections" / ESSAY / f"{item}.md").exists()
     log = author.get(f"{BASE}/log").text
     assert re.search(rf"<td>approved</td><td>{item}</td><td>author</td>", log)
@@ -124,6 +125,7 @@ def test_approve_publishes_and_the_log_records_it(service, author):
 def test_approve_with_edits_keeps_the_original(service, author):
     item = submit(service, "Orignal with a typo.")
     act(author, "approve_with_edit", item, text="Original, with the typo mended.")
+    service.published()
     path = service.root / "content" / "reflections" / ESSAY / f"{item}.md"
     assert "Original, with the typo mended." in path.read_text()
     export = [json.loads(line) for line in service.cli("export").stdout.splitlines()]
@@ -142,6 +144,7 @@ def test_respond_reject_spam_delete_unpublish_and_bulk(service, author):
     assert service.cli("show", fourth).returncode != 0
     act(author, "unpublish", first)
     assert state(service, first) == "pending"
+    service.published()
     assert not (service.root / "content" / "reflections" / ESSAY / f"{first}.md").exists()
     a, b = submit(service, "Bulk one."), submit(service, "Bulk two.")
     act(author, "approve", a, b)
@@ -176,6 +179,7 @@ def test_editing_a_published_item_rewrites_its_file_and_logs_the_original(servic
     item = submit(service, "Published first, mended later.")
     act(author, "approve", item)
     act(author, "edit", item, text="Published first, mended by the author.")
+    service.published()
     path = service.root / "content" / "reflections" / ESSAY / f"{item}.md"
     assert "mended by the author." in path.read_text()
     export = [json.loads(line) for line in service.cli("export").stdout.splitlines()]

@@ -75,6 +75,7 @@ def test_the_authors_round_from_login_to_logout(browser, service):
         "approved",
         "approved",
     ]
+    service.published()
     page.goto(f"{service.base}/essays/{ESSAY}/")
     text = page.locator("#reflections").inner_text()
     assert "Round item 0: approve me." in text and "Round item 1: edited by the author." in text

@@ -10,6 +10,7 @@ import pytest
 from conftest import copy_site, differences
 from pelican import Pelican
 from pelican.plugins.reflections.core.errors import ContentError
+from pelican.plugins.reflections.publisher.loop import Publisher
 from pelican.plugins.reflections.service.moderation import Moderation
 from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
@@ -41,6 +42,23 @@ def essay_text(title: str, slug: str, date: datetime, tags: list[str], paragraph
     return "\n".join(header) + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
+class PublishedAtOnce:
+    """Moderation acts, each followed by the publisher's round, as `reflections serve` does a moment later."""
+
+    def __init__(self, moderation: Moderation, publisher: Publisher) -> None:
+        self.moderation, self.publisher = moderation, publisher
+
+    def __getattr__(self, name: str):
+        act = getattr(self.moderation, name)
+
+        def published(*arguments, **options):
+            said = act(*arguments, **options)
+            assert self.publisher.drain()[1] == []
+            return said
+
+        return published
+
+
 class Scenario:
     """The project's site, a warm build of it, and a queue whose approvals publish incrementally."""
 
@@ -60,7 +78,8 @@ class Scenario:
         self.site = WarmSite(str(root / "pelicanconf.py"))
         self.site.build()
         self.store = Store(f"sqlite:///{root / 'reflections.db'}")
-        self.moderation = Moderation(self.store, root / "content" / "reflections", "The Author", self.publish)
+        publisher = Publisher(self.store, self.site.settings, self.publish, say=lambda *_a, **_k: None)
+        self.moderation = PublishedAtOnce(Moderation(self.store, "The Author"), publisher)
         self.clock = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
         self.written: list[str] | None = []
 

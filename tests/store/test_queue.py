@@ -49,16 +49,14 @@ def test_only_one_of_many_simultaneous_approvals_changes_the_item(store):
     assert len(approvals) == 1 and store.get("id0001").state == "approved"
 
 
-def test_failed_effect_leaves_the_item_as_it_was(store):
+def test_a_job_is_committed_with_a_change_that_shows_or_hides_something(store):
     store.add(item(1))
-
-    def disk_full(_before, _after):
-        raise OSError(28, "No space left on device")
-
-    with pytest.raises(OSError):
-        store.transition("id0001", "approved", ("pending",), "test", effect=disk_full)
-    assert store.get("id0001").state == "pending"
-    assert [e.action for e in store.history()] == ["received"]
+    store.add(item(2, visibility="private"))
+    store.transition("id0001", "approved", ("pending",), "test")
+    store.transition("id0002", "approved", ("pending",), "test")
+    store.edit_body("id0001", "Mended", "test")
+    store.delete("id0001", "test")
+    assert [(job.essay, job.item) for job in store.waiting_jobs()] == [("learning-to-stay", "id0001")] * 3
 
 
 def test_duplicate_detection_looks_at_the_same_essay_and_recent_days(store):

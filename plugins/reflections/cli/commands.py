@@ -43,25 +43,22 @@ class Context:
 
         return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, self.site)
 
-    def moderation(self, rebuild: bool) -> Moderation:
-        from ..site.devserver import publish
-        from ..site.warm import publish_once
+    def moderation(self) -> Moderation:
+        return Moderation(self.store, self.site.settings.get("AUTHOR", ""), self.mailer().responded)
 
-        settings_file = str(self.config.settings_file)
+    def publish(self, build: bool) -> None:
+        """After an act: run the waiting jobs here, unless a publisher is running (it does)."""
+        from ..serve import publish_waiting
 
-        def rebuild_site(essay: str) -> None:
-            # No warm build in a terminal: Pelican's content cache, and only the touched pages written.
-            if rebuild and not publish(publish_once, settings_file, essay):
-                raise click.ClickException("the reflection is saved, but the site did not build (see above)")
-
-        return Moderation(
-            self.store,
-            self.site.reflections,
-            self.site.settings.get("AUTHOR", ""),
-            rebuild_site,
-            self.mailer().responded,
-            zone=self.site.zone,
-        )
+        drained = publish_waiting(self.store, str(self.config.settings_file), render=build)
+        if drained is None:
+            click.echo("The site's publisher (reflections serve, or publish --watch) will publish it.")
+        elif drained[1]:
+            raise click.ClickException(f"saved, but not published: {'; '.join(drained[1])}")
+        elif drained[0]:
+            click.echo(
+                "Published." if build else "The published files are written; build the site to show them."
+            )
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -97,11 +94,44 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Build the site and serve it with the reflections service on one port, rebuilding on change."""
+@click.option(
+    "--role",
+    type=click.Choice(["all", "intake"]),
+    default="all",
+    show_default=True,
+    help="all: the site, the service and the publisher in one process; intake: the service alone "
+    "(any number of instances; one `reflections publish --watch` publishes).",
+)
+def serve(host: str, port: int, role: str) -> None:
+    """Serve the site and the reflections service on one port; the site builds in the background
+    and every change is published (readers are answered from the first second)."""
     from ..serve import serve as run_server
 
-    run_server(host, port)
+    run_server(host, port, role)
+
+
+@main.command()
+@click.option(
+    "--watch", is_flag=True, help="Keep publishing: the warm build, every job as it comes, file changes."
+)
+@click.option("--no-build", "no_build", is_flag=True, help="Write the published files only.")
+@pass_context
+def publish(context: Context, watch: bool, no_build: bool) -> None:
+    """Publish what moderation decided: the waiting publication jobs (exactly one publisher per site)."""
+    from ..serve import publish_waiting, run_publisher
+
+    if watch:
+        run_publisher()
+        return
+    drained = publish_waiting(context.store, str(context.config.settings_file), render=not no_build)
+    if drained is None:
+        _fail("another process is the site's publisher; it publishes the waiting jobs")
+    count, failures = drained
+    if failures:
+        _fail(f"not published: {'; '.join(failures)}")
+    click.echo(
+        f"Published {count} waiting job{'s' if count != 1 else ''}." if count else "Nothing was waiting."
+    )
 
 
 @main.command(name="set-password")
@@ -223,14 +253,18 @@ def show(context: Context, item_id: str, as_json: bool) -> None:
 
 def _moderate(context: Context, action: str, item_id: str, build: bool, **extra) -> None:
     try:
-        message = getattr(context.moderation(build), action)(item_id, **extra)
+        message = getattr(context.moderation(), action)(item_id, **extra)
     except ModerationError as error:
         _fail(str(error))
     click.echo(message)
+    context.publish(build)
 
 
 build_option = click.option(
-    "--build/--no-build", default=True, show_default=True, help="Rebuild the site when the page changes."
+    "--build/--no-build",
+    default=True,
+    show_default=True,
+    help="Render the pages the change touches (--no-build: write the published files only).",
 )
 
 

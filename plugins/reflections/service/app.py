@@ -43,27 +43,19 @@ UNAVAILABLE = (
 class Service:
     """Everything a request needs, made once at start."""
 
-    def __init__(self, config: service_config.ServiceConfig, site: SiteView, rebuild=None) -> None:
+    def __init__(
+        self, config: service_config.ServiceConfig, site: SiteView, store: Store | None = None
+    ) -> None:
         self.config = config
         self.site = site
         self.settings = site.settings
-        self.store = Store(config.database_url, config.database_timeout)
+        self.store = store or Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
         zone = site.zone
         self.moderation = Moderation(
-            self.store,
-            self.site.reflections,
-            self.settings.get("AUTHOR", ""),
-            rebuild or (lambda essay: None),
-            on_response=self.mailer.responded,
-            zone=zone,
+            self.store, self.settings.get("AUTHOR", ""), on_response=self.mailer.responded
         )
-        # A crash between a commit and its page, a restore, a hand edit: the published files follow
-        # the store again before anything is served.
-        self.reconciled = self.moderation.reconcile()
-        for line in self.reconciled:
-            logger.warning("Reconciled the published files with the store: %s", line)
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
         )
@@ -434,9 +426,14 @@ def health(request: Request) -> Response:
     service: Service = request.app.state.service
     try:
         pending = service.store.count_pending()
+        jobs = service.store.count_jobs()
     except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok", "pending": pending})
+    answer = {"status": "ok", "database": "ok", "pending": pending, "jobs": jobs}
+    publishing = getattr(request.app.state, "publishing", None)  # a publisher in this process
+    if publishing is not None:
+        answer |= publishing()
+    return JSONResponse(answer)
 
 
 def _busy(request: Request, error: Exception) -> Response:
@@ -450,11 +447,16 @@ def _busy(request: Request, error: Exception) -> Response:
 
 
 def create_app(
-    config: service_config.ServiceConfig, site: SiteView, rebuild=None, serve_site: bool = True
+    config: service_config.ServiceConfig,
+    site: SiteView,
+    store: Store | None = None,
+    serve_site: bool = True,
+    lifespan=None,
 ) -> Starlette:
-    """The service for one site: `site` is what it knows of the site (serve.py makes it), `rebuild`
-    publishes an essay's reflections (None: the files are written, no page is rendered)."""
-    service = Service(config, site, rebuild)
+    """The intake and moderation service for one site: `site` is what it knows of the site
+    (serve.py makes it); `store` is shared with a publisher in the same process (else one is
+    opened); `serve_site` also serves the built site from OUTPUT_PATH."""
+    service = Service(config, site, store)
     routes = [
         Route("/reflections/submit", submit, methods=["POST"]),
         Route("/reflections/token", token, methods=["GET"]),
@@ -488,6 +490,7 @@ def create_app(
         # Outermost, so even an error page answered by Starlette itself carries the headers.
         middleware=[Middleware(SecurityHeaders), session],
         exception_handlers={StoreUnavailable: _busy},
+        lifespan=lifespan,
     )
     app.state.service = service
     return app

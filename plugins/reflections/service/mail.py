@@ -172,9 +172,11 @@ class Mailer:
 
     # Sending -----------------------------------------------------------------------------------
     def send_due(self) -> tuple[int, int]:
-        """Send what is due; a failure waits longer each time (up to an hour) and is logged."""
+        """Send what is due and claimed by this worker (another worker never sends the same mail);
+        a failure waits longer each time (up to an hour) and is logged; after MAX_MAIL_ATTEMPTS the
+        mail is given up and shown on the moderation pages."""
         sent = failed = 0
-        for mail in self.store.due_mail():
+        for mail in self.store.claim_mail():
             message = EmailMessage()
             message["From"] = self.config.mail_from
             message["To"] = mail.recipient
@@ -188,9 +190,15 @@ class Mailer:
                 deliver(self.config.smtp_url, message)
             except (OSError, smtplib.SMTPException) as error:
                 wait = min(MAX_WAIT, timedelta(seconds=self.config.mail_retry_seconds * 2**mail.attempts))
-                self.store.mail_failed(mail.id, f"{type(error).__name__}: {error}", datetime.now(UTC) + wait)
+                given_up = self.store.mail_failed(
+                    mail.id, f"{type(error).__name__}: {error}", datetime.now(UTC) + wait
+                )
                 logger.warning(
-                    "Mail to %s not sent (attempt %d): %s", mail.recipient, mail.attempts + 1, error
+                    "Mail to %s not sent (attempt %d%s): %s",
+                    mail.recipient,
+                    mail.attempts + 1,
+                    ", given up" if given_up else "",
+                    error,
                 )
                 failed += 1
                 continue
@@ -249,5 +257,6 @@ class MailWorker(threading.Thread):
         moment = datetime.now(UTC)
         if moment - (since if last else self.started) < timedelta(seconds=self.mailer.config.digest_seconds):
             return
-        self.mailer.digest([row for row in self.pending_since(since) if row.created <= moment])
-        store.replace_secret("last-digest", moment.isoformat())
+        # Of several instances due at once, the one whose swap succeeds sends the digest.
+        if store.swap_secret("last-digest", last, moment.isoformat()):
+            self.mailer.digest([row for row in self.pending_since(since) if row.created <= moment])

@@ -69,7 +69,14 @@ def _login_page(request: Request, status: int = 200, message: str = "") -> Respo
 def _view(request: Request, template: str, **context) -> Response:
     service = request.app.state.service
     return service.page(
-        template, csrf=auth.csrf_token(request), flash=request.session.pop("flash", ""), base=BASE, **context
+        template,
+        csrf=auth.csrf_token(request),
+        flash=request.session.pop("flash", ""),
+        base=BASE,
+        # What the author should know on every page: changes saved but not published, mail given up.
+        failed_jobs=service.store.jobs(state="failed", limit=20),
+        given_up_mail=service.store.given_up_mail()[:20],
+        **context,
     )
 
 

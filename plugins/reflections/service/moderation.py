@@ -1,14 +1,11 @@
 """What the author does to an item (approve, reject, mark as spam, respond) and what a reader may do
-(withdraw). Shared by the `reflections` command, the service and, later, the moderation pages.
+(withdraw). Shared by the `reflections` command, the service and the moderation pages.
 
-Publishing writes the item's file with the format module inside the same transaction as the state
-change, then asks for that essay's pages to be published again (`rebuild(essay_slug)`). Private
-items are never written anywhere but the database.
+An act only touches the store: its new state, its log entry and, when it shows or hides something
+on the site, a publication job, all in one transaction; it answers at once. The publisher writes
+the file and renders the pages (publisher/). Private items are never written anywhere but the
+database.
 """
-
-from collections.abc import Callable
-from datetime import UTC, tzinfo
-from pathlib import Path
 
 from ..core import published
 from ..core.lengths import MAX_BODY, MIN_BODY
@@ -22,20 +19,9 @@ class ModerationError(ValueError):
 
 
 class Moderation:
-    def __init__(
-        self,
-        store: Store,
-        reflections_root: Path,
-        author: str,
-        rebuild: Callable[[str], None],
-        on_response=None,
-        zone: tzinfo = UTC,
-    ) -> None:
+    def __init__(self, store: Store, author: str, on_response=None) -> None:
         self.store = store
-        self.zone = zone  # the site's: a published file's date reads as the author's clock does
-        self.root = Path(reflections_root)
         self.author = author
-        self.rebuild = rebuild
         # Called with (reflection, response) after the author answers: the mailer tells the reader.
         self.on_response = on_response or (lambda reflection, response: None)
 
@@ -45,60 +31,21 @@ class Moderation:
             raise ModerationError(f"no reflection has the id {item_id!r}")
         return row
 
-    def published_item(self, row: Reflection) -> published.PublishedItem:
-        return published.PublishedItem(
-            id=row.id,
-            essay=row.essay,
-            kind=row.kind,
-            date=row.created.astimezone(self.zone),
-            body=row.body,
-            author=row.name,
-            parent=row.parent,
-            content_note=row.content_note,
-        )
-
-    def _sync_file(self, before: Reflection, after: Reflection | None):
-        """The published file follows the item's new state, decided from the row the store locked:
-        written when it is published now, removed when it is not. Returns the undo."""
-        item = after or before
-        if not published.valid_location(item.essay, item.id):
-            if after is not None and self.is_published(after):
-                raise ModerationError(f"{item.id} names no essay that can be published to ({item.essay!r})")
-            return None  # such an item never had a file
-        path = published.path_of(self.root, item.essay, item.id)
-        old = published.snapshot(path)
-        if after is not None and self.is_published(after):
-            try:
-                published.write(self.root, self.published_item(after))
-            except published.FormatError as error:
-                raise ModerationError(f"{item.id} cannot be published: {error.problem}") from None
-        elif old is not None:
-            published.remove(path)
-        else:
-            return None
-        return lambda: published.put_back(path, old)
-
-    def is_published(self, row: Reflection) -> bool:
-        return row.state == "approved" and row.visibility == "public"
-
-    def _changed(self, before: Reflection | None, after_published: bool) -> bool:
-        """Publish the essay's pages again when the change showed or hid something."""
-        if before is not None and (self.is_published(before) or after_published):
-            self.rebuild(before.essay)
-            return True
-        return False
+    @staticmethod
+    def is_published(row: Reflection) -> bool:
+        return row.is_published
 
     def approve(self, item_id: str, actor: str = "author") -> str:
         row = self._row(item_id)
         if row.state == "withdrawn":
             raise ModerationError(f"{item_id} was withdrawn by the reader and cannot be approved")
-        before = self.store.transition(
-            item_id, "approved", ("pending", "rejected", "spam"), actor, effect=self._sync_file
-        )
+        if row.visibility == "public" and not published.valid_location(row.essay, row.id):
+            raise ModerationError(f"{item_id} names no essay that can be published to ({row.essay!r})")
+        before = self.store.transition(item_id, "approved", ("pending", "rejected", "spam"), actor)
         if before is None:
             return f"{item_id} was already approved."
-        if self._changed(before, before.visibility == "public"):
-            return f"{item_id} is approved and published on “{before.essay}”."
+        if before.visibility == "public":
+            return f"{item_id} is approved; it will be on “{before.essay}” in a moment."
         return f"{item_id} is approved; it is private, so it stays out of the site."
 
     def _decline(self, item_id: str, to: str, actor: str) -> str:
@@ -107,11 +54,11 @@ class Moderation:
             return f"{item_id} was already {to}."
         if row.state == "withdrawn":
             raise ModerationError(f"{item_id} was withdrawn by the reader")
-        before = self.store.transition(item_id, to, DECIDABLE, actor, effect=self._sync_file)
+        before = self.store.transition(item_id, to, DECIDABLE, actor)
         if before is None:
             return f"{item_id} was already {to}."
-        if self._changed(before, False):
-            return f"{item_id} is {to} and no longer on the site."
+        if before.is_published:
+            return f"{item_id} is {to}; it comes off the site in a moment."
         return f"{item_id} is {to}."
 
     def reject(self, item_id: str, actor: str = "author") -> str:
@@ -122,21 +69,19 @@ class Moderation:
 
     def approve_with_edit(self, item_id: str, body: str, actor: str = "author") -> str:
         """Approve after a small edit; the reader's original stays in the moderation log."""
-        self.edit(item_id, body, actor, rebuild=False)
+        self.edit(item_id, body, actor)
         return self.approve(item_id, actor)
 
-    def edit(self, item_id: str, body: str, actor: str = "author", rebuild: bool = True) -> str:
+    def edit(self, item_id: str, body: str, actor: str = "author") -> str:
         row = self._row(item_id)
         body = body.strip()
         if not MIN_BODY <= len(body) <= MAX_BODY:
             raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
         if body == row.body:
             return f"{item_id} is unchanged."
-        before = self.store.edit_body(item_id, body, actor, effect=self._sync_file)
+        before = self.store.edit_body(item_id, body, actor)
         if before is None:
             raise ModerationError(f"no reflection has the id {item_id!r}")
-        if rebuild:
-            self._changed(before, self.is_published(before))
         return f"{item_id} is edited; the original is kept in the moderation log."
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
@@ -144,19 +89,15 @@ class Moderation:
         row = self._row(item_id)
         if not self.is_published(row):
             raise ModerationError(f"{item_id} is not published")
-        before = self.store.transition(
-            item_id, "pending", ("approved",), actor, detail="unpublished", effect=self._sync_file
-        )
+        before = self.store.transition(item_id, "pending", ("approved",), actor, detail="unpublished")
         if before is None:
             raise ModerationError(f"{item_id} is not published")
-        self._changed(before, False)
-        return f"{item_id} is off the site and back in the queue."
+        return f"{item_id} is back in the queue; it comes off the site in a moment."
 
     def delete(self, item_id: str, actor: str = "author") -> str:
-        before = self.store.delete(item_id, actor, effect=self._sync_file)
+        before = self.store.delete(item_id, actor)
         if before is None:
             raise ModerationError(f"no reflection has the id {item_id!r}")
-        self._changed(before, False)
         return f"{item_id} is deleted."
 
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
@@ -191,16 +132,17 @@ class Moderation:
             ("pending",),
             actor,
             detail=f"response to {item_id}",
-            effect=self._sync_file,
         )
-        if self._changed(before, row.visibility == "public"):
-            return f"Your response to {item_id} is published as {response.id}."
+        if before is not None and row.visibility == "public":
+            return (
+                f"Your response to {item_id} is approved as {response.id}; it goes on the site in a moment."
+            )
         return f"Your response to {item_id} is kept with it ({response.id}); private, so not published."
 
     def withdraw(self, item_id: str, actor: str = "reader") -> str:
         """The reader takes their words back: out of the queue, and off the site if published."""
         self._row(item_id)
-        before = self.store.transition(item_id, "withdrawn", DECIDABLE, actor, effect=self._sync_file)
+        before = self.store.transition(item_id, "withdrawn", DECIDABLE, actor)
         if before is None:
             return "This reflection was already withdrawn."
         was_published = self.is_published(before)
@@ -214,27 +156,5 @@ class Moderation:
                         ("approved",),
                         actor,
                         detail=f"{item_id} was withdrawn",
-                        effect=self._sync_file,
                     )
-            self.rebuild(before.essay)
-        return "Your reflection is withdrawn." + (" It is no longer on the site." if was_published else "")
-
-    def reconcile(self) -> list[str]:
-        """Bring the published files in line with the store (run at start): a published item with
-        no file is written, a file of an item that is not published is removed. Files of items the
-        store does not know (written by hand, imported) are left alone. Returns what was done."""
-        files = {path.stem: path for path in published.published_files(self.root)}
-        done = []
-        for row in self.store.find():
-            path = files.get(row.id)
-            if self.is_published(row) and path is None and published.valid_location(row.essay, row.id):
-                try:
-                    published.write(self.root, self.published_item(row))
-                except published.FormatError as error:
-                    done.append(f"{row.id}: not written: {error}")
-                    continue
-                done.append(f"{row.id}: published, its file was missing: written")
-            elif not self.is_published(row) and path is not None:
-                published.remove(path)
-                done.append(f"{row.id}: {row.state}, but its file was on the site: removed")
-        return done
+        return "Your reflection is withdrawn." + (" It leaves the site in a moment." if was_published else "")

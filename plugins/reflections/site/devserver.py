@@ -55,11 +55,13 @@ def why(error: Exception) -> str:
     return f"{place}{type(error).__name__}: {message}"
 
 
-def rebuild_on_change(site: WarmSite, stop: threading.Event | None = None) -> None:
+def rebuild_on_change(site: WarmSite, stop: threading.Event | None = None, after=None) -> None:
     """On every change under content/, the theme or the settings: an essay or a reflection renders
-    only what shows it, anything else builds the whole site (warm.py)."""
+    only what shows it, anything else builds the whole site (warm.py). `after(ok)` follows each."""
     for changes in watch(*watched_paths(site.settings_file), stop_event=stop):
-        publish(site.files_changed, sorted(path for _change, path in changes))
+        ok = publish(site.files_changed, sorted(path for _change, path in changes))
+        if after is not None:
+            after(ok)
 
 
 class SiteHandler(SimpleHTTPRequestHandler):

@@ -1,15 +1,21 @@
 """The store: everything not yet public (the queue, private reflections, the moderation log,
-subscribers, the outbox, the service's secrets). The only part of Withness that uses SQLAlchemy;
-what it hands out are plain records, and its failures are its own errors."""
+subscribers, the outbox, publication jobs, the service's secrets). The only part of Withness that
+uses SQLAlchemy; what it hands out are plain records, and its failures are its own errors."""
 
-from .queue import Conflict, Effect, Store, StoreUnavailable, body_hash, now
-from .records import STATES, VISIBILITIES, LogEntry, Mail, Reflection, Subscriber
+from .engine import Conflict, StoreUnavailable, body_hash, now
+from .jobs import Lease
+from .outbox import MAX_MAIL_ATTEMPTS
+from .queue import Store
+from .records import JOB_STATES, STATES, VISIBILITIES, Job, LogEntry, Mail, Reflection, Subscriber
 
 __all__ = [
+    "JOB_STATES",
+    "MAX_MAIL_ATTEMPTS",
     "STATES",
     "VISIBILITIES",
     "Conflict",
-    "Effect",
+    "Job",
+    "Lease",
     "LogEntry",
     "Mail",
     "Reflection",

@@ -53,6 +53,11 @@ class Reflection(_Record):
         """The name shown for it: the reader's, or the one default for a reader who gave none."""
         return display_name(self.name)
 
+    @property
+    def is_published(self) -> bool:
+        """On the site: approved and public (a private item is never published, approved or not)."""
+        return self.state == "approved" and self.visibility == "public"
+
 
 @dataclass(frozen=True, slots=True)
 class LogEntry(_Record):
@@ -80,6 +85,8 @@ class Mail(_Record):
     next_attempt: datetime
     sent: datetime | None
     last_error: str
+    claimed_until: datetime | None = None
+    given_up: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +98,21 @@ class Subscriber(_Record):
     asked: datetime
     unsubscribed: datetime | None
     key: str
+
+
+#: A publication job's states: waiting for the publisher, done, or failed (with its reason).
+JOB_STATES = ("waiting", "done", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Job(_Record):
+    """A publication job: bring item `item`'s file, and essay `essay`'s pages, in line with the store."""
+
+    id: int
+    essay: str
+    item: str
+    created: datetime
+    state: str
+    attempts: int
+    reason: str
+    finished: datetime | None

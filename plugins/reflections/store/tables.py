@@ -93,6 +93,10 @@ class MailRow(Base):
     next_attempt: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sent: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    #: A worker is sending it until then (a worker that died lets it go when the moment passes).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Tried MAX_MAIL_ATTEMPTS times: no worker tries it again; the moderation pages show it.
+    given_up: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SubscriberRow(Base):
@@ -125,3 +129,19 @@ class UsedTokenRow(Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     used: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class JobRow(Base):
+    """What the publisher is to do after a moderation act: bring one item's file and its essay's
+    pages in line with the store. Committed in the act's own transaction."""
+
+    __tablename__ = "publication_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY))
+    item: Mapped[str] = mapped_column(String(MAX_ID), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), index=True, default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

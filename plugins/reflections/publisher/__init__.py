@@ -1,0 +1,1 @@
+"""The publisher: the one process per site that writes published reflections and renders pages."""

@@ -1,0 +1,60 @@
+"""The published files follow the store: written for an item that is published, removed for one
+that is not. Decided from the store's state when the publisher acts, so a job run twice, or late,
+or after a crash, leaves the same files."""
+
+from datetime import tzinfo
+from pathlib import Path
+
+from ..core import published
+from ..store import Reflection, Store
+
+
+def published_item(row: Reflection, zone: tzinfo) -> published.PublishedItem:
+    """The public part of a stored item, as its file holds it (its date on the site's clock)."""
+    return published.PublishedItem(
+        id=row.id,
+        essay=row.essay,
+        kind=row.kind,
+        date=row.created.astimezone(zone),
+        body=row.body,
+        author=row.name,
+        parent=row.parent,
+        content_note=row.content_note,
+    )
+
+
+def sync(store: Store, root: Path, zone: tzinfo, essay: str, item_id: str) -> str:
+    """Bring one item's file in line with the store; returns what was done, in a few words.
+    Raises published.FormatError for a published item that cannot be written."""
+    if not published.valid_location(essay, item_id):
+        return "no file"  # such an item never had one
+    row = store.get(item_id)
+    path = published.path_of(root, essay, item_id)
+    if row is not None and row.is_published:
+        published.write(root, published_item(row, zone))
+        return "written"
+    if published.snapshot(path) is not None:
+        published.remove(path)
+        return "removed"
+    return "no file"
+
+
+def reconcile(store: Store, root: Path, zone: tzinfo) -> list[str]:
+    """Bring every published file in line with the store (when a publisher starts): a published
+    item with no file is written, a file of an item that is not published is removed. Files of
+    items the store does not know (written by hand, imported) are left alone. Returns what was done."""
+    files = {path.stem: path for path in published.published_files(root)}
+    done = []
+    for row in store.find():
+        path = files.get(row.id)
+        if row.is_published and path is None and published.valid_location(row.essay, row.id):
+            try:
+                published.write(root, published_item(row, zone))
+            except published.FormatError as error:
+                done.append(f"{row.id}: not written: {error}")
+                continue
+            done.append(f"{row.id}: published, its file was missing: written")
+        elif not row.is_published and path is not None:
+            published.remove(path)
+            done.append(f"{row.id}: {row.state}, but its file was on the site: removed")
+    return done

@@ -1,0 +1,120 @@
+"""What every part of the store shares: the engine and its migrations, the store's own errors in
+place of SQLAlchemy's, and rows made into plain records."""
+
+import functools
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from ..core.errors import MissingExtra
+from .records import Reflection
+from .tables import ReflectionRow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreUnavailable(Exception):
+    """The database could not be reached, or stayed locked longer than the timeout."""
+
+
+class Conflict(ValueError):
+    """What was to be added is there already (the same id, the same key)."""
+
+
+def record(kind, row):
+    """The plain record of a row: a copy that outlives its session and follows none of its changes."""
+    return kind(**{name: getattr(row, name) for name in kind.field_names()})
+
+
+def reflection_of(row: ReflectionRow) -> Reflection:
+    return record(Reflection, row)
+
+
+def jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def row_dict(row) -> dict:
+    return {column.name: jsonable(getattr(row, column.name)) for column in row.__table__.columns}
+
+
+def translated(error: StatementError) -> Exception:
+    """The store's own error for one of SQLAlchemy's: callers never see a database library."""
+    if isinstance(error, IntegrityError):
+        return Conflict(str(error.orig))
+    if isinstance(error, DBAPIError):  # OperationalError among them: unreachable, locked, gone
+        return StoreUnavailable((str(error.orig) or repr(error.orig)).strip().splitlines()[0])
+    if isinstance(error.orig, ValueError):  # a value refused before it reached the database
+        return ValueError(str(error.orig))
+    return error
+
+
+def _reachable(method):
+    @functools.wraps(method)
+    def guarded(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except StatementError as error:
+            raise translated(error) from error
+
+    return guarded
+
+
+def guarded(cls):
+    """Every public method of the class (its mixins' too) raises the store's errors, never
+    SQLAlchemy's."""
+    for klass in reversed(cls.__mro__[:-1]):
+        for name, member in list(vars(klass).items()):
+            if callable(member) and (not name.startswith("_") or name == "__init__"):
+                setattr(cls, name, _reachable(member))
+    return cls
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def body_hash(body: str) -> str:
+    """Equal for bodies that differ only in spacing or case: what duplicate detection compares."""
+    return hashlib.sha256(" ".join(body.lower().split()).encode("utf-8")).hexdigest()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    # WAL lets readers and one writer work at once; FULL makes every commit survive a power cut,
+    # which is what "received" promises the reader.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def make_engine(url: str, timeout: float = 5.0) -> Engine:
+    """An engine; `timeout` is how long a write waits for a locked database before giving up."""
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401 - only to say which extra is missing, before SQLAlchemy does
+        except ImportError:
+            raise MissingExtra(
+                "REFLECTIONS_DATABASE_URL names PostgreSQL, which needs the postgres extra: "
+                "pip install 'withness[postgres]'"
+            ) from None
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(timeout))})
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (run on every start; a no-op when current)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
