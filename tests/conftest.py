@@ -179,27 +179,31 @@ def wait_for(condition, seconds: float = 60.0):
 
 
 class RunningService:
-    """`reflections serve` as a real process on 127.0.0.1, in a site folder."""
+    """`reflections serve` as a real process on 127.0.0.1, in a site folder (`role="intake"`: the
+    service alone)."""
 
-    def __init__(self, root: Path, log: Path, **environment: str) -> None:
+    def __init__(self, root: Path, log: Path, role: str = "all", **environment: str) -> None:
         self.root = root
         self.log = log
+        self.role = role
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.environment = {**os.environ, "REFLECTIONS_SITE": str(root), **environment}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "RunningService":
+    def start(self, wait: bool = True) -> "RunningService":
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [REFLECTIONS, "serve", "--port", str(self.port)],
+                [REFLECTIONS, "serve", "--port", str(self.port), "--role", self.role],
                 cwd=self.root,
                 env=self.environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: fetch(self.base + "/reflections/health")[0] == 200)
-        self.published()  # the first whole build runs in the background: wait for the site
+        if wait:
+            wait_for(lambda: fetch(self.base + "/reflections/health")[0] == 200)
+            if self.role == "all":
+                self.published()  # the first whole build runs in the background: wait for the site
         return self
 
     def health(self) -> dict:
@@ -230,6 +234,33 @@ class RunningService:
             timeout=120,
             input=input,
         )
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def smtp_server(port: int):
+    """(controller, inbox): aiosmtpd listening on 127.0.0.1:`port`; stop it with controller.stop()."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, inbox
 
 
 AUTHOR_PASSWORD = "a long enough password"

@@ -38,6 +38,14 @@ def approve(service, item: str) -> httpx.Response:
         author.close()
 
 
+def moderation_page(service) -> str:
+    author = author_client(service.base)
+    try:
+        return author.get(MODERATE).text
+    finally:
+        author.close()
+
+
 def essay_page(service) -> str:
     return fetch(f"{service.base}/essays/{ESSAY}/")[1]
 
@@ -53,8 +61,14 @@ def test_a_template_error_keeps_the_approval_and_fixing_it_publishes(service):
     assert service.cli("show", item, "--json").stdout.count('"approved"') == 1
     lines = [line for line in service.log.read_text().splitlines() if "Not rebuilt" in line]
     assert lines and all("article.html" in line for line in lines), lines
+    # The job failed, with its reason, and the author sees it on the moderation pages.
+    wait_for(lambda: service.health()["jobs"]["failed"] == 1)
+    troubles = moderation_page(service)
+    assert "Saved, but not on the site yet" in troubles and "article.html" in troubles
     template.write_text(good)
     wait_for(lambda: "Words that wait for a mended template." in essay_page(service))
+    wait_for(lambda: service.health()["jobs"] == {"waiting": 0, "failed": 0})
+    assert "Saved, but not on the site yet" not in moderation_page(service)
     # The watcher outlived the error: it still publishes what follows.
     essay = service.root / "content" / "essays" / f"{ESSAY}.md"
     essay.write_text(essay.read_text().replace("Title: ", "Title: Still ", 1))

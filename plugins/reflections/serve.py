@@ -97,9 +97,11 @@ class WarmPublisher:
         self.publisher.stop()
 
     def status(self) -> dict:
-        if not self.publisher.leading.is_set():
-            return {"publisher": "standby"}
-        return {"publisher": "leading", "site": "built" if self.built.is_set() else "building"}
+        """For /reflections/health: whether this process publishes, and whether its site is built."""
+        return {
+            "publisher": "leading" if self.publisher.leading.is_set() else "waiting for the lease",
+            "site": "built" if self.built.is_set() else "building",
+        }
 
 
 def serve(host: str, port: int, role: str = "all") -> None:

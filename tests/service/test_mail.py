@@ -2,8 +2,6 @@
 reader's double opt-in and unsubscribe, an SMTP outage, and the daily digest."""
 
 import base64
-import email
-import email.policy
 import json
 import re
 import sqlite3
@@ -11,30 +9,10 @@ import time
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from conftest import RunningService, copy_site, free_port, submit_reflection, wait_for
+from conftest import RunningService, copy_site, free_port, smtp_server, submit_reflection, wait_for
 
 ESSAY = "learning-to-stay"
 AUTHOR = "author@site.example"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def to(self, address: str) -> list:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def smtp_server(port: int) -> tuple[Controller, Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, inbox
 
 
 def mail_service(tmp_path, smtp_port: int, public_url: bool = True, **environment) -> RunningService:
