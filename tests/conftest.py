@@ -236,6 +236,50 @@ class RunningService:
         )
 
 
+XSS_CORPUS = "corpora/xss/payloadbox-xss-payload-list.txt"
+
+
+def corpus_payloads() -> list[str]:
+    """Every payload of the public XSS corpus (skipped on a laptop without it; failing in CI)."""
+    text = shared_file(XSS_CORPUS).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+# The project's own payloads, one for each way reader text could turn into markup.
+HOSTILE = [
+    "<script>window.__pwn = 1</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](java&#x09;script:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click]( javascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "![x](javascript:alert(1))",
+    '![x](x" onerror="alert(1))',
+    "[x](http://example.org){: onclick=alert(1) }",
+    "Hello {: onclick=alert(1) }",
+    "<details open ontoggle=alert(1)>",
+    "<iframe src=javascript:alert(1)>",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "`<script>alert(1)</script>`",
+    "> <script>alert(1)</script>",
+    "* <b onmouseover=alert(1)>x</b>",
+    "<!--><script>alert(1)</script>-->",
+    '<http://example.org/"onmouseover="alert(1)>',
+    '[x](http://example.org "title" onmouseover=alert(1))',
+    "{{ 7 * 7 }}{% for x in range(3) %}{% endfor %}",
+    "[link]({filename}/essays/secret.md) and {static}/x.png and {attach}y",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+]
+
+
 class Inbox:
     """What a real SMTP server (aiosmtpd) received."""
 

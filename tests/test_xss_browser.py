@@ -13,10 +13,12 @@ import feedparser
 import pytest
 from conftest import (
     AUTHOR_PASSWORD,
+    HOSTILE,
     QuietHandler,
     RunningService,
     build_site,
     copy_site,
+    corpus_payloads,
     essay_slugs,
     with_password,
 )
@@ -25,7 +27,6 @@ from pelican.plugins.reflections.core.published import PublishedItem
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
 from pelican.plugins.reflections.store import Reflection, Store, body_hash
-from test_sanitizer import HOSTILE, corpus_payloads
 
 # Runs before any script of the page: records every dialog, any call of __pwn(…) and any write to
 # window.__pwn, so a payload that runs is seen whichever way it reports itself.
