@@ -12,12 +12,17 @@ generator) in a temporary site folder, then measures:
 (c) one essay file saved → its page updated on disk (the server's file watcher and the warm build),
     the median over 10 edits.
 
-The last line is `publish_median_s=<b> full_build_s=<a> ratio=<a/b> edit_median_s=<c>`. A benchmark,
-not a test: run it on a quiet machine.
+(d) the server's start: seconds until /reflections/health answers (the site builds in the
+    background meanwhile), and the server's memory once its warm build is made and used (RSS now,
+    and its peak).
+
+The last line is `publish_median_s=<b> full_build_s=<a> ratio=<a/b> edit_median_s=<c> ready_s=<d>
+rss_mb=<d> peak_rss_mb=<d>`. A benchmark, not a test: run it on a quiet machine.
 """
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -144,6 +149,31 @@ def queue(site: Path, slugs: list[str]) -> list[tuple[str, str]]:
     return items
 
 
+def health(base: str, server: subprocess.Popen, until, seconds: float = 1800) -> float:
+    """The moment /reflections/health first answers with what `until(answer)` wants (polled every
+    10 ms)."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/reflections/health", timeout=5) as answer:
+                if until(json.loads(answer.read())):
+                    return time.perf_counter()
+        except OSError:
+            if server.poll() is not None:
+                sys.exit("the service stopped; see its log")
+        time.sleep(0.01)
+    sys.exit("the service did not get there in time")
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) megabytes of a process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.split()
+    return int(fields["VmRSS"][0]) / 1024, int(fields["VmHWM"][0]) / 1024
+
+
 def spread(seconds: list[float]) -> str:
     low, middle, high = min(seconds), statistics.median(seconds), max(seconds)
     return f"median {middle * 1000:.1f} ms (min {low * 1000:.1f}, max {high * 1000:.1f}, n={len(seconds)})"
@@ -175,20 +205,15 @@ def main() -> None:
         )
         port = free_port()
         log = open(Path(tmp) / "serve.log", "w")
+        started = time.perf_counter()
         server = subprocess.Popen(
             [reflections, "serve", "--port", str(port)], cwd=site, env=environment, stdout=log, stderr=log
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 900
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/reflections/health", timeout=5).close()
-                    break
-                except OSError:
-                    if time.time() > deadline or server.poll() is not None:
-                        sys.exit("the service did not start; see its log")
-                    time.sleep(0.5)
+            ready = health(base, server, lambda answer: True) - started
+            print(f"(d) /reflections/health answered {ready:.2f} s after the server started", flush=True)
+            health(base, server, lambda answer: answer.get("site") == "built")
             author = Author(base)
             publish = []
             for item_id, slug in items:
@@ -212,11 +237,16 @@ def main() -> None:
                 edits.append(wait_until(page, marker) - started)
             c = statistics.median(edits)
             print(f"(c) essay saved → page: {spread(edits)}", flush=True)
+            rss, peak = memory(server.pid)
+            print(f"(d) the server's memory, warm: {rss:.0f} MB (peak {peak:.0f} MB)", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
             log.close()
-    print(f"publish_median_s={b:.4f} full_build_s={full:.2f} ratio={full / b:.0f} edit_median_s={c:.4f}")
+    print(
+        f"publish_median_s={b:.4f} full_build_s={full:.2f} ratio={full / b:.0f} edit_median_s={c:.4f} "
+        f"ready_s={ready:.2f} rss_mb={rss:.0f} peak_rss_mb={peak:.0f}"
+    )
 
 
 if __name__ == "__main__":

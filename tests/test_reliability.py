@@ -1,5 +1,6 @@
 """Nothing a reader was told was received is lost: submissions under load, kill -9, restart."""
 
+import http.client
 import json
 import threading
 import time
@@ -17,8 +18,8 @@ def send(base: str, number: int) -> str | None:
     acknowledged it (202), else None."""
     try:
         token = json.loads(fetch(f"{base}/reflections/token?essay={ESSAY}")[1])["token"]
-    except (urllib.error.URLError, ConnectionError, OSError, ValueError, KeyError):
-        return None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, KeyError):
+        return None  # killed mid-answer: nothing was acknowledged
     payload = {"essay": ESSAY, "body": f"Submission number {number} under load.", "token": token}
     request = urllib.request.Request(
         base + "/reflections/submit",
@@ -28,7 +29,7 @@ def send(base: str, number: int) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())["id"] if response.status == 202 else None
-    except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return None
 
 
