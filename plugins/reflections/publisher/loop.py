@@ -96,6 +96,9 @@ class Publisher:
                     lease.wait(self.POLL_SECONDS)
             except StoreUnavailable as error:
                 self.say(f"The publisher lost the database and steps down: {error}", flush=True)
+            except Exception as error:  # a full disk while reconciling, say: step down, try again
+                self.say(f"The publisher stepped down after an error: {why(error)}", flush=True)
+                self.stopped.wait(self.STANDBY_SECONDS)
             finally:
                 self.leading.clear()
                 lease.release()
