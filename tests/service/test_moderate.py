@@ -3,6 +3,7 @@
 import json
 import re
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from conftest import (
     running_for_the_author,
     submit_reflection,
 )
+from pelican.plugins.reflections.store import MAX_MAIL_ATTEMPTS, Store
 
 ESSAY = "learning-to-stay"
 PASSWORD = AUTHOR_PASSWORD
@@ -201,3 +203,17 @@ def test_session_cookie_is_secure_when_the_site_is_published_over_https(tmp_path
         assert "; secure" in answer.headers["set-cookie"].lower()
     finally:
         running.stop()
+
+
+def test_mail_given_up_is_shown_to_the_author(service, author):
+    store = Store(f"sqlite:///{service.root / 'reflections.db'}")
+    try:
+        store.enqueue_mail("reader@example.org", "Your reflection has an answer", "Kind words.")
+        (mail,) = [m for m in store.outbox() if m.subject == "Your reflection has an answer"]
+        for _ in range(MAX_MAIL_ATTEMPTS):
+            store.mail_failed(mail.id, "ConnectionRefusedError: no mail server", datetime.now(UTC))
+    finally:
+        store.engine.dispose()
+    page = author.get(BASE).text
+    assert "Mail that could not be sent" in page
+    assert "reader@example.org" in page and "no mail server" in page

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import item
-from pelican.plugins.reflections.store import Conflict, LogEntry, Reflection, Store, StoreUnavailable, now
+from pelican.plugins.reflections.store import (
+    MAX_MAIL_ATTEMPTS,
+    Conflict,
+    LogEntry,
+    Reflection,
+    Store,
+    StoreUnavailable,
+    now,
+)
 
 
 def test_migrations_make_the_schema_and_are_idempotent(store):
@@ -156,3 +164,27 @@ def test_adding_what_is_there_is_a_conflict(store):
     store.add(item(1))
     with pytest.raises(Conflict):
         store.add(item(1))
+
+
+def test_mail_is_claimed_by_one_worker_and_given_up_after_its_attempts(store):
+    store.enqueue_mail("reader@example.org", "Hello", "Kind words.")
+    (mail,) = store.claim_mail()
+    assert store.claim_mail() == []  # claimed: another worker asking now gets nothing
+    for attempt in range(1, MAX_MAIL_ATTEMPTS + 1):
+        given_up = store.mail_failed(
+            mail.id, "SMTPServerDisconnected: gone", datetime(2000, 1, 1, tzinfo=UTC)
+        )
+        assert given_up == (attempt == MAX_MAIL_ATTEMPTS)
+        if not given_up:
+            assert [m.id for m in store.claim_mail()] == [mail.id]  # due again, claimable again
+    assert store.claim_mail() == []
+    (lost,) = store.given_up_mail()
+    assert lost.id == mail.id and lost.attempts == MAX_MAIL_ATTEMPTS and "gone" in lost.last_error
+
+
+def test_only_one_of_two_swaps_of_a_secret_wins(store):
+    assert store.swap_secret("last-digest", None, "one") is True
+    assert store.swap_secret("last-digest", None, "two") is False
+    assert store.swap_secret("last-digest", "one", "three") is True
+    assert store.swap_secret("last-digest", "one", "four") is False
+    assert store.get_secret("last-digest") == "three"
