@@ -2,8 +2,10 @@
 own copy of the site folder (as on separate hosts). On PostgreSQL and on a shared SQLite file."""
 
 import json
+import os
 import re
 import subprocess
+import sys
 import threading
 import time
 
@@ -54,8 +56,6 @@ class Publisher:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Publisher":
-        import os
-
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
                 [REFLECTIONS, "publish", "--watch"],
@@ -222,3 +222,27 @@ def test_two_mail_workers_send_every_mail_exactly_once(tmp_path, database):
         controller.stop()
     subjects = [message["Subject"] for message in inbox.messages]
     assert len(subjects) == 120 and len(set(subjects)) == 120
+
+
+def test_the_intake_is_an_asgi_application_for_any_server(tmp_path):
+    root = copy_site(tmp_path / "site")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "pelican.plugins.reflections.asgi:app", "--port", str(port)],
+        cwd=root,
+        env={**os.environ, "REFLECTIONS_SITE": str(root), **LIMITS},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, body = wait_for(lambda: fetch(base + "/reflections/health"))
+        assert status == 200 and json.loads(body)["database"] == "ok" and "site" not in json.loads(body)
+        item = submit_reflection(base, ESSAY, "Sent through an ASGI server of the site's choosing.")
+        assert fetch(f"{base}/essays/{ESSAY}/")[0] == 404  # the web server serves the site, not intake
+        store = Store(f"sqlite:///{root / 'reflections.db'}")
+        assert store.get(item).state == "pending"
+        store.engine.dispose()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
