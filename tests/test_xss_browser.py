@@ -48,9 +48,8 @@ def payloads() -> list[str]:
     return list(HOSTILE) + corpus_payloads()
 
 
-@pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory):
-    root = copy_site(tmp_path_factory.mktemp("hostile") / "site")
+def build_hostile_site(root, settings: str = "pelicanconf.py"):
+    """The site with every payload published as a body, a name and a content note; served."""
     shutil.rmtree(root / "content" / "reflections")
     slugs = essay_slugs()
     start = datetime(2026, 6, 1, tzinfo=UTC)
@@ -69,13 +68,35 @@ def hostile_site(tmp_path_factory):
         )
         published.write(root / "content" / "reflections", item)
         previous[essay] = item.id
-    result = build_site(root / "pelicanconf.py", root / "output", root / "cache", cwd=root)
+    result = build_site(root / settings, root / "output", root / "cache", cwd=root)
     assert result.returncode == 0, result.stderr
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root / "output"))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", slugs, root / "output"
+    return server, (f"http://127.0.0.1:{server.server_address[1]}", slugs, root / "output")
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    server, site = build_hostile_site(copy_site(tmp_path_factory.mktemp("hostile") / "site"))
+    yield site
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def hostile_site_without_autoescape(tmp_path_factory):
+    """The same, on a site that leaves Jinja's autoescape off, as Pelican does by default: the plugin
+    escapes what readers sent by itself."""
+    root = copy_site(tmp_path_factory.mktemp("hostile-plain") / "site")
+    (root / "plainconf.py").write_text(
+        "import os, sys\nsys.path.append(os.path.dirname(os.path.abspath(__file__)))\n"
+        "from pelicanconf import *  # noqa: F403\n\n"
+        "JINJA_ENVIRONMENT = {'trim_blocks': True, 'lstrip_blocks': True}\n",
+        encoding="utf-8",
+    )
+    server, site = build_hostile_site(root, "plainconf.py")
+    yield site
     server.shutdown()
 
 
@@ -111,6 +132,14 @@ def visit(browser, url: str) -> list[str]:
 def test_no_payload_fires_on_any_essay_page(browser, hostile_site):
     base, slugs, _output = hostile_site
     assert len(payloads()) >= len(HOSTILE)
+    for slug in slugs:
+        assert visit(browser, f"{base}/essays/{slug}/") == [], slug
+
+
+def test_no_payload_fires_where_the_site_leaves_autoescape_off(browser, hostile_site_without_autoescape):
+    base, slugs, output = hostile_site_without_autoescape
+    page = (output / "essays" / slugs[0] / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwn = 1&lt;/script&gt;" in page  # escaped by the plugin itself
     for slug in slugs:
         assert visit(browser, f"{base}/essays/{slug}/") == [], slug
 
