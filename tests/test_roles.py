@@ -175,7 +175,7 @@ def test_intake_answers_while_a_long_first_build_runs(tmp_path):
     root = copy_site(tmp_path / "site")
     essays = root / "content" / "essays"
     words = " ".join(["Staying with someone is a practice of attention."] * 40)
-    for number in range(400):
+    for number in range(600):
         (essays / f"essay-{number:03d}.md").write_text(
             f"Title: Essay {number}\nDate: 2025-01-01 10:{number % 60:02d}\nSlug: essay-{number:03d}\n\n"
             + "\n\n".join([words] * 6)
@@ -189,10 +189,10 @@ def test_intake_answers_while_a_long_first_build_runs(tmp_path):
         health = wait_for(lambda: fetch(running.base + "/reflections/health"))
         answered = time.monotonic() - started
         assert health[0] == 200 and json.loads(health[1])["site"] == "building", health
-        # A reader's words sent now are stored now: nothing waits for the build.
+        # A reader's words sent now are answered now: nothing waits for the build.
         item = submit_reflection(running.base, ESSAY, "Sent while the site was still building.")
-        assert json.loads(running.cli("show", item, "--json").stdout)["state"] == "pending"
         assert running.health()["site"] == "building"
+        assert json.loads(running.cli("show", item, "--json").stdout)["state"] == "pending"
         print(f"health answered {answered:.2f} s after start, while the first build ran")
         running.published()
         assert re.search(r"Built the whole site in [\d.]+ s", running.log.read_text())

@@ -33,19 +33,24 @@ def app_for(config: service_config.ServiceConfig | None = None, store: Store | N
     return create_app(config, SiteIndex(config.settings_file), store=store, **options)
 
 
-def _with_mail(config: service_config.ServiceConfig):
+def _with_mail(config: service_config.ServiceConfig, publisher: "WarmPublisher | None" = None):
     """A lifespan that runs the mail worker beside the service (mail is claimed once, so every
-    instance may run one)."""
+    instance may run one), and the publisher when this process has one: started once the server
+    is up, so its first build never delays the first answer."""
 
     @asynccontextmanager
     async def lifespan(app):
         service = app.state.service
         worker = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
         worker.start()
+        if publisher is not None:
+            publisher.start()  # builds in the background: readers are answered meanwhile
         try:
             yield
         finally:
             worker.stopped.set()
+            if publisher is not None:
+                publisher.stop()
 
     return lifespan
 
@@ -112,10 +117,11 @@ def serve(host: str, port: int, role: str = "all") -> None:
     config = replace(config, public_url=service_config.public_url(config, site_url, host, port))
     store = Store(config.database_url, config.database_timeout)
     publisher = WarmPublisher(store, str(config.settings_file)) if role == "all" else None
-    app = create_app(config, index, store=store, serve_site=role == "all", lifespan=_with_mail(config))
+    app = create_app(
+        config, index, store=store, serve_site=role == "all", lifespan=_with_mail(config, publisher)
+    )
     if publisher is not None:
         app.state.publishing = publisher.status
-        publisher.start()  # builds in the background: readers are answered meanwhile
     what = "the site and the reflections service" if publisher else "the reflections service (intake)"
     print(f"Serving {what} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
