@@ -35,3 +35,29 @@ def test_a_reread_index_never_shows_a_known_essay_as_missing(tmp_path):
     stop.set()
     saver.join()
     assert sum(missing) == 0
+
+
+def test_essay_addresses_follow_any_article_url_pelican_accepts(tmp_path):
+    site = copy_site(tmp_path)
+    settings = site / "pelicanconf.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        + '\nARTICLE_URL = "posts/{date:%Y}/{date:%m}/{category}/{slug}/"\n'
+        + 'ARTICLE_SAVE_AS = ARTICLE_URL + "index.html"\n',
+        encoding="utf-8",
+    )
+    essay = SiteIndex(settings).essay("learning-to-stay")
+    header = (site / "content" / "essays" / "learning-to-stay.md").read_text(encoding="utf-8")
+    date = next(line for line in header.splitlines() if line.startswith("Date:")).split()[1]
+    year, month = date.split("-")[:2]
+    assert essay is not None and essay.url.startswith(f"posts/{year}/{month}/")
+    assert essay.url.endswith("/learning-to-stay/")
+
+
+def test_an_address_the_index_cannot_make_is_empty_never_an_error(tmp_path):
+    site = copy_site(tmp_path)
+    settings = site / "pelicanconf.py"
+    text = settings.read_text(encoding="utf-8") + '\nARTICLE_URL = "{nothing_pelican_knows}/{slug}/"\n'
+    settings.write_text(text, encoding="utf-8")
+    essay = SiteIndex(settings).essay("learning-to-stay")
+    assert essay is not None and essay.url == ""

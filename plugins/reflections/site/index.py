@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from pelican.utils import slugify
+from pelican.utils import get_date, slugify
 
 from ..core import published
 from ..core.essay_header import EssayInfo, is_draft, read_header, reflections_open
@@ -65,13 +65,37 @@ class SiteIndex:
                     title=title,
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=reflections_open(header),
-                    url=self.settings["ARTICLE_URL"].format(slug=slug),
+                    url=self._address(header, slug),
                 )
             # Published whole, never filled in place: a reader's request reading it meanwhile
             # sees the old index or the new one, never a half-made one.
             self._essays = essays
             self._stamp = stamp
         self._checked = time.monotonic()
+
+    def _address(self, header: dict[str, str], slug: str) -> str:
+        """The essay's address as Pelican makes it from ARTICLE_URL (slug, date, lang, category,
+        author); "" when the pattern needs what a header cannot tell, never an error: a reader's
+        submission must not fail for a link on the page that answers it."""
+        settings = self.settings
+        fields = {
+            "slug": slug,
+            "lang": header.get("lang") or settings.get("DEFAULT_LANG", "en"),
+            "category": slugify(
+                header.get("category") or settings.get("DEFAULT_CATEGORY", "misc"),
+                regex_subs=settings.get("CATEGORY_REGEX_SUBSTITUTIONS", []),
+            ),
+            "author": slugify(
+                header.get("author") or settings.get("AUTHOR", ""),
+                regex_subs=settings.get("AUTHOR_REGEX_SUBSTITUTIONS", []),
+            ),
+        }
+        try:
+            if header.get("date"):
+                fields["date"] = get_date(header["date"])
+            return settings["ARTICLE_URL"].format(**fields)
+        except (KeyError, ValueError, IndexError, AttributeError, TypeError):
+            return ""
 
     def essay(self, slug: str) -> EssayInfo | None:
         return self.essays().get(slug)

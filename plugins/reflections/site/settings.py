@@ -41,6 +41,13 @@ DEFAULTS = {
 def apply_defaults(settings: dict) -> None:
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+    # Published reflections are the plugin's to read, never Pelican's articles, pages or static
+    # files, whatever ARTICLE_PATHS says (Pelican's default, [''], would read them all as articles).
+    folder = settings["REFLECTIONS_PATH"]
+    for name in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES", "STATIC_EXCLUDES"):
+        excluded = list(settings.get(name) or [])
+        if folder not in excluded:
+            settings[name] = [*excluded, folder]
 
 
 def reflections_root(settings: dict) -> Path:
