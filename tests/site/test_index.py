@@ -61,3 +61,18 @@ def test_an_address_the_index_cannot_make_is_empty_never_an_error(tmp_path):
     settings.write_text(text, encoding="utf-8")
     essay = SiteIndex(settings).essay("learning-to-stay")
     assert essay is not None and essay.url == ""
+
+
+def test_pages_and_published_reflections_are_not_essays_wherever_articles_are_read(tmp_path):
+    site = copy_site(tmp_path)
+    settings = site / "pelicanconf.py"
+    # Pelican's default: every file under the content folder may be an article.
+    text = settings.read_text(encoding="utf-8").replace('ARTICLE_PATHS = ["essays"]', 'ARTICLE_PATHS = [""]')
+    settings.write_text(text.replace("ARTICLE_EXCLUDES = ", "ARTICLE_EXCLUDES_OURS = "), encoding="utf-8")
+    pages = [p for p in (site / "content" / "pages").glob("*.md")]
+    assert pages
+    essays = SiteIndex(settings).essays()
+    assert "learning-to-stay" in essays
+    for page in pages:
+        title = next(line for line in page.read_text().splitlines() if line.startswith("Title:"))[7:]
+        assert all(essay.title != title for essay in essays.values()), title

@@ -5,8 +5,10 @@ knows an essay the moment its file is saved, without a build. The service sees t
 core.essay_header.SiteView; the wiring (serve.py, the CLI) makes it.
 """
 
+import os
 import threading
 import time
+from fnmatch import fnmatch
 from pathlib import Path
 
 from pelican.utils import get_date, slugify
@@ -32,10 +34,21 @@ class SiteIndex:
         self._lock = threading.Lock()
 
     def _files(self) -> list[Path]:
+        """The essay files, found as Pelican finds articles: under ARTICLE_PATHS, leaving out
+        ARTICLE_EXCLUDES (pages and published reflections among them) and IGNORE_FILES."""
+        excluded = {os.path.normpath(self.content / name) for name in self.settings["ARTICLE_EXCLUDES"]}
+        ignored = self.settings.get("IGNORE_FILES", [])
         files = []
         for folder in self.settings["ARTICLE_PATHS"]:
-            files += sorted((self.content / folder).rglob("*.md"))
-        return files
+            for where, folders, names in os.walk(self.content / folder, followlinks=True):
+                folders[:] = [
+                    name
+                    for name in folders
+                    if os.path.normpath(os.path.join(where, name)) not in excluded
+                    and not any(fnmatch(name, pattern) for pattern in ignored)
+                ]
+                files += [Path(where, name) for name in names if name.endswith(".md")]
+        return sorted(files)
 
     def essays(self) -> dict[str, EssayInfo]:
         # Every submission asks; walking thousands of essay files each time would cost more than
