@@ -3,31 +3,15 @@ line naming the file, and fixing the cause publishes what waited."""
 
 import httpx
 import pytest
-from conftest import (
-    MODERATE,
-    RunningService,
-    author_client,
-    copy_site,
-    fetch,
-    submit_reflection,
-    wait_for,
-    with_password,
-)
+from conftest import MODERATE, author_client, fetch, running_for_the_author, submit_reflection, wait_for
 
 ESSAY = "learning-to-stay"
 
 
 @pytest.fixture
 def service(tmp_path):
-    root = copy_site(tmp_path / "site")
-    running = RunningService(
-        root,
-        tmp_path / "service.log",
-        REFLECTIONS_TOKEN_MIN_SECONDS="0",
-        REFLECTIONS_RATE_LIMITS="1000/minute",
-    )
-    yield with_password(running).start()
-    running.stop()
+    with running_for_the_author(tmp_path) as running:
+        yield running
 
 
 def approve(service, item: str) -> httpx.Response:

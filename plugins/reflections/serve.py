@@ -70,11 +70,12 @@ class WarmPublisher:
         self.store = store
         self.built = threading.Event()
         self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def prepare(self) -> None:
         """The watcher, then the first whole build: a file saved while the site builds is published
         right after it (the warm build takes one change at a time)."""
-        if not hasattr(self, "_watcher"):
+        if self._watcher is None:
             self._watcher = threading.Thread(
                 target=rebuild_on_change,
                 args=(self.site, self._stop, self._after_change),

@@ -54,8 +54,6 @@ class SiteView(Protocol):
 
     #: Pelican's settings with the plugin's defaults applied.
     settings: dict
-    #: The folder of published reflections.
-    reflections: Path
     #: The site's time zone: readers' dates are shown in it.
     zone: ZoneInfo
 

@@ -23,20 +23,24 @@ def published_item(row: Reflection, zone: tzinfo) -> published.PublishedItem:
     )
 
 
-def sync(store: Store, root: Path, zone: tzinfo, essay: str, item_id: str) -> str:
-    """Bring one item's file in line with the store; returns what was done, in a few words.
-    Raises published.FormatError for a published item that cannot be written."""
-    if not published.valid_location(essay, item_id):
-        return "no file"  # such an item never had one
-    row = store.get(item_id)
-    path = published.path_of(root, essay, item_id)
+def _follow(root: Path, zone: tzinfo, row: Reflection | None, path: Path) -> str:
+    """The file at `path` made to follow `row` (None: no such item any more): written when the item
+    is published, removed when it is not. Raises published.FormatError for an item that cannot be
+    written."""
     if row is not None and row.is_published:
         published.write(root, published_item(row, zone))
         return "written"
-    if published.snapshot(path) is not None:
+    if path.is_file():
         published.remove(path)
         return "removed"
     return "no file"
+
+
+def sync(store: Store, root: Path, zone: tzinfo, essay: str, item_id: str) -> str:
+    """Bring one item's file in line with the store; returns what was done, in a few words."""
+    if not published.valid_location(essay, item_id):
+        return "no file"  # such an item never had one
+    return _follow(root, zone, store.get(item_id), published.path_of(root, essay, item_id))
 
 
 def reconcile(store: Store, root: Path, zone: tzinfo) -> list[str]:
@@ -47,14 +51,17 @@ def reconcile(store: Store, root: Path, zone: tzinfo) -> list[str]:
     done = []
     for row in store.find():
         path = files.get(row.id)
-        if row.is_published and path is None and published.valid_location(row.essay, row.id):
-            try:
-                published.write(root, published_item(row, zone))
-            except published.FormatError as error:
-                done.append(f"{row.id}: not written: {error}")
-                continue
+        if row.is_published == (path is not None):
+            continue  # in line already
+        if path is None and not published.valid_location(row.essay, row.id):
+            continue  # published, but it names no place a file could be
+        try:
+            _follow(root, zone, row, path or published.path_of(root, row.essay, row.id))
+        except published.FormatError as error:
+            done.append(f"{row.id}: not written: {error}")
+            continue
+        if row.is_published:
             done.append(f"{row.id}: published, its file was missing: written")
-        elif not row.is_published and path is not None:
-            published.remove(path)
+        else:
             done.append(f"{row.id}: {row.state}, but its file was on the site: removed")
     return done

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from itertools import groupby
 
-from ..core import published
 from ..site import settings as site_settings
 from ..site.devserver import why
 from ..store import Job, Store, StoreUnavailable
@@ -61,7 +60,7 @@ class Publisher:
         except StoreUnavailable:
             raise  # the jobs stay waiting; the loop tries again
         except (Exception, SystemExit) as error:  # a template error, a broken essay, a full disk
-            reason = why(error) if not isinstance(error, published.FormatError) else str(error)
+            reason = why(error)
             self.say(f"Not published ({essay}): {reason}", flush=True)
             self.store.finish_jobs(ids, reason=reason)
             return reason

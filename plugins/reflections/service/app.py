@@ -335,7 +335,7 @@ def withdraw(request: Request) -> Response:
         return service.page(
             "service/confirm.html", heading="Withdrawn", done="This reflection was already withdrawn."
         )
-    off_the_site = " and off the site" if service.moderation.is_published(row) else ""
+    off_the_site = " and off the site" if row.is_published else ""
     return service.page(
         "service/confirm.html",
         heading="Withdraw your reflection?",

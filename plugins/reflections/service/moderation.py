@@ -31,10 +31,6 @@ class Moderation:
             raise ModerationError(f"no reflection has the id {item_id!r}")
         return row
 
-    @staticmethod
-    def is_published(row: Reflection) -> bool:
-        return row.is_published
-
     def approve(self, item_id: str, actor: str = "author") -> str:
         row = self._row(item_id)
         if row.state == "withdrawn":
@@ -87,7 +83,7 @@ class Moderation:
     def unpublish(self, item_id: str, actor: str = "author") -> str:
         """Take a published item off the site and put it back in the queue."""
         row = self._row(item_id)
-        if not self.is_published(row):
+        if not row.is_published:
             raise ModerationError(f"{item_id} is not published")
         before = self.store.transition(item_id, "pending", ("approved",), actor, detail="unpublished")
         if before is None:
@@ -145,11 +141,11 @@ class Moderation:
         before = self.store.transition(item_id, "withdrawn", DECIDABLE, actor)
         if before is None:
             return "This reflection was already withdrawn."
-        was_published = self.is_published(before)
+        was_published = before.is_published
         if was_published:
             # The author's responses to it would answer nothing: take them off the site too.
             for response in self.store.find(essay=before.essay):
-                if response.parent == item_id and response.kind == "response" and self.is_published(response):
+                if response.parent == item_id and response.kind == "response" and response.is_published:
                     self.store.transition(
                         response.id,
                         "withdrawn",

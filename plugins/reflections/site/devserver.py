@@ -17,6 +17,7 @@ from jinja2 import TemplateSyntaxError
 from watchfiles import watch
 
 from ..core.errors import ContentError, SettingError
+from ..core.published import FormatError
 from . import settings as site_settings
 from .warm import WarmSite
 
@@ -42,7 +43,7 @@ def publish(step, *arguments) -> bool:
 
 def why(error: Exception) -> str:
     """One line naming the file and the problem, for an error met while building."""
-    if isinstance(error, (ContentError, SettingError)):  # their message names the file already
+    if isinstance(error, (ContentError, SettingError, FormatError)):  # each names its file already
         return str(error)
     if isinstance(error, TemplateSyntaxError):
         return f"{error.filename or error.name}:{error.lineno}: {error.message}"

@@ -83,9 +83,6 @@ class _PostgresLease(Lease):
             pass
 
 
-_IN_MEMORY_LEASES: dict[str, threading.Lock] = {}
-
-
 class Jobs:
     def _publication(self, session: Session, before: Reflection, after: Reflection | None) -> None:
         """In the act's transaction: a job when the act shows or hides something on the site."""
@@ -95,14 +92,6 @@ class Jobs:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
         session.info["publication"] = True
-
-    def add_job(self, essay: str, item: str = "") -> None:
-        """A job not made by a moderation act (an essay's pages to publish again)."""
-        with self.sessions.begin() as session:
-            session.add(JobRow(essay=essay, item=item, created=now(), state="waiting", attempts=0))
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
-        self._jobs_added.set()
 
     def waiting_jobs(self, limit: int = 500) -> list[Job]:
         query = select(JobRow).where(JobRow.state == "waiting").order_by(JobRow.id).limit(limit)
@@ -157,7 +146,7 @@ class Jobs:
             return self._postgres_lease()
         database = url.database or ""
         if database in ("", ":memory:"):
-            lock = _IN_MEMORY_LEASES.setdefault(str(id(self)), threading.Lock())
+            lock = self._memory_lease
             return _ProcessLease(self._jobs_added, lock) if lock.acquire(blocking=False) else None
         handle = open(Path(database).with_name(Path(database).name + ".publisher"), "a+b")  # noqa: SIM115
         try:

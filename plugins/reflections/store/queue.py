@@ -53,7 +53,10 @@ class Store(Keys, Outbox, Backup, Jobs):
         self.engine = make_engine(url, timeout)
         migrate(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Set when this process commits a job: wakes a publisher in the same process at once.
         self._jobs_added = threading.Event()
+        #: The lease on a database without a file (in memory), which only this process can see.
+        self._memory_lease = threading.Lock()
 
     def pending_since(self, moment: datetime) -> list[Reflection]:
         query = select(ReflectionRow).where(ReflectionRow.state == "pending", ReflectionRow.created > moment)
