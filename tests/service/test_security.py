@@ -86,7 +86,7 @@ def test_every_service_response_has_the_security_headers(service, path):
     assert "default-src 'none'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("path", ["/", f"/essays/{ESSAY}/", "/theme/css/withness.css", "/no-such-page/"])

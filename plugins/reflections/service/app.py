@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from ..core import lengths, published, sanitizer
 from ..core.essay_header import EssayInfo, SiteView
 from ..store import Reflection, Store, StoreUnavailable, body_hash, now
-from . import addresses, auth, bodies, intake, mail, moderate
+from . import addresses, auth, bodies, intake, mail, moderate, origins
 from . import config as service_config
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -49,6 +49,14 @@ class Service:
         self.config = config
         self.site = site
         self.settings = site.settings
+        site_url = str(self.settings.get("SITEURL") or "")
+        #: The site's address when the service's pages must link to it absolutely (else "": the
+        #: site is on the service's own origin).
+        self.site_url = site_url.rstrip("/") if origins.origin_of(site_url) else ""
+        #: The origins a reader's form may be posted from (besides the service's own).
+        self.origins = origins.site_origins(
+            site_url, str(self.settings.get("REFLECTIONS_SERVICE_URL") or ""), config.public_url
+        )
         self.store = store or Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
@@ -67,7 +75,8 @@ class Service:
                 for key in ("SITENAME", "DEFAULT_LANG", "THEME_STATIC_DIR", "AUTHOR")
             }
             | {key: value for key, value in self.settings.items() if key.startswith("REFLECTIONS_")}
-            | {"SITEURL": "", "ANONYMOUS": published.ANONYMOUS}
+            # The service's own pages are already where the form posts: no "sending takes you to".
+            | {"SITEURL": self.site_url, "ANONYMOUS": published.ANONYMOUS, "REFLECTIONS_SERVICE_URL": ""}
         )
 
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -129,12 +138,23 @@ async def submit(request: Request) -> Response:
     wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
     raw = await bodies.read_limited(request, service.config.max_request_bytes)
     address = addresses.of_request(request)
+    foreign = not origins.allowed(
+        request.headers.get("origin"), request.headers.get("host", ""), service.origins
+    )
     # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
     # thread, so the event loop keeps serving the site and the other readers meanwhile.
-    return await run_in_threadpool(_submit, service, raw, wants_json, address)
+    return await run_in_threadpool(_submit, service, raw, wants_json, address, foreign)
 
 
-def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str) -> Response:
+FOREIGN = (
+    "This form was sent from a page that is not part of this site, so nothing was sent. If you "
+    "wrote it, your words are below: read them over and send them from here."
+)
+
+
+def _submit(
+    service: Service, raw: bytes | None, wants_json: bool, address: str, foreign: bool = False
+) -> Response:
     if raw is None:
         message = "That was more than we can receive at once. Please shorten it and send it again."
         if wants_json:
@@ -163,6 +183,12 @@ def _submit(service: Service, raw: bytes | None, wants_json: bool, address: str)
         )
 
     essay = service.site.essay(submission.essay)
+    if foreign:
+        # Another site's page posting readers' browsers into the queue: refused, the words shown back
+        # on the service's own page, where sending them is the reader's own act.
+        if wants_json:
+            return _json_error(403, FOREIGN)
+        return service.form_page(essay, submission, 403, "Send this reflection?", message=FOREIGN)
     address_hash = service.guard.address_hash(address)
     # The honeypot is looked at last: a bot that fills it meets every check and limit first.
     problems = intake.verify(submission, service.site)
@@ -399,10 +425,15 @@ def mail_subscription(request: Request) -> Response:
 
 def token(request: Request) -> Response:
     service: Service = request.app.state.service
+    headers = {"Cache-Control": "no-store", "Vary": "Origin"}
+    origin = request.headers.get("origin", "").strip().lower()
+    if origin and origin in service.origins:
+        # The site's pages on a static host read their token across origins; no other page may.
+        headers["Access-Control-Allow-Origin"] = origin
     essay = request.query_params.get("essay", "")
     if service.site.essay(essay) is None:
-        return _json_error(404, "No essay has that slug.")
-    return JSONResponse({"token": service.guard.form_token(essay)}, headers={"Cache-Control": "no-store"})
+        return JSONResponse({"error": "No essay has that slug."}, status_code=404, headers=headers)
+    return JSONResponse({"token": service.guard.form_token(essay)}, headers=headers)
 
 
 def reply(request: Request) -> Response:
@@ -488,7 +519,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         # Outermost, so even an error page answered by Starlette itself carries the headers.
-        middleware=[Middleware(SecurityHeaders), session],
+        middleware=[Middleware(SecurityHeaders, site_origin=origins.origin_of(service.site_url)), session],
         exception_handlers={StoreUnavailable: _busy},
         lifespan=lifespan,
     )

@@ -1,7 +1,9 @@
 """Security headers on every response `reflections serve` makes: the service's pages and the site.
 
 The service's pages (under /reflections/) may not be framed by anyone, load nothing from elsewhere
-and send no referrer (a reader's withdraw link is in their address). The static site gets
+but the site, and send a referrer only to their own origin (a reader's withdraw link is in their
+address; "no-referrer" would also blank the Origin of the service's own form posts, which the
+origin check needs). The static site gets
 SITE_POLICY, the Content-Security-Policy documented in the README for any web server that serves
 `output/`.
 """
@@ -13,6 +15,29 @@ SERVICE_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def service_policy(site_origin: str = "") -> str:
+    """SERVICE_POLICY, letting the service's pages use the site's stylesheet, script and icon when
+    the site is on another origin (a static host)."""
+    if not site_origin:
+        return SERVICE_POLICY
+    policy = SERVICE_POLICY
+    for kind in ("style-src", "script-src", "img-src"):
+        policy = policy.replace(f"{kind} 'self'", f"{kind} 'self' {site_origin}")
+    return policy
+
+
+def site_policy(service_origin: str = "") -> str:
+    """SITE_POLICY for a site whose reflections service is on another origin: its form may post
+    there and its script may ask there for a form token."""
+    if not service_origin:
+        return SITE_POLICY
+    return SITE_POLICY.replace("form-action 'self'", f"form-action 'self' {service_origin}").replace(
+        "default-src 'self'", f"default-src 'self'; connect-src 'self' {service_origin}"
+    )
+
+
 SITE_POLICY = (
     "default-src 'self'; img-src 'self' https: data:; media-src 'self' https:; object-src 'none'; "
     "form-action 'self'; frame-ancestors 'self'; base-uri 'self'"
@@ -21,7 +46,7 @@ SERVICE_HEADERS = {
     "Content-Security-Policy": SERVICE_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 SITE_HEADERS = {
@@ -35,15 +60,16 @@ SITE_HEADERS = {
 class SecurityHeaders:
     """ASGI middleware: the headers above on every HTTP response, whatever route made it."""
 
-    def __init__(self, app: ASGIApp, service_prefix: str = "/reflections/") -> None:
+    def __init__(self, app: ASGIApp, service_prefix: str = "/reflections/", site_origin: str = "") -> None:
         self.app = app
         self.service_prefix = service_prefix
+        self.service_headers = SERVICE_HEADERS | {"Content-Security-Policy": service_policy(site_origin)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = SERVICE_HEADERS if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
+        chosen = self.service_headers if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -14,6 +14,9 @@ DEFAULTS = {
     "REFLECTIONS_PATH": "reflections",
     # Nesting shown on the page; deeper replies stay at this level.
     "REFLECTIONS_MAX_DEPTH": 4,
+    # The reflections service's public address when it is not the site's own (a static host with
+    # the service elsewhere): the three addresses below, when they start with "/", are under it.
+    "REFLECTIONS_SERVICE_URL": "",
     # Where the reflection form posts.
     "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
     # Where the optional script asks the service for a form token.
@@ -38,9 +41,24 @@ DEFAULTS = {
 }
 
 
+#: The service's addresses a page links to: under REFLECTIONS_SERVICE_URL when that is set.
+SERVICE_ADDRESSES = ("REFLECTIONS_SUBMIT_URL", "REFLECTIONS_TOKEN_URL", "REFLECTIONS_REPLY_URL")
+
+
 def apply_defaults(settings: dict) -> None:
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+    service = str(settings["REFLECTIONS_SERVICE_URL"] or "").rstrip("/")
+    if service:
+        if not service.startswith(("http://", "https://")):
+            raise SettingError(
+                f"REFLECTIONS_SERVICE_URL must be an absolute address "
+                f"such as https://reflections.example.org, "
+                f"not {service!r}"
+            )
+        for name in SERVICE_ADDRESSES:
+            if str(settings[name]).startswith("/"):
+                settings[name] = service + settings[name]
     # Published reflections are the plugin's to read, never Pelican's articles, pages or static
     # files, whatever ARTICLE_PATHS says (Pelican's default, [''], would read them all as articles).
     folder = settings["REFLECTIONS_PATH"]

@@ -1,7 +1,9 @@
 // Optional. Everything works without it; it only saves the reader a page:
 // - a Reply link fills in the form on this page instead of opening the service's reply page;
 // - a form token is fetched from the service, so Send goes straight through instead of asking
-//   "send this reflection?" once more.
+//   "send this reflection?" once more;
+// - the words are kept in this browser until they are sent, and a service that cannot be reached
+//   is said so plainly instead of a browser's error page.
 (function () {
   var form = document.getElementById("reflect");
   if (!form) return;
@@ -25,14 +27,60 @@
     form.scrollIntoView();
     document.getElementById("reflect-body").focus();
   });
+  // The reader's words are kept in this browser while they write, so a service that cannot be
+  // reached (a static host with the service elsewhere, a network gone) never loses them.
+  var status = document.getElementById("reflect-status");
+  var key = "withness-draft:" + location.pathname;
+  var fields = ["body", "name", "content_note", "email"];
+  function say(text) {
+    if (!status) return;
+    status.textContent = text;
+    status.hidden = !text;
+  }
+  function keep() {
+    var draft = {};
+    fields.forEach(function (name) { var field = form.elements[name]; if (field) draft[name] = field.value; });
+    try {
+      if (draft.body) localStorage.setItem(key, JSON.stringify(draft));
+      else localStorage.removeItem(key);
+    } catch (error) { /* storage off: nothing to keep it in */ }
+  }
+  try {
+    var kept = JSON.parse(localStorage.getItem(key) || "null");
+    if (kept && kept.body && !form.elements.body.value) {
+      fields.forEach(function (name) { if (form.elements[name] && kept[name]) form.elements[name].value = kept[name]; });
+      say("Your unsent words from your last visit are back in the form.");
+    }
+  } catch (error) { /* storage off or unreadable */ }
+  form.addEventListener("input", keep);
+  var unreachable = "The reflection service cannot be reached just now, so nothing was sent. " +
+    "Your words are kept in this browser: come back to this page and send them later.";
+  function askToken() {
+    var essay = form.querySelector('[name="essay"]').value;
+    return fetch(form.getAttribute("data-token-url") + "?essay=" + encodeURIComponent(essay), { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data && data.token) token.value = data.token; return true; });
+  }
+  var reached = null;  // a promise: whether the service answered
   // Ask for a token when the reader starts writing: a reader who only reads costs no request.
   form.addEventListener("focusin", function fetchToken() {
     form.removeEventListener("focusin", fetchToken);
     if (!token || token.value || !window.fetch) return;
-    var essay = form.querySelector('[name="essay"]').value;
-    fetch(form.getAttribute("data-token-url") + "?essay=" + encodeURIComponent(essay), { credentials: "omit" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) { if (data && data.token) token.value = data.token; })
-      .catch(function () {});
+    reached = askToken().catch(function () { return false; });
+  });
+  // Sending leaves this page; a service that did not answer would leave the reader on a browser's
+  // error page. Ask once more first, and stay here (words kept) when it still does not answer.
+  form.addEventListener("submit", function (event) {
+    if (!window.fetch || !reached || form.dataset.checked) return;
+    event.preventDefault();
+    keep();
+    reached.then(function (ok) { return ok || askToken().catch(function () { return false; }); })
+      .then(function (ok) {
+        if (!ok) { reached = Promise.resolve(false); say(unreachable); return; }
+        reached = Promise.resolve(true);
+        try { localStorage.removeItem(key); } catch (error) { /* nothing kept */ }
+        form.dataset.checked = "yes";
+        form.submit();
+      });
   });
 })();
