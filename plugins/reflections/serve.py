@@ -13,9 +13,12 @@ import threading
 import time
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import uvicorn
 
+from .core.errors import SettingError
+from .publisher import deploy
 from .publisher.loop import Publisher
 from .service import config as service_config
 from .service.app import create_app
@@ -61,12 +64,22 @@ def intake_app():
     return app_for(config, serve_site=False, lifespan=_with_mail(config))
 
 
+def deploy_target(spec: str, settings_file: str, settings: dict) -> deploy.Target | None:
+    """The publisher's deploy target (REFLECTIONS_DEPLOY); SettingError for one it cannot use."""
+    try:
+        return deploy.target(spec, Path(settings_file).resolve().parent, settings)
+    except ValueError as error:
+        raise SettingError(str(error)) from None
+
+
 class WarmPublisher:
     """The long-running publisher: the lease, then the warm build, the jobs and the file watcher."""
 
-    def __init__(self, store: Store, settings_file: str) -> None:
+    def __init__(self, store: Store, settings_file: str, deploy_to: str = "") -> None:
         self.site = WarmSite(settings_file)
-        self.publisher = Publisher(store, site_settings.read(settings_file), self.site.reflections_changed)
+        settings = site_settings.read(settings_file)
+        target = deploy_target(deploy_to, settings_file, settings)
+        self.publisher = Publisher(store, settings, self.site.reflections_changed, deploy=target)
         self.store = store
         self.built = threading.Event()
         self._stop = threading.Event()
@@ -117,7 +130,7 @@ def serve(host: str, port: int, role: str = "all") -> None:
     site_url = str(index.settings.get("SITEURL", ""))
     config = replace(config, public_url=service_config.public_url(config, site_url, host, port))
     store = Store(config.database_url, config.database_timeout)
-    publisher = WarmPublisher(store, str(config.settings_file)) if role == "all" else None
+    publisher = WarmPublisher(store, str(config.settings_file), config.deploy) if role == "all" else None
     app = create_app(
         config, index, store=store, serve_site=role == "all", lifespan=_with_mail(config, publisher)
     )
@@ -138,7 +151,7 @@ def run_publisher() -> None:
     """`reflections publish --watch`: the publisher alone, until interrupted."""
     config = service_config.load()
     store = Store(config.database_url, config.database_timeout)
-    publisher = WarmPublisher(store, str(config.settings_file))
+    publisher = WarmPublisher(store, str(config.settings_file), config.deploy)
     print("Publishing: waiting for the lease (one publisher per site)…", flush=True)
     try:
         publisher.run()
@@ -147,7 +160,7 @@ def run_publisher() -> None:
 
 
 def publish_waiting(
-    store: Store, settings_file: str, render: bool = True, patience: float = 10.0
+    store: Store, settings_file: str, render: bool = True, patience: float = 10.0, deploy_to: str = ""
 ) -> tuple[int, list[str]] | None:
     """For a terminal: run the waiting jobs once, without a warm build (Pelican's content cache and
     the selective writer; `render=False` writes the files only). Returns how many jobs ran here and
@@ -163,8 +176,14 @@ def publish_waiting(
     try:
         settings = site_settings.read(settings_file)
         publisher = Publisher(
-            store, settings, (lambda essay: publish_once(settings_file, essay)) if render else None
+            store,
+            settings,
+            (lambda essay: publish_once(settings_file, essay)) if render else None,
+            deploy=deploy_target(deploy_to, settings_file, settings),
         )
-        return publisher.drain()
+        drained = publisher.drain()
+        # A deploy that fails is said (by the publisher) and kept: the next publisher tries again.
+        publisher.deploy_due()
+        return drained
     finally:
         lease.release()

@@ -14,7 +14,12 @@ ESSAY = "learning-to-stay"
 
 
 def settings_for(root) -> dict:
-    return {"PATH": str(root), "REFLECTIONS_PATH": "reflections", "TIMEZONE": "UTC"}
+    return {
+        "PATH": str(root),
+        "OUTPUT_PATH": str(root / "output"),
+        "REFLECTIONS_PATH": "reflections",
+        "TIMEZONE": "UTC",
+    }
 
 
 def publisher_for(store, root, render, said: list | None = None) -> Publisher:

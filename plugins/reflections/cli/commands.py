@@ -50,7 +50,9 @@ class Context:
         """After an act: run the waiting jobs here, unless a publisher is running (it does)."""
         from ..serve import publish_waiting
 
-        drained = publish_waiting(self.store, str(self.config.settings_file), render=build)
+        drained = publish_waiting(
+            self.store, str(self.config.settings_file), render=build, deploy_to=self.config.deploy
+        )
         if drained is None:
             click.echo("The site's publisher (reflections serve, or publish --watch) will publish it.")
         elif drained[1]:
@@ -123,7 +125,9 @@ def publish(context: Context, watch: bool, no_build: bool) -> None:
     if watch:
         run_publisher()
         return
-    drained = publish_waiting(context.store, str(context.config.settings_file), render=not no_build)
+    drained = publish_waiting(
+        context.store, str(context.config.settings_file), render=not no_build, deploy_to=context.config.deploy
+    )
     if drained is None:
         _fail("another process is the site's publisher; it publishes the waiting jobs")
     count, failures = drained

@@ -5,14 +5,18 @@ loses nothing: the jobs wait for the next one.
 """
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from itertools import groupby
+from pathlib import Path
 
+from ..core import published
 from ..site import settings as site_settings
 from ..site.devserver import why
 from ..store import Job, Store, StoreUnavailable
 from . import files
+from .deploy import Changed, DeployError, Target
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +33,23 @@ class Publisher:
     #: Seconds between tries for the lease while another publisher holds it.
     STANDBY_SECONDS = 1.0
 
-    def __init__(self, store: Store, settings: dict, render: Render | None, say=print) -> None:
+    #: Seconds between looks for deployments whose next try has come.
+    DEPLOY_POLL_SECONDS = 2.0
+
+    def __init__(
+        self, store: Store, settings: dict, render: Render | None, say=print, deploy: Target | None = None
+    ) -> None:
         self.store = store
         self.root = site_settings.reflections_root(settings)
+        self.content = Path(settings["PATH"]).resolve()
+        self.output = Path(settings["OUTPUT_PATH"]).resolve()
         self.zone = site_settings.site_zone(settings)
         self.render = render
         self.say = say
+        self.target = deploy
+        self._deploy_wanted = threading.Event()
+        #: One deploy at a time (a deploy thread of a lease just lost may still be finishing).
+        self._deploying = threading.Lock()
         self.stopped = threading.Event()
         #: Set while this process holds the lease (and has reconciled the files).
         self.leading = threading.Event()
@@ -52,11 +67,13 @@ class Publisher:
 
     def _publish(self, essay: str, jobs: list[Job]) -> str | None:
         ids = [job.id for job in jobs]
+        items = list(dict.fromkeys(job.item for job in jobs if job.item))
+        written: object = []
         try:
-            for item in dict.fromkeys(job.item for job in jobs if job.item):
+            for item in items:
                 files.sync(self.store, self.root, self.zone, essay, item)
             if self.render is not None:
-                self.render(essay)
+                written = self.render(essay)
         except StoreUnavailable:
             raise  # the jobs stay waiting; the loop tries again
         except (Exception, SystemExit) as error:  # a template error, a broken essay, a full disk
@@ -65,7 +82,59 @@ class Publisher:
             self.store.finish_jobs(ids, reason=reason)
             return reason
         self.store.finish_jobs(ids)
+        if self.target is not None:
+            self._changed(essay, items, written)
         return None
+
+    def _changed(self, essay: str, items: list[str], written: object) -> None:
+        """Keep what a publication changed for the deploy target (a list of written files, or
+        anything else for a whole build)."""
+        content = [
+            os.path.relpath(published.path_of(self.root, essay, item), self.content)
+            for item in items
+            if published.valid_location(essay, item)
+        ]
+        if not isinstance(written, list):
+            self.store.add_deployment(content, everything=True)
+        else:
+            output = [os.path.relpath(os.path.abspath(path), self.output) for path in written]
+            paths = Changed(tuple(p for p in output if not p.startswith("..")), tuple(content)).lines()
+            self.store.add_deployment(paths)
+        self._deploy_wanted.set()
+
+    def deploy_due(self) -> str | None:
+        """Deploy every due deployment at once (the caller leads); returns why it failed, if it did."""
+        with self._deploying:
+            return self._deploy(self.store.due_deployments())
+
+    def _deploy(self, due: list) -> str | None:
+        if not due or self.target is None:
+            return None
+        changed = Changed()
+        for deployment in due:
+            changed |= Changed.from_lines(deployment.changed, deployment.everything)
+        ids = [deployment.id for deployment in due]
+        try:
+            self.target.deploy(changed)
+        except DeployError as error:
+            self.say(f"Published here, not yet deployed ({self.target}): {error}", flush=True)
+            self.store.finish_deployments(ids, reason=str(error))
+            return str(error)
+        self.store.finish_deployments(ids)
+        return None
+
+    def _deploy_loop(self) -> None:
+        """While leading: deploy as publications come, and failed deployments when their time comes.
+        In its own thread, so a slow host never holds up a publication."""
+        while self.leading.is_set() and not self.stopped.is_set():
+            try:
+                self.deploy_due()
+            except StoreUnavailable:
+                pass  # the publisher loop steps down; this thread ends with it
+            except Exception as error:  # a deploy target's own bug: said, and tried again later
+                self.say(f"The deploy stopped after an error: {why(error)}", flush=True)
+            self._deploy_wanted.wait(self.DEPLOY_POLL_SECONDS)
+            self._deploy_wanted.clear()
 
     def reconcile(self) -> None:
         for line in files.reconcile(self.store, self.root, self.zone):
@@ -90,6 +159,10 @@ class Publisher:
                 if prepare is not None:
                     prepare()
                 self.leading.set()
+                if self.target is not None:
+                    # A new publisher brings the host in line with what it built: everything, once.
+                    self.store.add_deployment([], everything=True)
+                    threading.Thread(target=self._deploy_loop, daemon=True, name="withness-deploy").start()
                 while not self.stopped.is_set():
                     self.drain()
                     lease.wait(self.POLL_SECONDS)
@@ -104,3 +177,4 @@ class Publisher:
 
     def stop(self) -> None:
         self.stopped.set()
+        self._deploy_wanted.set()

@@ -458,9 +458,10 @@ def health(request: Request) -> Response:
     try:
         pending = service.store.count_pending()
         jobs = service.store.count_jobs()
+        deployments = service.store.count_deployments()
     except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    answer = {"status": "ok", "database": "ok", "pending": pending, "jobs": jobs}
+    answer = {"status": "ok", "database": "ok", "pending": pending, "jobs": jobs, "deployments": deployments}
     publishing = getattr(request.app.state, "publishing", None)  # a publisher in this process
     if publishing is not None:
         answer |= publishing()

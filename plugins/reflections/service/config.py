@@ -37,6 +37,7 @@ class ServiceConfig:
     mail_retry_seconds: float
     mail_interval: float
     digest_seconds: int
+    deploy: str = ""
 
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
@@ -105,6 +106,7 @@ def _read(environ: dict | None) -> ServiceConfig:
         mail_retry_seconds=config("REFLECTIONS_MAIL_RETRY_SECONDS", cast=float, default=30.0),
         mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
         digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
+        deploy=config("REFLECTIONS_DEPLOY", default=""),
     )
 
 

@@ -75,6 +75,7 @@ def _view(request: Request, template: str, **context) -> Response:
         base=BASE,
         # What the author should know on every page: changes saved but not published, mail given up.
         failed_jobs=service.store.jobs(state="failed", limit=20),
+        failed_deployments=service.store.failed_deployments(),
         given_up_mail=service.store.given_up_mail()[:20],
         **context,
     )
@@ -221,11 +222,33 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
     return RedirectResponse(back if back.startswith(BASE) else BASE, status_code=303)
 
 
+async def retry(request: Request) -> Response:
+    """Try the failed publications and deploys again now (their cause may be fixed)."""
+    fields = await _form(request)
+    if fields is None:
+        return _too_large()
+    return await run_in_threadpool(_retry, request, fields)
+
+
+def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
+    if not auth.is_author(request):
+        return _login_page(request, 401)
+    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
+        return _refused_csrf()
+    store = request.app.state.service.store
+    count = store.retry_failed_jobs() + store.retry_failed_deployments()
+    request.session["flash"] = (
+        f"Trying again: {count} waiting for the publisher." if count else "Nothing had failed."
+    )
+    return RedirectResponse(BASE, status_code=303)
+
+
 routes = [
     Route(BASE, queue, methods=["GET"]),
     Route(f"{BASE}/log", log, methods=["GET"]),
     Route(f"{BASE}/login", login, methods=["POST"]),
     Route(f"{BASE}/logout", logout, methods=["POST"]),
     Route(f"{BASE}/act", act, methods=["POST"]),
+    Route(f"{BASE}/retry", retry, methods=["POST"]),
     Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
 ]

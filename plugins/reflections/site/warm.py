@@ -380,7 +380,8 @@ class _OnePublish(Pelican):
         super().__init__(settings)
 
     def _get_writer(self) -> SelectiveWriter:
-        return SelectiveWriter(self.output_path, self.settings, self.change)
+        self.writer = SelectiveWriter(self.output_path, self.settings, self.change)
+        return self.writer
 
     def _get_generator_classes(self) -> list:
         classes = super()._get_generator_classes()
@@ -394,15 +395,18 @@ class _StaticLinksOnly(StaticGenerator):
         pass
 
 
-def publish_once(settings_file: str, slug: str, output: str | None = None) -> None:
+def publish_once(settings_file: str, slug: str, output: str | None = None) -> list[str] | None:
     """For a terminal's `reflections approve`: no warm build to update, so Pelican reads every essay
-    (from its content cache) and the selective writer renders what essay `slug`'s reflections touch."""
+    (from its content cache) and the selective writer renders what essay `slug`'s reflections touch.
+    Returns the files written (None: a whole build, everything)."""
     # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
     settings = _settings(settings_file, output, keep_output=True)
     if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
         os.path.join(settings["OUTPUT_PATH"], "index.html")
     ):
         Pelican(settings).run()
-        return
+        return None
     counted = tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
-    _OnePublish(settings, Change(slugs=frozenset([slug]), count_templates=counted)).run()
+    one = _OnePublish(settings, Change(slugs=frozenset([slug]), count_templates=counted))
+    one.run()
+    return one.writer.written

@@ -6,7 +6,7 @@ from .engine import Conflict, StoreUnavailable, body_hash, now
 from .jobs import Lease
 from .outbox import MAX_MAIL_ATTEMPTS
 from .queue import Store
-from .records import JOB_STATES, STATES, VISIBILITIES, Job, LogEntry, Mail, Reflection, Subscriber
+from .records import JOB_STATES, STATES, VISIBILITIES, Deployment, Job, LogEntry, Mail, Reflection, Subscriber
 
 __all__ = [
     "JOB_STATES",
@@ -14,6 +14,7 @@ __all__ = [
     "STATES",
     "VISIBILITIES",
     "Conflict",
+    "Deployment",
     "Job",
     "Lease",
     "LogEntry",

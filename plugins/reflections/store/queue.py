@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .backup import Backup
+from .deployments import Deployments
 from .engine import body_hash, guarded, make_engine, migrate, now, record, reflection_of
 from .jobs import Jobs
 from .keys import Keys
@@ -45,7 +46,7 @@ _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
 
 
 @guarded
-class Store(Keys, Outbox, Backup, Jobs):
+class Store(Keys, Outbox, Backup, Jobs, Deployments):
     """The queue's operations. Every method is one transaction."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:

@@ -116,3 +116,23 @@ class Job(_Record):
     attempts: int
     reason: str
     finished: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment(_Record):
+    """Files a publication changed, on their way to the site's host."""
+
+    id: int
+    paths: str
+    everything: bool
+    created: datetime
+    state: str
+    attempts: int
+    reason: str
+    next_try: datetime | None
+    finished: datetime | None
+
+    @property
+    def changed(self) -> list[str]:
+        """The changed files: "output/…" (in OUTPUT_PATH) and "content/…" (in PATH)."""
+        return [line for line in self.paths.splitlines() if line]

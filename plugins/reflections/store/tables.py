@@ -145,3 +145,22 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(Text, default="")
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class DeploymentRow(Base):
+    """Files a publication changed, still to reach the site's host (a static host, a repository).
+    Kept until a deploy succeeds, so a failed or interrupted deploy is tried again, never lost."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: Changed files, one per line: "output/<path in OUTPUT_PATH>" or "content/<path in PATH>".
+    paths: Mapped[str] = mapped_column(Text, default="")
+    #: A whole build: everything may have changed.
+    everything: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), index=True, default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    next_try: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
