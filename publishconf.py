@@ -21,3 +21,7 @@ TAG_FEED_RSS = "feeds/tag/{slug}.rss.xml"
 DELETE_OUTPUT_DIRECTORY = True
 # The content cache belongs to local work; a publish build always reads everything afresh.
 LOAD_CONTENT_CACHE = False
+
+# A static host with the reflections service elsewhere: the service's public address (README,
+# "Going live"). Empty: the service answers under /reflections/ on the site's own address.
+REFLECTIONS_SERVICE_URL = os.environ.get("WITHNESS_SERVICE_URL", "")

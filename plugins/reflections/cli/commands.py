@@ -113,6 +113,44 @@ def serve(host: str, port: int, role: str) -> None:
 
 
 @main.command()
+@click.argument("kind", type=click.Choice(["nginx", "caddy", "systemd"]))
+@click.option("--port", default=8000, show_default=True, type=int, help="The service's port on loopback.")
+@click.option(
+    "--listen", default="", help="nginx/Caddy: the address:port to listen on (default: the site's)."
+)
+@click.option("--certificate", default="", help="nginx: the TLS certificate (default: Let's Encrypt's path).")
+@click.option("--certificate-key", default="", help="nginx: the TLS key (default: Let's Encrypt's path).")
+@click.option("--user", default="", help="systemd: the user the service runs as (default: you).")
+@pass_context
+def recipe(
+    context: Context, kind: str, port: int, listen: str, certificate: str, certificate_key: str, user: str
+) -> None:
+    """Print a web server configuration (nginx, caddy) or a systemd unit made from the site's settings
+    (run it with REFLECTIONS_SETTINGS=publishconf.py for the published site's address)."""
+    from . import recipes
+
+    settings = context.site.settings
+    click.echo(
+        recipes.make(kind, settings, context.config, port, listen, certificate, certificate_key, user),
+        nl=False,
+    )
+
+
+@main.command()
+@pass_context
+def doctor(context: Context) -> None:
+    """Check the site's settings for going live: one line per problem; exit status 1 if any."""
+    from .doctor import problems
+
+    found = problems(context.config, context.site.settings)
+    for line in found:
+        click.echo(f"- {line}")
+    if found:
+        raise SystemExit(1)
+    click.echo("Ready to go live: the service answers; the database, mail and deploy target are set.")
+
+
+@main.command()
 @click.option(
     "--watch", is_flag=True, help="Keep publishing: the warm build, every job as it comes, file changes."
 )

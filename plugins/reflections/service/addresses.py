@@ -49,3 +49,17 @@ def of_request(request) -> str:
     peer = request.client.host if request.client else "unknown"
     forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
     return client_address(peer, forwarded, request.app.state.service.config.trusted_proxies)
+
+
+def is_https(scope, trusted: tuple[Network, ...]) -> bool:
+    """Whether the client reached us over https: the connection itself, or a trusted proxy's
+    X-Forwarded-Proto (the proxy is the TCP peer)."""
+    if scope.get("scheme") == "https":
+        return True
+    peer = scope.get("client") or ("", 0)
+    if not trusted or not _trusted(peer[0], trusted):
+        return False
+    for name, value in scope.get("headers", []):
+        if name == b"x-forwarded-proto":
+            return value.decode("latin-1").split(",")[-1].strip().lower() == "https"
+    return False

@@ -520,7 +520,14 @@ def create_app(
     app = Starlette(
         routes=routes,
         # Outermost, so even an error page answered by Starlette itself carries the headers.
-        middleware=[Middleware(SecurityHeaders, site_origin=origins.origin_of(service.site_url)), session],
+        middleware=[
+            Middleware(
+                SecurityHeaders,
+                site_origin=origins.origin_of(service.site_url),
+                https=lambda scope: addresses.is_https(scope, config.trusted_proxies),
+            ),
+            session,
+        ],
         exception_handlers={StoreUnavailable: _busy},
         lifespan=lifespan,
     )

@@ -60,8 +60,15 @@ SITE_HEADERS = {
 class SecurityHeaders:
     """ASGI middleware: the headers above on every HTTP response, whatever route made it."""
 
-    def __init__(self, app: ASGIApp, service_prefix: str = "/reflections/", site_origin: str = "") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service_prefix: str = "/reflections/",
+        site_origin: str = "",
+        https=lambda scope: scope.get("scheme") == "https",
+    ) -> None:
         self.app = app
+        self.https = https
         self.service_prefix = service_prefix
         self.service_headers = SERVICE_HEADERS | {"Content-Security-Policy": service_policy(site_origin)}
 
@@ -71,11 +78,26 @@ class SecurityHeaders:
             return
         chosen = self.service_headers if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
 
+        secure = self.https(scope)
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in chosen.items():
                     headers.setdefault(name, value)
+                if secure:
+                    _secure_cookies(headers)
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _secure_cookies(headers: MutableHeaders) -> None:
+    """Every cookie set over https is Secure, whatever the settings say (a site whose SITEURL is
+    empty, behind a web server that speaks https)."""
+    cookies = headers.getlist("set-cookie")
+    if not cookies or all("secure" in cookie.lower() for cookie in cookies):
+        return
+    del headers["set-cookie"]
+    for cookie in cookies:
+        headers.append("set-cookie", cookie if "secure" in cookie.lower() else f"{cookie}; Secure")

@@ -1,0 +1,108 @@
+"""`reflections doctor`: is this site ready to go live? One line per problem, each with what to do."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from ..publisher import deploy
+from ..service.config import ServiceConfig
+from ..service.origins import origin_of
+from ..store import Store, StoreUnavailable
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _local(url: str) -> bool:
+    return any(f"//{host}" in url for host in LOCAL_HOSTS)
+
+
+def _reachable(url: str) -> str:
+    """ "" when the service answers its health check at `url`, else why not."""
+    try:
+        answer = httpx.get(f"{url}/reflections/health", timeout=5.0, follow_redirects=True)
+    except httpx.HTTPError as error:
+        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return "" if answer.status_code == 200 else f"it answered {answer.status_code}"
+
+
+def _deploy_problem(target: deploy.Target) -> str:
+    """ "" when the deploy target looks usable, else why not (nothing is written)."""
+    if isinstance(target, deploy.Rsync):
+        if not shutil.which("rsync"):
+            return "rsync is not installed"
+        where = target.destination
+        if ":" not in where.split("/")[0]:
+            parent = Path(where).parent
+            return "" if parent.is_dir() else f"its folder {parent} does not exist"
+        command = ["rsync", "--list-only", "--rsh=ssh -o BatchMode=yes", "--timeout=10", where]
+    elif isinstance(target, deploy.Git):
+        command = ["git", "-C", str(target.site), "ls-remote", "--exit-code", target.remote]
+    else:
+        program = target.command.split()[0]
+        return "" if shutil.which(program) or Path(target.site, program).exists() else f"{program} not found"
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    said = [line for line in done.stderr.splitlines() if line.strip()]
+    return "" if done.returncode in (0, 2) else (said[-1] if said else f"exit {done.returncode}")
+
+
+def problems(config: ServiceConfig, settings: dict) -> list[str]:
+    """What stands between this site and the internet, one line each (empty: ready)."""
+    found = []
+    site_url = str(settings.get("SITEURL") or "")
+    service_url = str(settings.get("REFLECTIONS_SERVICE_URL") or "").rstrip("/")
+    if not origin_of(site_url):
+        found.append(
+            f"SITEURL is {site_url!r}: set the site's absolute address (https://…) in "
+            f"{config.settings_file.name}, or check with REFLECTIONS_SETTINGS=publishconf.py"
+        )
+    elif site_url.startswith("http://") and not _local(site_url):
+        found.append(f"SITEURL {site_url} is not https: readers' words would cross the internet unencrypted")
+    if service_url and service_url.startswith("http://") and not _local(service_url):
+        found.append(f"REFLECTIONS_SERVICE_URL {service_url} is not https")
+    address = service_url or site_url.rstrip("/")
+    if origin_of(address):
+        reason = _reachable(address)
+        if reason:
+            found.append(f"the service does not answer at {address}/reflections/health: {reason}")
+    try:
+        Store(config.database_url, config.database_timeout).count_pending()
+    except StoreUnavailable as error:
+        found.append(f"the database cannot be reached (REFLECTIONS_DATABASE_URL): {error}")
+    if config.secret and len(config.secret) < 32:
+        found.append(
+            "REFLECTIONS_SECRET is shorter than 32 characters: unset it (one is made) or make it longer"
+        )
+    if config.notify != "off":
+        if not config.smtp_url:
+            found.append(
+                "mail is not configured: set REFLECTIONS_SMTP_URL (or REFLECTIONS_NOTIFY=off to go without)"
+            )
+        if not config.author_email:
+            found.append("REFLECTIONS_AUTHOR_EMAIL is not set: new reflections would notify no one")
+    if config.public_url == "" and not origin_of(address):
+        found.append("REFLECTIONS_PUBLIC_URL is not set: links in mails would point at the service's port")
+    if not config.trusted_proxies:
+        found.append(
+            "REFLECTIONS_TRUSTED_PROXIES is empty: behind a web server every reader shares its address "
+            "and its rate limit (set it to 127.0.0.1 when nginx or Caddy is in front)"
+        )
+    try:
+        target = deploy.target(config.deploy, config.settings_file.parent, settings)
+    except ValueError as error:
+        found.append(str(error))
+        return found
+    if service_url and target is None:
+        found.append(
+            "REFLECTIONS_DEPLOY is not set: with the site on a static host, approvals never reach it "
+            "(rsync:DESTINATION, git:REMOTE or command:COMMAND)"
+        )
+    if target is not None:
+        reason = _deploy_problem(target)
+        if reason:
+            found.append(f"REFLECTIONS_DEPLOY ({target}) cannot be reached: {reason}")
+    return found

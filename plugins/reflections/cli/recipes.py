@@ -1,0 +1,74 @@
+"""`reflections recipe`: a web server's configuration and a service unit made from the site's own
+settings (its address, its output folder, the service's port), so what is deployed matches the site."""
+
+import getpass
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..service import headers
+from ..service.config import ServiceConfig
+from ..service.origins import origin_of
+
+TEMPLATES = Path(__file__).parent.parent / "templates" / "recipes"
+KINDS = {"nginx": "nginx.conf", "caddy": "Caddyfile", "systemd": "withness.service"}
+
+
+def _reflections_command() -> str:
+    """The `reflections` executable beside this Python (a virtual environment's), else on PATH."""
+    beside = Path(sys.executable).parent / "reflections"
+    return str(beside) if beside.exists() else (shutil.which("reflections") or "reflections")
+
+
+def make(
+    kind: str,
+    settings: dict,
+    config: ServiceConfig,
+    service_port: int = 8000,
+    listen: str = "",
+    certificate: str = "",
+    certificate_key: str = "",
+    user: str = "",
+) -> str:
+    """The text of one recipe (`kind` is a key of KINDS)."""
+    site_url = str(settings.get("SITEURL") or "").rstrip("/")
+    service_url = str(settings.get("REFLECTIONS_SERVICE_URL") or "").rstrip("/")
+    # With the service elsewhere, the web server in front of it answers at the service's address.
+    address = service_url or site_url
+    parts = urlsplit(address) if origin_of(address) else None
+    host = parts.hostname if parts else "_"
+    https = bool(parts and parts.scheme == "https")
+    port = parts.port if parts and parts.port else (443 if https else 80)
+    environment = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    letsencrypt = f"/etc/letsencrypt/live/{host}"
+    return environment.get_template(KINDS[kind]).render(
+        site_url=site_url,
+        sitename=settings.get("SITENAME") or "a Pelican site",
+        host=host,
+        https=https,
+        listen_http=listen or (80 if https else port),
+        listen_https=listen or port,
+        certificate=certificate or f"{letsencrypt}/fullchain.pem",
+        certificate_key=certificate_key or f"{letsencrypt}/privkey.pem",
+        caddy_address=address or f":{listen or 80}",
+        output=Path(settings["OUTPUT_PATH"]).resolve(),
+        service_only=bool(service_url),
+        service=f"127.0.0.1:{service_port}",
+        service_host="127.0.0.1",
+        service_port=service_port,
+        site_policy=headers.site_policy(origin_of(service_url)),
+        max_request_kb=max(config.max_request_bytes // 1024 * 2, 64),
+        site=config.site,
+        settings_name=config.settings_file.name,
+        command=_reflections_command(),
+        user=user or getpass.getuser(),
+    )

@@ -1,0 +1,294 @@
+"""Going live, the two ways the README describes, with the real nginx, rsync and Chromium:
+
+1. one server: nginx (the shipped recipe) serves output/ and passes /reflections/ to the service;
+2. a static host (a second nginx on another origin) with the service elsewhere, an approval
+   reaching the host through the rsync deploy target.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import REFLECTIONS, REPO, RunningService, copy_site, free_port, wait_for
+from pelican.plugins.reflections.service import config as service_config
+from pelican.plugins.reflections.service.guard import Guard
+from pelican.plugins.reflections.store import Store
+
+ESSAY = "learning-to-stay"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+
+
+class Nginx:
+    """nginx as a real process on loopback, serving one `server` block (a recipe's, or a plain one)."""
+
+    def __init__(self, folder: Path, server: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "site.conf").write_text(server)
+        temp = "\n".join(
+            f"    {kind}_temp_path {folder / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        # As root (CI), the workers must be root too to read the test's private temporary folders.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            f"{user}pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nevents {{}}\n"
+            f"http {{\n    include /etc/nginx/mime.types;\n    access_log off;\n{temp}\n"
+            f"    include {folder / 'site.conf'};\n}}\n"
+        )
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    def start(self, port: int) -> "Nginx":
+        checked = subprocess.run(
+            [NGINX, "-t", "-c", str(self.folder / "nginx.conf"), "-p", str(self.folder)],
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, checked.stderr
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(self.folder / "nginx.conf"), "-p", str(self.folder), "-g", "daemon off;"],
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code < 500)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def recipe(running: RunningService, *arguments: str) -> str:
+    result = running.cli("recipe", *arguments)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def client_from(address: str) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (any of 127.0.0.0/8 is this machine)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+
+def send(client: httpx.Client, base: str, body: str, pause: float = 0, **headers: str) -> httpx.Response:
+    """A no-JavaScript form post, with a form token asked for first (as the page's script would),
+    sent `pause` seconds later (a token younger than REFLECTIONS_TOKEN_MIN_SECONDS asks again)."""
+    token = client.get(f"{base}/reflections/token", params={"essay": ESSAY}).json()["token"]
+    time.sleep(pause)
+    form = {"essay": ESSAY, "body": body, "token": token, "visibility": "public"}
+    return client.post(f"{base}/reflections/submit", data=form, headers=headers)
+
+
+@pytest.fixture(scope="module")
+def one_server(tmp_path_factory):
+    """The site, its service on loopback, and nginx in front with the shipped recipe."""
+    folder = tmp_path_factory.mktemp("one-server")
+    root = copy_site(folder / "site")
+    running = RunningService(
+        root,
+        folder / "service.log",
+        REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+        REFLECTIONS_RATE_LIMITS="5/minute",
+    ).start()
+    port = free_port()
+    server = recipe(running, "nginx", "--listen", f"127.0.0.1:{port}", "--port", str(running.port))
+    nginx = Nginx(folder / "nginx", server).start(port)
+    yield running, f"http://127.0.0.1:{port}"
+    nginx.stop()
+    running.stop()
+
+
+def test_nginx_serves_the_built_site_with_the_headers_and_the_service_behind_it(one_server):
+    running, base = one_server
+    page = httpx.get(f"{base}/essays/{ESSAY}/")
+    assert page.status_code == 200 and 'id="reflect"' in page.text
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "SAMEORIGIN"
+    health = httpx.get(f"{base}/reflections/health")
+    assert health.json()["status"] == "ok"
+    # The service's own headers, not the site's, on its pages.
+    assert "default-src 'none'" in health.headers["content-security-policy"]
+
+
+def test_a_reflection_through_nginx_counts_the_readers_address_not_nginxs(one_server):
+    running, base = one_server
+    with client_from("127.0.0.2") as reader:
+        answer = send(reader, base, "Sent through the web server.")
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith("/reflections/received/")
+    config = service_config.load({"REFLECTIONS_SITE": str(running.root)})
+    store = Store(config.database_url)
+    guard = Guard(config, store)
+    (row,) = [row for row in store.find() if row.body == "Sent through the web server."]
+    assert row.address_hash == guard.address_hash("127.0.0.2")
+    assert row.address_hash != guard.address_hash("127.0.0.1")
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_rate_limit(one_server):
+    _, base = one_server
+    statuses = []
+    with client_from("127.0.0.3") as reader:
+        for number in range(8):
+            forged = f"203.0.113.{number + 1}"
+            answer = send(reader, base, f"Forged hop number {number}.", **{"X-Forwarded-For": forged})
+            statuses.append(answer.status_code)
+    assert statuses == [303] * 5 + [429] * 3
+
+
+def test_an_approval_appears_through_nginx(one_server):
+    running, base = one_server
+    with client_from("127.0.0.4") as reader:
+        assert send(reader, base, "Approved, then read through nginx.").status_code == 303
+    store = Store(service_config.load({"REFLECTIONS_SITE": str(running.root)}).database_url)
+    (row,) = [row for row in store.find() if row.body == "Approved, then read through nginx."]
+    approved = running.cli("approve", row.id)
+    assert approved.returncode == 0, approved.stderr
+    wait_for(lambda: "Approved, then read through nginx." in httpx.get(f"{base}/essays/{ESSAY}/").text, 30)
+
+
+STATIC_SERVER = """server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    index index.html;
+    location / {{ try_files $uri $uri/ =404; }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def static_host(tmp_path_factory):
+    """A static host (nginx serving a plain folder on its own origin), the site built with
+    `make publish` for it, and the service on another origin deploying to it with rsync."""
+    if not shutil.which("rsync"):
+        pytest.skip("rsync is not installed (.ci/run installs it)")
+    folder = tmp_path_factory.mktemp("static-host")
+    root = copy_site(folder / "site")
+    host_folder = folder / "host"
+    host_folder.mkdir()
+    static_port = free_port()
+    site_url = f"http://127.0.0.1:{static_port}"
+    running = RunningService(
+        root,
+        folder / "service.log",
+        REFLECTIONS_SETTINGS="publishconf.py",
+        REFLECTIONS_DEPLOY=f"rsync:{host_folder}",
+        REFLECTIONS_TOKEN_MIN_SECONDS="1",
+        REFLECTIONS_RATE_LIMITS="1000/minute",
+        WITHNESS_SITEURL=site_url,
+    )
+    running.environment["WITHNESS_SERVICE_URL"] = running.base
+    # What the author runs: the published build, for the static host, with the service's address.
+    venv = Path(REFLECTIONS).parent.parent
+    built = subprocess.run(
+        ["make", "-f", str(REPO / "Makefile"), "publish", f"VENV={venv}", "-o", f"{venv}/bin/.installed"],
+        cwd=root,
+        env=running.environment,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    page = (root / "output" / "essays" / ESSAY / "index.html").read_text()
+    assert f'action="{running.base}/reflections/submit"' in page
+    nginx = Nginx(folder / "nginx", STATIC_SERVER.format(port=static_port, root=host_folder))
+    running.start()
+    # The publisher's first deploy mirrors the whole build to the host.
+    wait_for(lambda: (host_folder / "essays" / ESSAY / "index.html").exists(), 60)
+    nginx.start(static_port)
+    yield running, site_url, host_folder
+    nginx.stop()
+    running.stop()
+
+
+def test_without_javascript_the_form_goes_to_the_service_and_leads_back_to_the_static_host(
+    browser, static_host
+):
+    running, site_url, _ = static_host
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(f"{site_url}/essays/{ESSAY}/")
+    destination = page.locator("#reflect-destination").inner_text()
+    assert f"127.0.0.1:{running.port}" in destination and "brings you back" in destination
+    page.fill("#reflect-body", "Sent from the static host, scripts off.")
+    page.click("text=Send your reflection")
+    assert page.url.startswith(running.base)
+    assert page.locator("h1").inner_text() == "Send this reflection?"  # no token without the script
+    page.wait_for_timeout(1200)
+    page.click("text=Send your reflection")
+    assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+    page.click("text=Back to")
+    assert page.url == f"{site_url}/essays/{ESSAY}/"
+    page.context.close()
+
+
+def test_with_javascript_the_token_crosses_origins_and_send_goes_straight_through(browser, static_host):
+    running, site_url, _ = static_host
+    page = browser.new_context().new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{site_url}/essays/{ESSAY}/")
+    page.click("#reflect-body")
+    page.wait_for_function("document.getElementById('reflect-token').value !== ''")
+    page.fill("#reflect-body", "Sent from the static host with the script.")
+    page.wait_for_timeout(1200)
+    page.click("text=Send your reflection")
+    page.wait_for_url(f"{running.base}/reflections/received/*")
+    assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+    assert errors == []
+    page.context.close()
+
+
+def test_the_service_refuses_a_form_posted_from_another_origin_keeping_the_words(static_host):
+    running, _, _ = static_host
+    answer = httpx.post(
+        f"{running.base}/reflections/submit",
+        data={"essay": ESSAY, "body": "Posted by some other site's page."},
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert answer.status_code == 403
+    assert "not part of this site" in answer.text and "Posted by some other site&#39;s page." in answer.text
+    token = httpx.get(
+        f"{running.base}/reflections/token",
+        params={"essay": ESSAY},
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert "access-control-allow-origin" not in token.headers
+
+
+def test_an_approval_reaches_the_static_host_through_rsync(static_host):
+    running, site_url, host_folder = static_host
+    with httpx.Client() as reader:
+        assert send(reader, running.base, "Approved, then on the static host.", pause=1.2).status_code == 303
+    store = Store(service_config.load(running.environment).database_url)
+    (row,) = [row for row in store.find() if row.body == "Approved, then on the static host."]
+    assert running.cli("approve", row.id).returncode == 0
+    wait_for(
+        lambda: "Approved, then on the static host." in httpx.get(f"{site_url}/essays/{ESSAY}/").text, 30
+    )
+    assert running.health()["deployments"] == {"waiting": 0, "failed": 0}
+
+
+def test_with_the_service_unreachable_the_script_keeps_the_words_and_says_so(browser, static_host, tmp_path):
+    _, site_url, host_folder = static_host
+    # The same page, pointing at a service that is not there.
+    page_file = host_folder / "essays" / ESSAY / "index.html"
+    gone = f"http://127.0.0.1:{free_port()}"
+    text = page_file.read_text()
+    broken = host_folder / "essays" / "unreachable" / "index.html"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    running = static_host[0]
+    broken.write_text(text.replace(running.base, gone))
+    page = browser.new_context().new_page()
+    page.goto(f"{site_url}/essays/unreachable/")
+    page.fill("#reflect-body", "Words that must not be lost.")
+    page.click("text=Send your reflection")
+    page.wait_for_selector("#reflect-status:not([hidden])")
+    assert "cannot be reached" in page.locator("#reflect-status").inner_text()
+    assert page.url == f"{site_url}/essays/unreachable/"
+    page.reload()
+    assert page.locator("#reflect-body").input_value() == "Words that must not be lost."
+    assert "back in the form" in page.locator("#reflect-status").inner_text()
+    page.context.close()
