@@ -292,3 +292,115 @@ def test_with_the_service_unreachable_the_script_keeps_the_words_and_says_so(bro
     assert page.locator("#reflect-body").input_value() == "Words that must not be lost."
     assert "back in the form" in page.locator("#reflect-status").inner_text()
     page.context.close()
+
+
+def test_cookies_are_secure_over_https_through_a_trusted_proxy_whatever_the_settings(one_server):
+    running, _ = one_server  # pelicanconf.py: SITEURL is empty, REFLECTIONS_SECURE_COOKIE unset
+    moderate = f"{running.base}/reflections/moderate"
+    over_https = httpx.get(moderate, headers={"X-Forwarded-Proto": "https"})
+    assert over_https.headers.get_list("set-cookie")
+    assert all("secure" in cookie.lower() for cookie in over_https.headers.get_list("set-cookie"))
+    plain = httpx.get(moderate)
+    assert not any("secure" in cookie.lower() for cookie in plain.headers.get_list("set-cookie"))
+    with client_from("127.0.0.5") as stranger:  # not a trusted proxy: its header proves nothing
+        forged = stranger.get(moderate, headers={"X-Forwarded-Proto": "https"})
+    assert not any("secure" in cookie.lower() for cookie in forged.headers.get_list("set-cookie"))
+
+
+def doctor(running: RunningService, **environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [REFLECTIONS, "doctor"],
+        cwd=running.root,
+        env=running.environment | environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_doctor_names_each_problem_and_passes_a_site_ready_to_go_live(static_host):
+    running, _, host_folder = static_host
+    found = doctor(
+        running, REFLECTIONS_DEPLOY="rsync:/no/such/folder/here", WITHNESS_SITEURL="http://blog.example.org"
+    )
+    assert found.returncode == 1
+    lines = found.stdout.splitlines()
+    assert any("SITEURL" in line and "not https" in line for line in lines)
+    assert any("REFLECTIONS_SMTP_URL" in line for line in lines)
+    assert any("REFLECTIONS_TRUSTED_PROXIES is empty" in line for line in lines)
+    assert any("REFLECTIONS_DEPLOY" in line and "/no/such/folder" in line for line in lines)
+    gone = doctor(running, WITHNESS_SERVICE_URL=f"http://127.0.0.1:{free_port()}")
+    assert any("the service does not answer" in line for line in gone.stdout.splitlines())
+    # The static host and the service are on loopback here: http is fine for them.
+    ready = doctor(
+        running,
+        REFLECTIONS_SMTP_URL="smtp://127.0.0.1:2525",
+        REFLECTIONS_AUTHOR_EMAIL="author@example.org",
+        REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
+    )
+    assert ready.returncode == 0, ready.stdout
+    assert ready.stdout.startswith("Ready to go live")
+
+
+def git(*arguments: str, cwd: Path) -> str:
+    identity = ["-c", "user.name=The Author", "-c", "user.email=author@example.org"]
+    done = subprocess.run(["git", *identity, *arguments], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_git_target_pushes_to_a_repository_whose_hook_builds_the_site(tmp_path):
+    """A host that builds from the repository (as Netlify or a server's post-receive hook does)."""
+    root = copy_site(tmp_path / "site")
+    remote, built, public = tmp_path / "site.git", tmp_path / "checkout", tmp_path / "public"
+    git("init", "--quiet", "--initial-branch=main", cwd=root)
+    git("add", "--all", cwd=root)
+    git("commit", "--quiet", "-m", "The site", cwd=root)
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=tmp_path)
+    git("push", "--quiet", str(remote), "main", cwd=root)
+    hook = remote / "hooks" / "post-receive"
+    hook.write_text(
+        "#!/bin/sh\nset -e\nunset GIT_QUARANTINE_PATH\n"
+        f"mkdir -p {built}\ngit --work-tree={built} checkout --quiet -f main\n"
+        f"cd {built} && {Path(REFLECTIONS).parent / 'pelican'} content -o {public} -s pelicanconf.py -q\n"
+    )
+    hook.chmod(0o755)
+    running = RunningService(
+        root,
+        tmp_path / "service.log",
+        REFLECTIONS_DEPLOY=f"git:{remote} main",
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+    ).start()
+    try:
+        with httpx.Client() as reader:
+            assert send(reader, running.base, "Pushed, then built by the host.").status_code == 303
+        store = Store(service_config.load(running.environment).database_url)
+        (row,) = [row for row in store.find() if row.body == "Pushed, then built by the host."]
+        assert running.cli("approve", row.id).returncode == 0
+        page = public / "essays" / ESSAY / "index.html"
+        wait_for(lambda: page.exists() and "Pushed, then built by the host." in page.read_text(), 60)
+        subjects = git("log", "--format=%s", "main", cwd=remote).splitlines()
+        assert subjects[0] == f"Publish reflections: 1 file(s) on {ESSAY}"
+        assert f"content/reflections/{ESSAY}/{row.id}.md" in git(
+            "ls-tree", "-r", "--name-only", "main", cwd=remote
+        )
+    finally:
+        running.stop()
+
+
+def test_a_failed_deploy_is_shown_to_the_author_and_goes_through_when_tried_again(tmp_path):
+    from conftest import MODERATE, author_client, running_for_the_author
+
+    if not shutil.which("rsync"):
+        pytest.skip("rsync is not installed (.ci/run installs it)")
+    host = tmp_path / "not-yet" / "host"
+    with running_for_the_author(tmp_path, REFLECTIONS_DEPLOY=f"rsync:{host}") as running:
+        client = author_client(running.base)
+        wait_for(lambda: "Published here, not yet on your host" in client.get(MODERATE).text, 30)
+        page = client.get(MODERATE).text
+        assert "rsync to" in page and "failed" in page and "Try again now" in page
+        host.parent.mkdir()
+        answer = client.post(f"{MODERATE}/retry", data={"csrf": client.csrf})
+        assert answer.status_code == 303
+        wait_for(lambda: (host / "essays" / ESSAY / "index.html").exists(), 30)
+        wait_for(lambda: "Published here, not yet on your host" not in client.get(MODERATE).text, 30)
