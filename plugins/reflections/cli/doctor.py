@@ -2,9 +2,9 @@
 
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 from ..publisher import deploy
 from ..service.config import ServiceConfig
@@ -21,10 +21,12 @@ def _local(url: str) -> bool:
 def _reachable(url: str) -> str:
     """ "" when the service answers its health check at `url`, else why not."""
     try:
-        answer = httpx.get(f"{url}/reflections/health", timeout=5.0, follow_redirects=True)
-    except httpx.HTTPError as error:
-        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return "" if answer.status_code == 200 else f"it answered {answer.status_code}"
+        with urllib.request.urlopen(f"{url}/reflections/health", timeout=5.0) as answer:
+            return "" if answer.status == 200 else f"it answered {answer.status}"
+    except urllib.error.HTTPError as error:
+        return f"it answered {error.code}"
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return str(getattr(error, "reason", error))
 
 
 def _deploy_problem(target: deploy.Target) -> str:
