@@ -24,6 +24,8 @@ THEME = "theme"
 # The plugin is installed (pip install -e .) in Pelican's plugin namespace. Its full name works in an
 # editable install too, where Pelican's discovery of installed plugins cannot see it.
 PLUGINS = ["pelican.plugins.reflections"]
+# This site wants every essay checked: a missing Title or Date stops the build with one line.
+REFLECTIONS_STRICT_ESSAYS = True
 
 # Reader fields are escaped by Jinja2; the essay's own HTML is marked safe in the templates.
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}

@@ -49,3 +49,37 @@ def test_published_reflections_are_never_read_as_articles_or_pages(tmp_path):
     assert "01JQ3Z7V5K8D2N4P6R8T0W2Y4A.html" not in pages and len([p for p in pages if "01JQ" in p]) == 0
     # The plugin read it as what it is: a reflection on the essay, in the site's reflections feed.
     assert "A reader" in (site / "output" / "feeds" / "reflections.atom.xml").read_text(encoding="utf-8")
+
+
+def built_files(site) -> set[str]:
+    return {str(path.relative_to(site / "output")) for path in (site / "output").rglob("*.html")}
+
+
+def test_adding_the_plugin_changes_no_file_that_builds(tmp_path):
+    """An untitled note and an essay with no date: plain Pelican skips the one and dates the other
+    by the file; with the plugin, exactly the same (strict reading is a setting, off by default)."""
+
+    def with_notes(site):
+        (site / "content" / "note.md").write_text("Just a thought, no header.\n", encoding="utf-8")
+        (site / "content" / "undated.md").write_text("Title: Undated\n\nNo date line.\n", encoding="utf-8")
+        return site
+
+    plain = with_notes(default_site(tmp_path / "plain"))
+    config = plain / "pelicanconf.py"
+    config.write_text(
+        config.read_text().replace('PLUGINS = ["pelican.plugins.reflections"]\n', "PLUGINS = []\n")
+    )
+    with_plugin = with_notes(default_site(tmp_path / "with-plugin"))
+    plain_result, plugin_result = build(plain), build(with_plugin)
+    assert plain_result.returncode == 0, plain_result.stdout + plain_result.stderr
+    assert plugin_result.returncode == 0, plugin_result.stdout + plugin_result.stderr
+    assert built_files(plain) <= built_files(with_plugin)
+    assert {name for name in built_files(with_plugin) - built_files(plain)} == set()
+
+
+def test_strict_essays_stop_the_build_naming_the_file_and_the_field(tmp_path):
+    site = default_site(tmp_path / "site", extra="REFLECTIONS_STRICT_ESSAYS = True\n")
+    (site / "content" / "undated.md").write_text("Title: Undated\n\nNo date line.\n", encoding="utf-8")
+    result = build(site)
+    assert result.returncode != 0
+    assert "undated.md: Date: missing" in result.stdout + result.stderr

@@ -80,7 +80,8 @@ def by_year(essays: Iterable) -> list[tuple[int, list]]:
 
 def _is_essay(source_path: str, settings: dict) -> bool:
     content_root = os.path.abspath(settings["PATH"])
-    essay_roots = [os.path.join(content_root, p) for p in settings["ARTICLE_PATHS"]]
+    # normpath: Pelican's default ARTICLE_PATHS [""] would leave a trailing "/" no path matches.
+    essay_roots = [os.path.normpath(os.path.join(content_root, p)) for p in settings["ARTICLE_PATHS"]]
     path = os.path.abspath(source_path)
     return any(os.path.commonpath([path, root]) == root for root in essay_roots)
 

@@ -23,6 +23,8 @@ def add_defaults(pelican) -> None:
 
 
 def use_essay_reader(readers) -> None:
+    if not readers.settings.get("REFLECTIONS_STRICT_ESSAYS"):
+        return
     for extension in essays.EssayReader.file_extensions:
         readers.reader_classes[extension] = essays.EssayReader
 

@@ -26,6 +26,10 @@ DEFAULTS = {
     "REFLECTIONS_REPLY_URL": "/reflections/reply/{essay}/{id}",
     # A malformed reflection file stops the build (True) or is logged and skipped (False).
     "REFLECTIONS_STRICT": True,
+    # Markdown essays and pages are read strictly: a missing Title or Date, or a date Pelican cannot
+    # read, stops the build with one line naming the file and the field. Off: Pelican's own reader,
+    # so adding the plugin never changes which of a site's files build.
+    "REFLECTIONS_STRICT_ESSAYS": False,
     # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.
     "REFLECTIONS_FEED_ATOM": "feeds/reflections/{slug}.atom.xml",
     # Site-wide feed of the newest reflections. Empty: no such feed.
