@@ -83,3 +83,49 @@ def test_strict_essays_stop_the_build_naming_the_file_and_the_field(tmp_path):
     result = build(site)
     assert result.returncode != 0
     assert "undated.md: Date: missing" in result.stdout + result.stderr
+
+
+RST_ESSAY = """Morning walk
+############
+
+:date: 2026-02-03 08:00
+:slug: morning-walk
+:reflection_prompt: Where do you walk?
+
+Some words in reStructuredText.
+"""
+
+
+def test_the_service_knows_essays_of_any_reader_by_the_sites_own_addresses(tmp_path):
+    from pelican.plugins.reflections.site.index import SiteIndex
+
+    site = default_site(
+        tmp_path / "site",
+        extra='ARTICLE_URL = "posts/{date:%Y}/{date:%m}/{slug}/"\n'
+        'ARTICLE_SAVE_AS = "posts/{date:%Y}/{date:%m}/{slug}/index.html"\n'
+        'CACHE_PATH = "cache"\n',
+    )
+    (site / "content" / "walk.rst").write_text(RST_ESSAY, encoding="utf-8")
+    (site / "content" / "page.html").write_text(
+        "<html><head><title>Notes in HTML</title><meta name='date' content='2026-03-01'></head>"
+        "<body><p>Written as HTML.</p></body></html>",
+        encoding="utf-8",
+    )
+    result = build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = SiteIndex(site / "pelicanconf.py")
+    walk = index.essay("morning-walk")
+    assert (
+        walk is not None and walk.title == "Morning walk" and walk.reflection_prompt == "Where do you walk?"
+    )
+    assert walk.url == "posts/2026/02/morning-walk/"
+    assert (site / "output" / walk.url / "index.html").exists()
+    html_essay = index.essay("notes-in-html")
+    assert html_essay is not None and html_essay.url == "posts/2026/03/notes-in-html/"
+    # A Markdown essay saved after the build is known at once, by its header.
+    (site / "content" / "later.md").write_text("Title: Later\nDate: 2026-04-05\n\nNew.\n", encoding="utf-8")
+    index = SiteIndex(site / "pelicanconf.py")
+    assert index.essay("later").url == "posts/2026/04/later/"
+    # An essay removed since the build takes no more reflections.
+    (site / "content" / "walk.rst").unlink()
+    assert SiteIndex(site / "pelicanconf.py").essay("morning-walk") is None

@@ -1,8 +1,8 @@
-"""The essays the service accepts reflections for, read from the site's essay files.
-
-Only their headers are read (slug, title, prompt, status, `Reflections: closed`), so the service
-knows an essay the moment its file is saved, without a build. The service sees this through
-core.essay_header.SiteView; the wiring (serve.py, the CLI) makes it.
+"""The essays the service accepts reflections for: what the last build produced (manifest.py:
+any reader, the site's own slugs and addresses), with the headers of the Markdown essay files read
+afresh on top, so the service knows a new or edited Markdown essay the moment it is saved, before
+any build. The service sees this through core.essay_header.SiteView; the wiring (serve.py, the
+CLI) makes it.
 """
 
 import os
@@ -15,6 +15,7 @@ from pelican.utils import get_date, slugify
 
 from ..core import published
 from ..core.essay_header import EssayInfo, is_draft, read_header, reflections_open
+from . import manifest
 from . import settings as site_settings
 
 
@@ -28,6 +29,7 @@ class SiteIndex:
         self.zone = site_settings.site_zone(self.settings)
         self.content = Path(self.settings["PATH"])
         self.reflections = site_settings.reflections_root(self.settings)
+        self.manifest = manifest.location(self.settings)
         self._stamp: tuple | None = None
         self._checked = float("-inf")
         self._essays: dict[str, EssayInfo] = {}
@@ -60,26 +62,44 @@ class SiteIndex:
                 self._reread()
         return self._essays
 
+    def _manifest_stamp(self) -> int:
+        try:
+            return self.manifest.stat().st_mtime_ns
+        except OSError:
+            return 0
+
     def _reread(self) -> None:
         files = self._files()
-        stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+        stamp = (self._manifest_stamp(), *((str(f), f.stat().st_mtime_ns) for f in files))
         if stamp != self._stamp:
-            essays: dict[str, EssayInfo] = {}
+            built = manifest.read(self.manifest)
+            # Built essays whose file is still there (a Markdown one's header is read below).
+            by_source = {
+                source: essay for source, essay in built.items() if (self.content / source).is_file()
+            }
             for path in files:
+                source = os.path.relpath(path, self.content)
                 header = read_header(path)
-                title = header.get("title", "")
-                slug = header.get("slug") or slugify(
-                    title, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
-                )
-                if not slug or is_draft(header):
+                if is_draft(header):
+                    by_source.pop(source, None)
                     continue
-                essays[slug] = EssayInfo(
+                before = built.get(source)
+                title = header.get("title", "")
+                slug = (
+                    header.get("slug")
+                    or (before.slug if before else "")
+                    or slugify(title, regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
+                )
+                if not slug:
+                    continue
+                by_source[source] = EssayInfo(
                     slug=slug,
-                    title=title,
+                    title=title or (before.title if before else ""),
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=reflections_open(header),
-                    url=self._address(header, slug),
+                    url=(before.url if before else "") or self._address(header, slug),
                 )
+            essays = {essay.slug: essay for essay in by_source.values()}
             # Published whole, never filled in place: a reader's request reading it meanwhile
             # sees the old index or the new one, never a half-made one.
             self._essays = essays

@@ -8,7 +8,7 @@ from pelican import signals
 from pelican.contents import Article
 
 from ..core import published
-from . import build, essays
+from . import build, essays, manifest
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -82,6 +82,7 @@ def prepare_essays(generator) -> None:
         prepare_essay(essay, generator.settings)
     essays.link_neighbours(generator.articles)
     build.attach(known, generator.settings, *thread_renderer(generator))
+    manifest.write(known, generator.settings)
 
 
 def write_reflection_feeds(generator, writer) -> None:

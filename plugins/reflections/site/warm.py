@@ -35,7 +35,7 @@ from pelican.generators import ArticlesGenerator, StaticGenerator
 from ..core.errors import ContentError
 from ..core.sanitizer import cache_key
 from ..core.threads import walk
-from . import build, essays
+from . import build, essays, manifest
 from . import settings as config
 from .changes import Change
 from .plugin import every_essay, prepare_essay, thread_renderer
@@ -168,6 +168,7 @@ class WarmSite:
         prepare_essay(essay, generator.settings)
         essays.link_neighbours(generator.articles)
         self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
+        manifest.write(every_essay(generator), generator.settings)
         touched |= set(_related(essay))
         change = Change(sources=frozenset(touched), regrouped=shape(generator) != before_shape)
         return self._write(change)
@@ -180,7 +181,7 @@ class WarmSite:
         settings = self.settings
         content = os.path.abspath(settings["PATH"])
         reflections = os.path.abspath(config.reflections_root(settings))
-        essay_roots = [os.path.join(content, p) for p in settings["ARTICLE_PATHS"]]
+        essay_roots = [os.path.normpath(os.path.join(content, p)) for p in settings["ARTICLE_PATHS"]]
         slugs, essay_files, other = set(), set(), False
         for path in map(os.path.abspath, paths):
             if _inside(path, reflections):
