@@ -26,6 +26,8 @@ THEME = "theme"
 PLUGINS = ["pelican.plugins.reflections"]
 # This site wants every essay checked: a missing Title or Date stops the build with one line.
 REFLECTIONS_STRICT_ESSAYS = True
+# The theme styles the reflections itself (theme/static/css/withness.css).
+REFLECTIONS_STYLESHEET = False
 
 # Reader fields are escaped by Jinja2; the essay's own HTML is marked safe in the templates.
 JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}

@@ -132,7 +132,15 @@ def test_the_wheel_holds_the_plugin_in_pelicans_namespace_and_nothing_of_pelican
     ours = [name for name in names if not name.startswith("withness-")]
     assert ours and all(name.startswith("pelican/plugins/reflections/") for name in ours), ours
     # Every subpackage and its data: the templates and the migrations run on every start.
-    for needed in ("store/migrations/versions/0001_queue.py", "templates/reflections/form.html"):
+    for needed in (
+        "store/migrations/versions/0001_queue.py",
+        "templates/reflections/form.html",
+        "templates/recipes/nginx.conf",
+        "templates/recipes/withness.service",
+        "static/reflect.js",
+        "static/reflections.css",
+        "static/service.css",
+    ):
         assert f"pelican/plugins/reflections/{needed}" in names
 
 
@@ -159,9 +167,14 @@ def test_a_default_pelican_site_builds_with_the_plugin_found_by_itself(installed
     )
     assert built.returncode == 0, built.stdout + built.stderr
     assert "First light" in (site / "output" / "first-light.html").read_text(encoding="utf-8")
-    # The plugin ran: its site-wide reflections feed is there, and its strict essay reader stops a
-    # build on a date Pelican cannot read, in one line naming the file.
+    # The plugin ran: its site-wide reflections feed is there, its stylesheet and script are in the
+    # output whatever the theme, and (asked for) its strict essay reader stops a build on a date
+    # Pelican cannot read, in one line naming the file.
     assert (site / "output" / "feeds" / "reflections.atom.xml").is_file()
+    for asset in ("reflect.js", "reflections.css"):
+        assert (site / "output" / "withness" / asset).is_file()
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write("REFLECTIONS_STRICT_ESSAYS = True\n")
     (site / "content" / "broken.md").write_text("Title: Broken\nDate: next tuesday\n\nx\n", encoding="utf-8")
     broken = subprocess.run(
         [str(bin_ / "pelican"), "content", "-s", "pelicanconf.py"], cwd=site, capture_output=True, text=True

@@ -128,7 +128,7 @@ def test_the_only_script_is_the_optional_reply_helper(site):
     for page in output_pages(site):
         text = page.read_text(encoding="utf-8")
         executable = re.findall(r"<script(?![^>]*application/ld\+json)[^>]*>", text)
-        assert executable in ([], ['<script src="../../theme/js/reflect.js" defer>']), page
+        assert executable in ([], ['<script src="../../withness/reflect.js" defer>']), page
 
 
 def test_json_ld_carries_the_essays_title_and_date(site):

@@ -33,6 +33,8 @@ from .moderation import Moderation, ModerationError
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent.parent / "templates"
+#: The plugin's stylesheets and script: the service's pages use them, needing nothing of a theme.
+STATIC = Path(__file__).parent.parent / "static"
 DUPLICATE = "This reflection has already reached the author, so there is no need to send it again."
 UNAVAILABLE = (
     "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
@@ -76,7 +78,12 @@ class Service:
             }
             | {key: value for key, value in self.settings.items() if key.startswith("REFLECTIONS_")}
             # The service's own pages are already where the form posts: no "sending takes you to".
-            | {"SITEURL": self.site_url, "ANONYMOUS": published.ANONYMOUS, "REFLECTIONS_SERVICE_URL": ""}
+            | {
+                "SITEURL": self.site_url,
+                "ANONYMOUS": published.ANONYMOUS,
+                "REFLECTIONS_SERVICE_URL": "",
+                "reflections_static": "/reflections/static",
+            }
         )
 
     def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -500,6 +507,7 @@ def create_app(
         Route("/reflections/mail/confirm/{token}", mail_subscription, methods=["GET", "POST"]),
         Route("/reflections/mail/unsubscribe/{token}", mail_subscription, methods=["GET", "POST"]),
         *moderate.routes,
+        Mount("/reflections/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]
     if serve_site:
         output = Path(service.settings["OUTPUT_PATH"])
@@ -523,7 +531,6 @@ def create_app(
         middleware=[
             Middleware(
                 SecurityHeaders,
-                site_origin=origins.origin_of(service.site_url),
                 https=lambda scope: addresses.is_https(scope, config.trusted_proxies),
             ),
             session,

@@ -1,7 +1,7 @@
 """Security headers on every response `reflections serve` makes: the service's pages and the site.
 
-The service's pages (under /reflections/) may not be framed by anyone, load nothing from elsewhere
-but the site, and send a referrer only to their own origin (a reader's withdraw link is in their
+The service's pages (under /reflections/) may not be framed by anyone, load nothing from elsewhere,
+and send a referrer only to their own origin (a reader's withdraw link is in their
 address; "no-referrer" would also blank the Origin of the service's own form posts, which the
 origin check needs). The static site gets
 SITE_POLICY, the Content-Security-Policy documented in the README for any web server that serves
@@ -15,17 +15,6 @@ SERVICE_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-def service_policy(site_origin: str = "") -> str:
-    """SERVICE_POLICY, letting the service's pages use the site's stylesheet, script and icon when
-    the site is on another origin (a static host)."""
-    if not site_origin:
-        return SERVICE_POLICY
-    policy = SERVICE_POLICY
-    for kind in ("style-src", "script-src", "img-src"):
-        policy = policy.replace(f"{kind} 'self'", f"{kind} 'self' {site_origin}")
-    return policy
 
 
 def site_policy(service_origin: str = "") -> str:
@@ -64,19 +53,17 @@ class SecurityHeaders:
         self,
         app: ASGIApp,
         service_prefix: str = "/reflections/",
-        site_origin: str = "",
         https=lambda scope: scope.get("scheme") == "https",
     ) -> None:
         self.app = app
         self.https = https
         self.service_prefix = service_prefix
-        self.service_headers = SERVICE_HEADERS | {"Content-Security-Policy": service_policy(site_origin)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = self.service_headers if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
+        chosen = SERVICE_HEADERS if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
 
         secure = self.https(scope)
 

@@ -8,12 +8,15 @@ from pelican import signals
 from pelican.contents import Article
 
 from ..core import published
+from ..core.files import write_atomically
 from . import build, essays, manifest
 from . import settings as config
 from .writer import AtomicWriter
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
 TEMPLATES = Path(__file__).parent.parent / "templates"
+#: The plugin's stylesheet and script, copied into every site's output.
+STATIC = Path(__file__).parent.parent / "static"
 #: What a rendered thread is made from (a change to either renders every thread again).
 THREAD_TEMPLATES = ("reflections/thread.html", "reflections/macros.html")
 
@@ -98,6 +101,17 @@ def write_reflection_feeds(generator, writer) -> None:
         )
 
 
+def copy_static(pelican) -> None:
+    """The plugin's stylesheet and script into the output, whatever the theme (only when changed:
+    a warm build finishes often)."""
+    folder = Path(pelican.settings["OUTPUT_PATH"]) / pelican.settings["REFLECTIONS_STATIC_DIR"]
+    for source in STATIC.iterdir():
+        target = folder / source.name
+        data = source.read_bytes()
+        if not target.is_file() or target.read_bytes() != data:
+            write_atomically(target, data)
+
+
 def atomic_writer(pelican) -> type:
     return AtomicWriter
 
@@ -108,5 +122,6 @@ def register() -> None:
     signals.content_object_init.connect(remember_addresses)
     signals.generator_init.connect(add_templates)
     signals.get_writer.connect(atomic_writer)
+    signals.finalized.connect(copy_static)
     signals.article_generator_finalized.connect(prepare_essays)
     signals.article_writer_finalized.connect(write_reflection_feeds)

@@ -17,6 +17,11 @@ DEFAULTS = {
     # The reflections service's public address when it is not the site's own (a static host with
     # the service elsewhere): the three addresses below, when they start with "/", are under it.
     "REFLECTIONS_SERVICE_URL": "",
+    # The folder in the output that gets the plugin's stylesheet and script (reflections.css,
+    # reflect.js), whatever the theme.
+    "REFLECTIONS_STATIC_DIR": "withness",
+    # The reflections section links the plugin's stylesheet (False: the theme styles it itself).
+    "REFLECTIONS_STYLESHEET": True,
     # Where the reflection form posts.
     "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
     # Where the optional script asks the service for a form token.
