@@ -48,10 +48,11 @@ def payloads() -> list[str]:
     return list(HOSTILE) + corpus_payloads()
 
 
-def build_hostile_site(root, settings: str = "pelicanconf.py"):
-    """The site with every payload published as a body, a name and a content note; served."""
-    shutil.rmtree(root / "content" / "reflections")
-    slugs = essay_slugs()
+def build_hostile_site(root, settings: str = "pelicanconf.py", slugs: list[str] | None = None):
+    """The site with every payload published as a body, a name and a content note (over its
+    essays `slugs`, this project's by default); served."""
+    shutil.rmtree(root / "content" / "reflections", ignore_errors=True)
+    slugs = slugs or essay_slugs()
     start = datetime(2026, 6, 1, tzinfo=UTC)
     previous: dict[str, str] = {}
     for number, payload in enumerate(payloads()):

@@ -15,8 +15,10 @@ from .writer import AtomicWriter
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
 TEMPLATES = Path(__file__).parent.parent / "templates"
-#: The plugin's stylesheet and script, copied into every site's output.
+#: The plugin's stylesheet and script, copied into every site's output (service.css is the
+#: service's own).
 STATIC = Path(__file__).parent.parent / "static"
+SITE_ASSETS = ("reflections.css", "reflect.js")
 #: What a rendered thread is made from (a change to either renders every thread again).
 THREAD_TEMPLATES = ("reflections/thread.html", "reflections/macros.html")
 
@@ -105,8 +107,8 @@ def copy_static(pelican) -> None:
     """The plugin's stylesheet and script into the output, whatever the theme (only when changed:
     a warm build finishes often)."""
     folder = Path(pelican.settings["OUTPUT_PATH"]) / pelican.settings["REFLECTIONS_STATIC_DIR"]
-    for source in STATIC.iterdir():
-        target = folder / source.name
+    for name in SITE_ASSETS:
+        source, target = STATIC / name, folder / name
         data = source.read_bytes()
         if not target.is_file() or target.read_bytes() != data:
             write_atomically(target, data)

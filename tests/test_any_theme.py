@@ -1,0 +1,108 @@
+"""Reflections on three sites, each set up with the README's documented steps only: this project's
+site; a pelican-quickstart site (Pelican's default theme and settings, autoescape off, a Markdown
+and a reStructuredText essay, date-based addresses); the same with the Flex theme. On each, in
+Chromium: a reflection sent without JavaScript, approved with the command, shown on the page, the
+spam trap never visible; then every hostile payload published, and nothing fires."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SHARED, RunningService, copy_site, essay_slugs, wait_for
+from pelican.plugins.reflections.service import config as service_config
+from pelican.plugins.reflections.store import Store
+from test_xss_browser import build_hostile_site, visit
+
+FLEX = SHARED / "corpora" / "themes" / "flex"
+ESSAYS = {"first-light": "posts/2026/01/first-light/", "morning-walk": "posts/2026/02/morning-walk/"}
+
+# The README's steps for a site that is not ours ("Adding Withness to an existing Pelican site"):
+# the plugin in PLUGINS, and the one include, through a template override of the theme's article.
+SETTINGS = """AUTHOR = "Someone"
+SITENAME = "A site"
+PATH = "content"
+TIMEZONE = "Europe/Paris"
+ARTICLE_URL = "posts/{date:%Y}/{date:%m}/{slug}/"
+ARTICLE_SAVE_AS = "posts/{date:%Y}/{date:%m}/{slug}/index.html"
+PLUGINS = ["pelican.plugins.reflections"]
+THEME_TEMPLATES_OVERRIDES = ["templates"]
+"""
+OVERRIDE = (
+    (REPO / "README.md").read_text(encoding="utf-8").split("<!-- article override -->")[1].split("```")[1]
+)
+
+
+def other_site(folder: Path, theme: Path | None = None) -> Path:
+    (folder / "content").mkdir(parents=True)
+    (folder / "templates").mkdir()
+    settings = SETTINGS + (f"THEME = {str(theme)!r}\n" if theme else "")
+    (folder / "pelicanconf.py").write_text(settings, encoding="utf-8")
+    (folder / "templates" / "article.html").write_text(OVERRIDE.split("\n", 1)[1], encoding="utf-8")
+    (folder / "content" / "first-light.md").write_text(
+        "Title: First light\nDate: 2026-01-02\n\nSome words, *kindly*.\n", encoding="utf-8"
+    )
+    (folder / "content" / "morning-walk.rst").write_text(
+        "Morning walk\n############\n\n:date: 2026-02-03 08:00\n\nSome words in reStructuredText.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def make_site(kind: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """The site folder and its essays' addresses, by slug."""
+    if kind == "ours":
+        return copy_site(folder), {slug: f"essays/{slug}/" for slug in essay_slugs()}
+    if kind == "flex":
+        if not FLEX.is_dir():
+            pytest.skip(f"{FLEX} is missing (the shared corpora are expected beside the project)")
+        theme = folder.parent / "flex"
+        shutil.copytree(FLEX, theme)
+        return other_site(folder, theme), ESSAYS
+    return other_site(folder), ESSAYS
+
+
+KINDS = ["ours", "default", "flex"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_reflection_sent_without_javascript_is_shown_once_approved(browser, tmp_path, kind):
+    root, essays = make_site(kind, tmp_path / "site")
+    running = RunningService(root, tmp_path / "service.log", REFLECTIONS_TOKEN_MIN_SECONDS="0").start()
+    try:
+        slug, address = list(essays.items())[-1]  # on the others, the reStructuredText essay
+        page = browser.new_context(java_script_enabled=False).new_page()
+        page.goto(f"{running.base}/{address}")
+        assert not page.locator("#reflect-website").is_visible()
+        body = f"Words for {kind}, sent without scripts."
+        page.fill("#reflect-body", body)
+        page.fill("#reflect-name", "Ana")
+        page.click("text=Send your reflection")
+        if page.locator("h1").inner_text() == "Send this reflection?":
+            page.click("text=Send your reflection")
+        assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+        page.click("text=Back to")
+        assert page.url == f"{running.base}/{address}"
+        store = Store(service_config.load(running.environment).database_url)
+        (row,) = [row for row in store.find() if row.body == body]
+        assert row.essay == slug
+        approved = running.cli("approve", row.id)
+        assert approved.returncode == 0, approved.stderr
+        running.published()
+        wait_for(lambda: body in page.goto(f"{running.base}/{address}").text(), 30)
+        assert page.locator(".reflection-name", has_text="Ana").count() == 1
+        page.context.close()
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_payload_fires_on_any_essay_page(browser, tmp_path, kind):
+    root, essays = make_site(kind, tmp_path / "site")
+    server, (base, slugs, output) = build_hostile_site(root, slugs=list(essays))
+    try:
+        shown = (output / essays[slugs[0]] / "index.html").read_text(encoding="utf-8")
+        assert "&lt;script&gt;window.__pwn = 1&lt;/script&gt;" in shown  # the thread is there, escaped
+        for slug in slugs:
+            assert visit(browser, f"{base}/{essays[slug]}") == [], (kind, slug)
+    finally:
+        server.shutdown()
