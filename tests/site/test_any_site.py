@@ -129,3 +129,30 @@ def test_the_service_knows_essays_of_any_reader_by_the_sites_own_addresses(tmp_p
     # An essay removed since the build takes no more reflections.
     (site / "content" / "walk.rst").unlink()
     assert SiteIndex(site / "pelicanconf.py").essay("morning-walk") is None
+
+
+def test_readers_dates_follow_the_sites_format_and_clock(tmp_path):
+    from datetime import UTC, datetime
+
+    site = default_site(tmp_path / "site", extra='DEFAULT_DATE_FORMAT = "%d/%m/%Y"\n')
+    item = PublishedItem(
+        id="01JQ3Z7V5K8D2N4P6R8T0W2Y4B",
+        essay=ESSAY,
+        kind="reflection",
+        date=datetime(2026, 3, 5, 23, 30, tzinfo=UTC),  # the 6th in Paris, the site's TIMEZONE
+        body="Late at night.",
+        author="Ana",
+    )
+    published.write(site / "content" / "reflections", item)
+    (site / "templates").mkdir()
+    (site / "templates" / "article.html").write_text(
+        '{% extends "!theme/article.html" %}\n'
+        '{% block content %}{{ super() }}{% include "reflections/section.html" %}{% endblock %}\n',
+        encoding="utf-8",
+    )
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
+    result = build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
+    assert "06/03/2026</time>" in page.split("reflection-date")[1]

@@ -155,6 +155,8 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         essay.reflections_open,
         settings.get("AUTHOR", ""),
         settings["REFLECTIONS_REPLY_URL"],
+        str(getattr(essay, "date_format", "")),
+        str(settings.get("TIMEZONE", "")),
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
 

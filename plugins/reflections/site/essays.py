@@ -11,7 +11,9 @@ from markupsafe import Markup
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
 
+from ..core import dates
 from ..core.errors import ContentError
+from .settings import site_zone
 
 WORDS_PER_MINUTE = 230
 _TAG = re.compile(r"<[^>]+>")
@@ -51,6 +53,14 @@ class Essay(Article):
     @cached_property
     def save_as(self) -> str:
         return Article.save_as.fget(self)
+
+
+@pass_context
+def reflection_date(context, moment, essay) -> str:
+    """`{{ item.date|reflection_date(article) }}`: a reader's date as the site shows the essay's own
+    (its language's DATE_FORMATS, else DEFAULT_DATE_FORMAT), on the site's clock (TIMEZONE)."""
+    fmt = getattr(essay, "date_format", None) or dates.date_format(context, getattr(essay, "lang", ""))
+    return dates.shown(moment, dates.as_format(fmt), site_zone(context))
 
 
 @pass_context

@@ -46,6 +46,7 @@ def add_templates(generator) -> None:
         env.globals["remembered_rows"] = essays.remembered_rows
         env.globals["ANONYMOUS"] = published.ANONYMOUS
         env.filters["by_year"] = essays.by_year
+        env.filters["reflection_date"] = essays.reflection_date
 
 
 def every_essay(generator) -> list:
