@@ -404,3 +404,41 @@ def test_a_failed_deploy_is_shown_to_the_author_and_goes_through_when_tried_agai
         assert answer.status_code == 303
         wait_for(lambda: (host / "essays" / ESSAY / "index.html").exists(), 30)
         wait_for(lambda: "Published here, not yet on your host" not in client.get(MODERATE).text, 30)
+
+
+def test_a_site_under_a_sub_path_sends_and_leads_back(browser, tmp_path):
+    """SITEURL https://host/blog: nginx (the recipe) serves the site under /blog/ and passes
+    /blog/reflections/ to the service; the form, the service's pages and the way back all stay
+    under /blog/."""
+    root = copy_site(tmp_path / "site")
+    port = free_port()
+    site_url = f"http://127.0.0.1:{port}/blog"
+    running = RunningService(
+        root,
+        tmp_path / "service.log",
+        REFLECTIONS_SETTINGS="publishconf.py",
+        WITHNESS_SITEURL=site_url,
+        REFLECTIONS_TOKEN_MIN_SECONDS="0",
+    ).start()
+    server = recipe(running, "nginx", "--listen", f"127.0.0.1:{port}", "--port", str(running.port))
+    nginx = Nginx(tmp_path / "nginx", server).start(port)
+    try:
+        page = browser.new_context(java_script_enabled=False).new_page()
+        page.goto(f"{site_url}/essays/{ESSAY}/")
+        assert page.locator("#reflect").get_attribute("action") == "/blog/reflections/submit"
+        page.fill("#reflect-body", "Sent to a site under a sub-path.")
+        page.click("text=Send your reflection")
+        assert page.url == f"{site_url}/reflections/submit"
+        assert page.locator("h1").inner_text() == "Send this reflection?"
+        # The service's own stylesheet, found under the sub-path.
+        assert page.evaluate("document.styleSheets.length") == 2
+        assert page.evaluate("[...document.styleSheets].every(sheet => sheet.cssRules.length > 0)")
+        page.click("text=Send your reflection")
+        assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
+        assert page.url.startswith(f"{site_url}/reflections/received/")
+        page.click("text=Back to")
+        assert page.url == f"{site_url}/essays/{ESSAY}/"
+        page.context.close()
+    finally:
+        nginx.stop()
+        running.stop()

@@ -127,8 +127,7 @@ def serve(host: str, port: int, role: str = "all") -> None:
     config = service_config.load()
     index = SiteIndex(config.settings_file)
     # Links in mails name the port this server really listens on, unless a public address is set.
-    site_url = str(index.settings.get("SITEURL", ""))
-    config = replace(config, public_url=service_config.public_url(config, site_url, host, port))
+    config = replace(config, public_url=service_config.public_url(config, index.settings, host, port))
     store = Store(config.database_url, config.database_timeout)
     publisher = WarmPublisher(store, str(config.settings_file), config.deploy) if role == "all" else None
     app = create_app(

@@ -75,7 +75,7 @@ def test_the_https_nginx_recipe_redirects_to_https_and_passes_nginx_t(site, tmp_
     assert "return 301 https://$host$request_uri;" in server
     assert "listen 443 ssl http2;" in server and "server_name blog.example.org;" in server
     assert f"root {site.root / 'output'};" in server
-    assert "proxy_pass http://127.0.0.1:8000;" in server
+    assert "proxy_pass http://127.0.0.1:8000/reflections/;" in server
     assert 'add_header Strict-Transport-Security "max-age=31536000" always;' in server
     (tmp_path / "site.conf").write_text(server)
     (tmp_path / "nginx.conf").write_text(

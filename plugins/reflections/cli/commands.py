@@ -203,8 +203,7 @@ def login_link(context: Context, port: int) -> None:
     from ..service import auth
     from ..service.guard import Guard
 
-    site_url = str(context.site.settings.get("SITEURL", ""))
-    address = service_config.public_url(context.config, site_url, port=port)
+    address = service_config.public_url(context.config, context.site.settings, port=port)
     token = auth.login_link_token(context.store, Guard(context.config, context.store).secret)
     click.echo(f"{address}/reflections/moderate/enter/{token}")
 

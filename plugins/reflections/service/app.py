@@ -8,7 +8,7 @@ withdraw token.
 import json
 import logging
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -55,6 +55,10 @@ class Service:
         #: The site's address when the service's pages must link to it absolutely (else "": the
         #: site is on the service's own origin).
         self.site_url = site_url.rstrip("/") if origins.origin_of(site_url) else ""
+        #: The path the service's addresses start with for a browser: "" unless the site (or the
+        #: service) is served under a sub-path, such as https://example.org/blog (the web server
+        #: passes /blog/reflections/ to the service's /reflections/).
+        self.root = urlsplit(service_config.public_url(config, self.settings)).path.rstrip("/")
         #: The origins a reader's form may be posted from (besides the service's own).
         self.origins = origins.site_origins(
             site_url, str(self.settings.get("REFLECTIONS_SERVICE_URL") or ""), config.public_url
@@ -82,7 +86,8 @@ class Service:
                 "SITEURL": self.site_url,
                 "ANONYMOUS": published.ANONYMOUS,
                 "REFLECTIONS_SERVICE_URL": "",
-                "reflections_static": "/reflections/static",
+                "reflections_static": f"{self.root}/reflections/static",
+                "ROOT": self.root,
             }
         )
 
@@ -323,7 +328,7 @@ def _accept(
             {"id": row.id, "state": "pending", "visibility": row.visibility, "withdraw_token": withdraw},
             status_code=202,
         )
-    return RedirectResponse(f"/reflections/received/{withdraw}", status_code=303)
+    return RedirectResponse(f"{service.root}/reflections/received/{withdraw}", status_code=303)
 
 
 def _reflection_of(service: Service, token: str) -> Reflection | None:
@@ -520,7 +525,7 @@ def create_app(
         SessionMiddleware,
         secret_key=service.guard.session_key(),
         session_cookie="withness_author",
-        path=moderate.BASE,
+        path=service.root + moderate.BASE,
         same_site="strict",
         https_only=secure,
         max_age=int(auth.SESSION_LIFETIME.total_seconds()),

@@ -110,11 +110,13 @@ def _read(environ: dict | None) -> ServiceConfig:
     )
 
 
-def public_url(config: ServiceConfig, site_url: str, host: str = "127.0.0.1", port: int = 8000) -> str:
-    """The address links in mails and the login link start with: REFLECTIONS_PUBLIC_URL, else an
-    absolute SITEURL, else where `reflections serve` listens (its real host and port)."""
+def public_url(config: ServiceConfig, settings: dict, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The address links in mails and the login link start with: REFLECTIONS_PUBLIC_URL, else the
+    site's REFLECTIONS_SERVICE_URL (the service elsewhere), else an absolute SITEURL, else where
+    `reflections serve` listens (its real host and port)."""
     if config.public_url:
         return config.public_url.rstrip("/")
+    site_url = str(settings.get("REFLECTIONS_SERVICE_URL") or settings.get("SITEURL") or "")
     if site_url.startswith(("http://", "https://")):
         return site_url.rstrip("/")
     shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host

@@ -210,7 +210,7 @@ class Mailer:
 def for_site(config, store: Store, secret: str, site) -> Mailer:
     """The mailer of a site: its links start with service_config.public_url (`reflections serve`
     sets it from the port it really listens on before the mailer is made)."""
-    address = service_config.public_url(config, str(site.settings.get("SITEURL", "")))
+    address = service_config.public_url(config, site.settings)
     return Mailer(replace(config, public_url=address), store, secret, site)
 
 

@@ -72,7 +72,7 @@ def _view(request: Request, template: str, **context) -> Response:
         template,
         csrf=auth.csrf_token(request),
         flash=request.session.pop("flash", ""),
-        base=BASE,
+        base=service.root + BASE,
         # What the author should know on every page: changes saved but not published, mail given up.
         failed_jobs=service.store.jobs(state="failed", limit=20),
         failed_deployments=service.store.failed_deployments(),
@@ -162,7 +162,7 @@ def _login(request: Request, fields: dict[str, list[str]]) -> Response:
         service.guard.count_failed_login()
         return _login_page(request, 401, "That password is not right.")
     auth.log_in(request)
-    return RedirectResponse(BASE, status_code=303)
+    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
 def enter(request: Request) -> Response:
@@ -171,7 +171,7 @@ def enter(request: Request) -> Response:
     if not auth.use_login_link(service.store, service.guard.secret, request.path_params["token"]):
         return _login_page(request, 404, "That login link is not valid any more. Make a new one.")
     auth.log_in(request)
-    return RedirectResponse(BASE, status_code=303)
+    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
 async def logout(request: Request) -> Response:
@@ -185,7 +185,7 @@ def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
     if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
     auth.log_out(request, everywhere=fields.get("everywhere", [""])[0] == "1")
-    return RedirectResponse(BASE, status_code=303)
+    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
 async def act(request: Request) -> Response:
@@ -218,8 +218,9 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")
         request.session["flash"] = " ".join(messages)
-    back = fields.get("back", [BASE])[0]
-    return RedirectResponse(back if back.startswith(BASE) else BASE, status_code=303)
+    base = service.root + BASE
+    back = fields.get("back", [base])[0]
+    return RedirectResponse(back if back.startswith(base) else base, status_code=303)
 
 
 async def retry(request: Request) -> Response:
@@ -240,7 +241,7 @@ def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
     request.session["flash"] = (
         f"Trying again: {count} waiting for the publisher." if count else "Nothing had failed."
     )
-    return RedirectResponse(BASE, status_code=303)
+    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
 routes = [

@@ -3,6 +3,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pelican.settings import read_settings
@@ -65,9 +66,14 @@ def apply_defaults(settings: dict) -> None:
                 f"such as https://reflections.example.org, "
                 f"not {service!r}"
             )
+    else:
+        # A site under a sub-path (SITEURL https://example.org/blog): the service is under it too.
+        service = urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/")
+    if service:
         for name in SERVICE_ADDRESSES:
-            if str(settings[name]).startswith("/"):
-                settings[name] = service + settings[name]
+            value = str(settings[name])
+            if value.startswith("/") and not value.startswith(f"{service}/"):
+                settings[name] = service + value
     # Published reflections are the plugin's to read, never Pelican's articles, pages or static
     # files, whatever ARTICLE_PATHS says (Pelican's default, [''], would read them all as articles).
     folder = settings["REFLECTIONS_PATH"]
