@@ -442,3 +442,10 @@ def test_a_site_under_a_sub_path_sends_and_leads_back(browser, tmp_path):
     finally:
         nginx.stop()
         running.stop()
+
+
+def test_an_essay_edited_on_the_server_reaches_the_static_host(static_host):
+    running, site_url, _host_folder = static_host
+    essay = running.root / "content" / "essays" / f"{ESSAY}.md"
+    essay.write_text(essay.read_text() + "\nA sentence added on the server.\n")
+    wait_for(lambda: "A sentence added on the server." in httpx.get(f"{site_url}/essays/{ESSAY}/").text, 30)

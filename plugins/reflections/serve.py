@@ -99,10 +99,12 @@ class WarmPublisher:
         publish(self.site.build)
         self.built.set()
 
-    def _after_change(self, ok: bool) -> None:
-        # The author fixed what broke a publication (a template, an essay): its jobs run again.
+    def _after_change(self, ok: bool, written: list[str] | None) -> None:
         if ok and self.publisher.leading.is_set():
+            # The author fixed what broke a publication (a template, an essay): its jobs run again.
             self.store.retry_failed_jobs()
+            # What the author's change rebuilt goes to the host too.
+            self.publisher.site_changed(written)
 
     def run(self) -> None:
         self.publisher.run(self.prepare)

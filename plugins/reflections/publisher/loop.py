@@ -102,6 +102,11 @@ class Publisher:
             self.store.add_deployment(paths)
         self._deploy_wanted.set()
 
+    def site_changed(self, written: list[str] | None) -> None:
+        """Pages rebuilt for a change of the site's own files (None: the whole site), to deploy."""
+        if self.target is not None and (written is None or written):
+            self._changed("", [], written)
+
     def deploy_due(self) -> str | None:
         """Deploy every due deployment at once (the caller leads); returns why it failed, if it did."""
         with self._deploying:

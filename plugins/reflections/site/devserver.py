@@ -22,23 +22,24 @@ from . import settings as site_settings
 from .warm import WarmSite
 
 
-def publish(step, *arguments) -> bool:
-    """Run one build step of a WarmSite; returns False (after printing one line saying why) when it
-    fails for any reason: a broken essay, a template error, a full disk. The last good site stays as
-    it was, the caller goes on (a moderation act is kept, the watcher keeps watching), and the next
-    change builds the whole site again, publishing what waited."""
+def publish(step, *arguments) -> tuple[bool, list[str] | None]:
+    """Run one build step of a WarmSite; returns whether it built and the files it wrote (None: the
+    whole site). When it fails for any reason (a broken essay, a template error, a full disk) it
+    prints one line saying why: the last good site stays as it was, the caller goes on (a
+    moderation act is kept, the watcher keeps watching), and the next change builds the whole site
+    again, publishing what waited."""
     started = time.perf_counter()
     try:
         written = step(*arguments)
     except (Exception, ContentError) as error:  # whatever broke, publishing must outlive it
         print(f"Not rebuilt: {why(error)}", flush=True)
-        return False
+        return False, []
     took = time.perf_counter() - started
     if written is None:
         print(f"Built the whole site in {took:.2f} s.", flush=True)
     elif written:
         print(f"Rebuilt {len(written)} file(s) in {took:.3f} s.", flush=True)
-    return True
+    return True, written
 
 
 def why(error: Exception) -> str:
@@ -58,11 +59,12 @@ def why(error: Exception) -> str:
 
 def rebuild_on_change(site: WarmSite, stop: threading.Event | None = None, after=None) -> None:
     """On every change under content/, the theme or the settings: an essay or a reflection renders
-    only what shows it, anything else builds the whole site (warm.py). `after(ok)` follows each."""
+    only what shows it, anything else builds the whole site (warm.py). `after(ok, written)` follows
+    each: whether it built, and the files it wrote (None: the whole site)."""
     for changes in watch(*watched_paths(site.settings_file), stop_event=stop):
-        ok = publish(site.files_changed, sorted(path for _change, path in changes))
+        ok, written = publish(site.files_changed, sorted(path for _change, path in changes))
         if after is not None:
-            after(ok)
+            after(ok, written)
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
