@@ -78,6 +78,37 @@ def test_sending_too_fast_shows_the_confirm_page(browser, service):
     page.context.close()
 
 
+LONG = "".join(f"Line {number} of a long letter to the author. " for number in range(300))[:10_500]
+
+
+def test_long_text_is_never_cut_without_a_word_without_javascript(browser, service):
+    page = new_page(browser, javascript=False)
+    page.goto(f"{service.base}/essays/{ESSAY}/")
+    page.fill("#reflect-body", LONG)
+    assert len(page.locator("#reflect-body").input_value()) == 10_500  # the browser cut nothing
+    page.click("text=Send your reflection")
+    assert (
+        "This is 10,500 characters; the limit is 10,000." in page.locator("#reflect-body-error").inner_text()
+    )
+    assert page.locator("#reflect-body").input_value() == LONG
+    page.context.close()
+
+
+def test_long_text_is_counted_as_it_is_typed_with_javascript(browser, service):
+    page = new_page(browser)
+    page.goto(f"{service.base}/essays/{ESSAY}/")
+    count = page.locator("#reflect-body-count")
+    page.fill("#reflect-body", LONG[:8_000])
+    assert count.is_hidden()
+    page.fill("#reflect-body", LONG[:9_500])
+    assert count.inner_text() == "500 characters left."
+    page.fill("#reflect-body", LONG)
+    assert count.inner_text().startswith("500 characters over the limit of 10,000.")
+    assert len(page.locator("#reflect-body").input_value()) == 10_500
+    assert page.console_errors == []
+    page.context.close()
+
+
 def test_a_reply_without_javascript_nests_under_its_parent_once_approved(browser, service):
     page = new_page(browser, javascript=False)
     page.goto(f"{service.base}/essays/the-kitchen-table/")

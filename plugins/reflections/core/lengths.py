@@ -17,3 +17,6 @@ MAX_BODY = 10_000
 #: What the sanitizer renders: room for an author's hand edits over MAX_BODY, while keeping the
 #: worst case of one render small.
 MAX_SOURCE_CHARS = 20_000
+
+#: The form's fields and their limits, for the templates (the form's live counts).
+FORM_LIMITS = {"body": MAX_BODY, "name": MAX_NAME, "content_note": MAX_CONTENT_NOTE, "email": MAX_EMAIL}

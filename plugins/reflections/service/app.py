@@ -88,6 +88,7 @@ class Service:
                 "REFLECTIONS_SERVICE_URL": "",
                 "reflections_static": f"{self.root}/reflections/static",
                 "ROOT": self.root,
+                "LIMITS": lengths.FORM_LIMITS,
             }
         )
 

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from ..core import published
+from ..core import lengths, published
 from ..core.files import write_atomically
 from . import build, essays, manifest
 from . import settings as config
@@ -45,6 +45,7 @@ def add_templates(generator) -> None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
         env.globals["remembered_rows"] = essays.remembered_rows
         env.globals["ANONYMOUS"] = published.ANONYMOUS
+        env.globals["LIMITS"] = lengths.FORM_LIMITS
         env.filters["by_year"] = essays.by_year
         env.filters["reflection_date"] = essays.reflection_date
 

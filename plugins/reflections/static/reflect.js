@@ -53,6 +53,24 @@
     }
   } catch (error) { /* storage off or unreadable */ }
   form.addEventListener("input", keep);
+  // Nothing typed is cut without a word: near a field's limit, what is left (or over) is said.
+  Array.prototype.forEach.call(form.querySelectorAll("[data-max]"), function (field) {
+    var count = document.getElementById(field.id + "-count");
+    if (!count) return;
+    var max = Number(field.getAttribute("data-max"));
+    function update() {
+      var used = Array.from(field.value).length;  // characters, as the service counts them
+      if (used > max) {
+        count.textContent = (used - max).toLocaleString() + " characters over the limit of " +
+          max.toLocaleString() + ". Everything you wrote is kept; please shorten it a little before sending.";
+      } else if (used >= max * 0.9) {
+        count.textContent = (max - used).toLocaleString() + " characters left.";
+      }
+      count.hidden = used < max * 0.9;
+    }
+    field.addEventListener("input", update);
+    update();
+  });
   var unreachable = "The reflection service cannot be reached just now, so nothing was sent. " +
     "Your words are kept in this browser: come back to this page and send them later.";
   function askToken() {
