@@ -135,6 +135,14 @@ def test_json_ld_counts_and_lists_the_comments(fixture_site):
     assert datetime.fromisoformat(data["comment"][0]["dateCreated"]) == START + timedelta(hours=1)
 
 
+def test_the_count_says_what_it_counts_when_the_author_has_responded(fixture_site):
+    publish(fixture_site, item(1), item(2, parent=1, kind="response"), item(3, parent=1, kind="comment"))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert "2 reflections on" in html
+    assert "2 from readers, and 1 response from the author." in html
+
+
 def test_counts_on_the_index_and_archives(fixture_site):
     publish(fixture_site, item(1), item(2), item(3, parent=1, kind="comment"))
     assert build(fixture_site).returncode == 0

@@ -302,6 +302,8 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     _render(thread, config.reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
     essay.reflection_thread = thread
     essay.reflection_count = count_visible(thread)
+    # Shown beside the count, so the items on the page add up to what it says.
+    essay.response_count = sum(1 for node in walk(thread) if node.item.kind == "response")
     essay.reflections_newest = _newest_first(walk(thread))
     essay.reflections_open = reflections_open(essay.metadata)
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
