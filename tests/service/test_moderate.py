@@ -142,7 +142,15 @@ def test_respond_reject_spam_delete_unpublish_and_bulk(service, author):
     act(author, "reject", second)
     act(author, "spam", third)
     assert (state(service, second), state(service, third)) == ("rejected", "spam")
-    act(author, "delete", fourth)
+    # Delete asks first: the first click only shows what would be lost.
+    asked = act(author, "delete", fourth)
+    assert asked.status_code == 200 and "Delete this reflection for good?" in asked.text
+    assert "Item 3 for the actions." in asked.text and "Keep it" in asked.text
+    assert state(service, fourth) == "pending"
+    confirmed = author.post(
+        f"{BASE}/act", data={"csrf": author.csrf, "action": "delete", "id": fourth, "confirmed": "yes"}
+    )
+    assert confirmed.status_code == 303
     assert service.cli("show", fourth).returncode != 0
     act(author, "unpublish", first)
     assert state(service, first) == "pending"

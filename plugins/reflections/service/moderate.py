@@ -206,6 +206,16 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
     ids = [item for item in fields.get("id", []) if item]
     text = fields.get("text", [""])[0]
     allowed = BULK_ACTIONS if len(ids) > 1 else ACTIONS
+    base = service.root + BASE
+    back = fields.get("back", [base])[0]
+    back = back if back.startswith(base) else base
+    if action == "delete" and ids and fields.get("confirmed", [""])[0] != "yes":
+        # A reader's words are destroyed only after a second, deliberate step.
+        row = service.store.get(ids[0])
+        if row is not None:
+            return _view(
+                request, "moderate/delete.html", title="Delete for good?", card=_card(service, row), back=back
+            )
     if action not in allowed or not ids:
         request.session["flash"] = "Choose an action and at least one reflection."
     else:
@@ -218,9 +228,7 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")
         request.session["flash"] = " ".join(messages)
-    base = service.root + BASE
-    back = fields.get("back", [base])[0]
-    return RedirectResponse(back if back.startswith(base) else base, status_code=303)
+    return RedirectResponse(back, status_code=303)
 
 
 async def retry(request: Request) -> Response:
