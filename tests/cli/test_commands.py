@@ -95,7 +95,12 @@ def test_approve_publishes_the_file_and_rebuilds_the_page(site):
     result = run(site, "approve", item)
     assert result.returncode == 0, result.stderr
     # No publisher runs: the command publishes itself, before it answers.
-    assert f"{item} is approved; it will be on “{ESSAY}” in a moment." in result.stdout
+    # In the author's words: who, on which essay; never a database id.
+    assert (
+        "’s reflection on “Learning to Stay” is approved; it will be on the site in a moment."
+        in result.stdout
+    )
+    assert item not in result.stdout
     assert result.stdout.rstrip().endswith("Published.")
     path = site / "content" / "reflections" / ESSAY / f"{item}.md"
     assert "Approve me, please." in path.read_text()

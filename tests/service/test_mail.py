@@ -77,7 +77,10 @@ def test_author_mail_is_plain_text_with_links_that_ask_first(service, smtp, brow
     page.goto(approve)
     assert page.locator("h1").inner_text() == "Approve this reflection?"
     page.click("button[type=submit]")
-    assert "is approved; it will be on “learning-to-stay” in a moment." in page.locator("main").inner_text()
+    assert (
+        "on “Learning to Stay” is approved; it will be on the site in a moment."
+        in page.locator("main").inner_text()
+    )
     page.close()
     assert state(service, item) == "approved"
 

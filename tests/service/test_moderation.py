@@ -86,4 +86,4 @@ def test_an_item_whose_essay_cannot_hold_a_file_is_refused_with_a_reason(moderat
     with pytest.raises(ModerationError, match="names no essay"):
         moderation.approve("id0001")
     assert moderation.store.get("id0001").state == "pending"
-    assert moderation.reject("id0001") == "id0001 is rejected."
+    assert moderation.reject("id0001") == "A reader’s reflection on “../../x” is rejected."

@@ -44,7 +44,9 @@ class Context:
         return mail.for_site(self.config, self.store, Guard(self.config, self.store).secret, self.site)
 
     def moderation(self) -> Moderation:
-        return Moderation(self.store, self.site.settings.get("AUTHOR", ""), self.mailer().responded)
+        return Moderation(
+            self.store, self.site.settings.get("AUTHOR", ""), self.mailer().responded, title=self.site.title
+        )
 
     def publish(self, build: bool) -> None:
         """After an act: run the waiting jobs here, unless a publisher is running (it does)."""

@@ -68,7 +68,7 @@ class Service:
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
         zone = site.zone
         self.moderation = Moderation(
-            self.store, self.settings.get("AUTHOR", ""), on_response=self.mailer.responded
+            self.store, self.settings.get("AUTHOR", ""), on_response=self.mailer.responded, title=site.title
         )
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)

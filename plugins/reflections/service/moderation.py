@@ -19,9 +19,11 @@ class ModerationError(ValueError):
 
 
 class Moderation:
-    def __init__(self, store: Store, author: str, on_response=None) -> None:
+    def __init__(self, store: Store, author: str, on_response=None, title=None) -> None:
         self.store = store
         self.author = author
+        # An essay's title by its slug: messages speak of people and essays, not ids.
+        self.title = title or (lambda slug: slug)
         # Called with (reflection, response) after the author answers: the mailer tells the reader.
         self.on_response = on_response or (lambda reflection, response: None)
 
@@ -31,31 +33,36 @@ class Moderation:
             raise ModerationError(f"no reflection has the id {item_id!r}")
         return row
 
+    def _who(self, row: Reflection) -> str:
+        """An item in the author's words: “Ana’s reflection on “Learning to Stay””."""
+        return f"{row.shown_name}’s {row.kind} on “{self.title(row.essay)}”"
+
     def approve(self, item_id: str, actor: str = "author") -> str:
         row = self._row(item_id)
         if row.state == "withdrawn":
-            raise ModerationError(f"{item_id} was withdrawn by the reader and cannot be approved")
+            raise ModerationError(f"{self._who(row)} was withdrawn by the reader and cannot be approved")
         if row.visibility == "public" and not published.valid_location(row.essay, row.id):
-            raise ModerationError(f"{item_id} names no essay that can be published to ({row.essay!r})")
+            raise ModerationError(f"{self._who(row)} names no essay that can be published to")
         before = self.store.transition(item_id, "approved", ("pending", "rejected", "spam"), actor)
         if before is None:
-            return f"{item_id} was already approved."
+            return f"{self._who(row)} was already approved."
         if before.visibility == "public":
-            return f"{item_id} is approved; it will be on “{before.essay}” in a moment."
-        return f"{item_id} is approved; it is private, so it stays out of the site."
+            return f"{self._who(row)} is approved; it will be on the site in a moment."
+        return f"{self._who(row)} is approved; it is private, so it stays out of the site."
 
     def _decline(self, item_id: str, to: str, actor: str) -> str:
         row = self._row(item_id)
+        who = self._who(row)
         if row.state == to:
-            return f"{item_id} was already {to}."
+            return f"{who} was already {to}."
         if row.state == "withdrawn":
-            raise ModerationError(f"{item_id} was withdrawn by the reader")
+            raise ModerationError(f"{who} was withdrawn by the reader")
         before = self.store.transition(item_id, to, DECIDABLE, actor)
         if before is None:
-            return f"{item_id} was already {to}."
+            return f"{who} was already {to}."
         if before.is_published:
-            return f"{item_id} is {to}; it comes off the site in a moment."
-        return f"{item_id} is {to}."
+            return f"{who} is {to}; it comes off the site in a moment."
+        return f"{who} is {to}."
 
     def reject(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "rejected", actor)
@@ -74,27 +81,27 @@ class Moderation:
         if not MIN_BODY <= len(body) <= MAX_BODY:
             raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
         if body == row.body:
-            return f"{item_id} is unchanged."
+            return f"{self._who(row)} is unchanged."
         before = self.store.edit_body(item_id, body, actor)
         if before is None:
             raise ModerationError(f"no reflection has the id {item_id!r}")
-        return f"{item_id} is edited; the original is kept in the moderation log."
+        return f"{self._who(row)} is edited; the original is kept in the moderation log."
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
         """Take a published item off the site and put it back in the queue."""
         row = self._row(item_id)
         if not row.is_published:
-            raise ModerationError(f"{item_id} is not published")
+            raise ModerationError(f"{self._who(row)} is not published")
         before = self.store.transition(item_id, "pending", ("approved",), actor, detail="unpublished")
         if before is None:
-            raise ModerationError(f"{item_id} is not published")
-        return f"{item_id} is back in the queue; it comes off the site in a moment."
+            raise ModerationError(f"{self._who(row)} is not published")
+        return f"{self._who(row)} is back in the queue; it comes off the site in a moment."
 
     def delete(self, item_id: str, actor: str = "author") -> str:
         before = self.store.delete(item_id, actor)
         if before is None:
             raise ModerationError(f"no reflection has the id {item_id!r}")
-        return f"{item_id} is deleted."
+        return f"{self._who(before)} is deleted."
 
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
         """The author's response, published with the reflection (which is approved if it was not)."""
@@ -103,9 +110,9 @@ class Moderation:
         if not MIN_BODY <= len(text) <= MAX_BODY:
             raise ModerationError(f"a response needs {MIN_BODY} to {MAX_BODY:,} characters")
         if row.kind == "response":
-            raise ModerationError(f"{item_id} is itself a response; respond to the reflection it answers")
+            raise ModerationError(f"{self._who(row)} is itself a response; respond to what it answers")
         if row.state in ("rejected", "spam", "withdrawn"):
-            raise ModerationError(f"{item_id} is {row.state}; approve it before responding")
+            raise ModerationError(f"{self._who(row)} is {row.state}; approve it before responding")
         if row.state == "pending":
             self.approve(item_id, actor)
         moment = now()
@@ -130,10 +137,8 @@ class Moderation:
             detail=f"response to {item_id}",
         )
         if before is not None and row.visibility == "public":
-            return (
-                f"Your response to {item_id} is approved as {response.id}; it goes on the site in a moment."
-            )
-        return f"Your response to {item_id} is kept with it ({response.id}); private, so not published."
+            return f"Your response to {self._who(row)} is approved; it goes on the site in a moment."
+        return f"Your response to {self._who(row)} is kept with it; private, so not published."
 
     def withdraw(self, item_id: str, actor: str = "reader") -> str:
         """The reader takes their words back: out of the queue, and off the site if published."""
