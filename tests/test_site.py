@@ -114,14 +114,15 @@ def test_every_internal_link_and_asset_resolves(site):
     assert broken == []
 
 
-def test_every_page_is_valid_html_with_one_h1_lang_title_and_canonical(site):
+def test_every_page_is_valid_html_with_one_h1_lang_and_title(site):
     for page in output_pages(site):
         text = page.read_text(encoding="utf-8")
         html5lib.HTMLParser(strict=True).parse(text)  # raises on any parse error
         assert len(re.findall(r"<h1[\s>]", text)) == 1, page
         assert re.search(r'<html lang="[a-z]{2}', text), page
         assert re.search(r"<title>[^<]+</title>", text), page
-        assert re.search(r'<link rel="canonical" href="[^"]+">', text), page
+        # Locally (relative addresses) no canonical link: a relative one is one search engines reject.
+        assert 'rel="canonical"' not in text, page
 
 
 def test_the_only_script_is_the_optional_reply_helper(site):
@@ -201,3 +202,11 @@ def test_published_sitemap_lists_every_essay(published_site):
         assert f"{PUBLISHED_URL}/essays/{slug}/" in locations
     robots = (published_site / "robots.txt").read_text(encoding="utf-8")
     assert f"Sitemap: {PUBLISHED_URL}/sitemap.xml" in robots
+
+
+def test_published_pages_have_an_absolute_canonical_link_and_local_ones_none(site, published_site):
+    for page in output_pages(published_site):
+        text = page.read_text(encoding="utf-8")
+        if "<html" in text:
+            assert re.search(rf'<link rel="canonical" href="{re.escape(PUBLISHED_URL)}/[^"]*">', text), page
+    assert "Sitemap:" not in (site / "robots.txt").read_text(encoding="utf-8")
