@@ -9,6 +9,7 @@ home. `reflections serve --role intake` and `reflections publish --watch` run th
 `intake_app()` is the intake for any ASGI server (see asgi.py).
 """
 
+import socket
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -125,7 +126,21 @@ class WarmPublisher:
         }
 
 
+def _port_free(host: str, port: int) -> None:
+    """SettingError, in one line with what to do, when something already listens there."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise SettingError(
+            f"cannot listen on {host}:{port} ({error.strerror}): another server uses it; choose "
+            f"another port with --port (with make: make run PORT={port + 1})"
+        ) from None
+
+
 def serve(host: str, port: int, role: str = "all") -> None:
+    _port_free(host, port)
     config = service_config.load()
     index = SiteIndex(config.settings_file)
     # Links in mails name the port this server really listens on, unless a public address is set.

@@ -315,3 +315,36 @@ def test_a_settings_file_pelican_cannot_use_is_one_line_naming_it(site, settings
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "broken.py" in lines[0], result.stderr
     assert problem in lines[0]
+
+
+def test_set_password_names_the_moderation_pages_full_address(site):
+    done = run(site, "set-password", "--password-stdin", input="a long enough password\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Password set. Log in at http://127.0.0.1:8000/reflections/moderate"
+    published = subprocess.run(
+        [REFLECTIONS, "set-password", "--password-stdin"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        input="a long enough password\n",
+        env={
+            **os.environ,
+            "REFLECTIONS_SITE": str(site),
+            "REFLECTIONS_SETTINGS": "publishconf.py",
+            "WITHNESS_SITEURL": "https://blog.example.org",
+        },
+    )
+    assert published.stdout.strip() == "Password set. Log in at https://blog.example.org/reflections/moderate"
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_with_what_to_do(site):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run(site, "serve", "--port", str(port))
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr and "Serving" not in done.stdout

@@ -193,7 +193,8 @@ def set_password(context: Context, password_stdin: bool) -> None:
         auth.set_password(context.store, password)
     except auth.PasswordTooShort as error:
         _fail(str(error))
-    click.echo("Password set. Log in at /reflections/moderate.")
+    address = service_config.public_url(context.config, context.site.settings)
+    click.echo(f"Password set. Log in at {address}/reflections/moderate")
 
 
 @main.command(name="login-link")
