@@ -119,6 +119,33 @@ def test_form_without_token_asks_to_confirm_and_keeps_the_words(service):
     assert "/reflections/withdraw/" in page
 
 
+def received_page(service, **fields) -> tuple[str, str]:
+    """Send one reflection without JavaScript; its id and its received page's address."""
+    body = unique("Words to follow.")
+    status, _, headers = post_form(
+        service, {"essay": ESSAY, "body": body, "token": fresh_token(service), **fields}
+    )
+    assert status == 303
+    rows = [row for row in json.loads(service.cli("queue", "--json").stdout) if row["excerpt"] == body]
+    return rows[0]["id"], service.base + headers["location"]
+
+
+def test_the_received_page_tells_the_truth_at_every_later_moment(service):
+    item, address = received_page(service, email="reader@example.org", notify="yes")
+    page = fetch(address)[1]
+    assert "is waiting for the author" in page
+    assert "confirm" not in page and "we write to you" not in page  # no mail here: nothing promised
+    assert service.cli("approve", item).returncode == 0
+    page = fetch(address)[1]
+    assert "Your words are on the site." in page and f'href="/essays/{ESSAY}/#r-{item}"' in page
+    assert service.cli("reject", item).returncode == 0
+    assert "chosen not to publish it" in fetch(address)[1]
+    withdraw = re.search(r'href="(/reflections/withdraw/[^"]+)"', fetch(address)[1]).group(1)
+    fetch(service.base + withdraw, data=b"")
+    page = fetch(address)[1]
+    assert "You withdrew these words." in page and "/reflections/withdraw/" not in page
+
+
 def test_private_reflection_is_promised_to_stay_private(service):
     token = fresh_token(service)
     fields = {"essay": ESSAY, "body": unique("Only for you."), "visibility": "private", "token": token}

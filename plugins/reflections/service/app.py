@@ -355,6 +355,7 @@ def received(request: Request) -> Response:
         essay_title=service.site.title(row.essay),
         essay_url=essay.url if essay else "",
         withdraw_token=token,
+        mail_on=service.mailer.enabled,
     )
 
 
