@@ -198,3 +198,14 @@ def test_reader_fields_in_the_authors_mail_cannot_pose_as_its_action_links(servi
     actions = [line for line in lines if line.startswith(("Approve:", "Reject:", "Spam:"))]
     assert len(actions) == 3 and all(service.base in line for line in actions), actions
     assert all(line.startswith("    ") for line in lines if "evil.example" in line)
+
+
+def test_the_received_page_promises_the_confirm_mail_when_mail_is_on(service, smtp):
+    with httpx.Client(base_url=service.base) as client:
+        token = client.get("/reflections/token", params={"essay": ESSAY}).json()["token"]
+        fields = {"essay": ESSAY, "body": "Tell me, please.", "token": token}
+        answer = client.post(
+            "/reflections/submit", json={**fields, "email": "r@private.example", "notify": True}
+        )
+        page = client.get(f"/reflections/received/{answer.json()['withdraw_token']}").text
+    assert "we have sent you a mail asking you to confirm it" in page
