@@ -115,10 +115,16 @@ def test_a_reply_without_javascript_nests_under_its_parent_once_approved(browser
     page.click('a[aria-label="Reply to Maren"]')
     assert page.locator("h1").inner_text() == "Reply to Maren"
     assert page.locator("#reflect-replying").inner_text() == "Replying to Maren"
+    assert page.locator("#reflect-heading").inner_text() == "Your reply to Maren"
     write(page, "A reply sent with scripts off.", "Ola")
-    page.click("text=Send your reflection")
+    page.click("text=Send your reply")
+    # The confirm step keeps saying what the reply answers.
+    assert page.locator("h1").inner_text() == "Send this reflection?"
+    assert page.locator("#reflect-replying").inner_text() == "Replying to Maren"
+    assert page.locator("#reflect-heading").inner_text() == "Your reply to Maren"
+    assert page.locator(".replying-quote").count() == 1
     page.wait_for_timeout(MIN_SECONDS * 1000 + 200)
-    page.click("text=Send your reflection")
+    page.click("text=Send your reply")
     assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
     rows = [r for r in json.loads(service.cli("queue", "--json").stdout) if r["name"] == "Ola"]
     assert len(rows) == 1 and rows[0]["kind"] == "comment"

@@ -107,6 +107,9 @@ class Service:
         replying_to: published.PublishedItem | None = None,
     ) -> HTMLResponse:
         article = essay or EssayInfo(submission.essay, "", "", True, "")
+        if replying_to is None and submission.parent and essay is not None:
+            # Every page of a reply's path keeps saying what it answers.
+            replying_to = self.site.published_item(essay.slug, submission.parent)
         return self.page(
             "service/form_page.html",
             status=status,

@@ -10,11 +10,30 @@
   var parent = document.getElementById("reflect-parent");
   var note = document.getElementById("reflect-replying");
   var token = document.getElementById("reflect-token");
+  var heading = document.getElementById("reflect-heading");
+  var button = form.querySelector('button[type="submit"]');
+  var asNew = { heading: heading.textContent, button: button.textContent };
   function choose(id) {
     var link = id && document.querySelector('[data-reply="' + CSS.escape(id) + '"]');
+    var name = link ? link.getAttribute("data-name") : "";
     parent.value = link ? id : "";
     note.hidden = !link;
-    note.textContent = link ? "Replying to " + link.getAttribute("data-name") : "";
+    note.textContent = link ? "Replying to " + name + " " : "";
+    heading.textContent = link ? "Your reply to " + name : asNew.heading;
+    button.textContent = link ? "Send your reply" : asNew.button;
+    if (!link) return;
+    // A reply can be taken back to a reflection on the essay, and the reader back to what they answered.
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "reply-cancel";
+    cancel.textContent = "Write a reflection instead";
+    cancel.addEventListener("click", function () {
+      choose("");
+      history.replaceState(null, "", location.pathname + "#reflect");
+      var answered = document.getElementById("r-" + id);
+      if (answered) answered.scrollIntoView();
+    });
+    note.appendChild(cancel);
   }
   var asked = new URLSearchParams(location.search).get("reply");
   if (asked) choose(asked);
