@@ -314,3 +314,14 @@ def test_feeds_show_the_content_note_before_the_words(fixture_site):
         assert content.index("Content note: suicide &lt;b&gt;") < content.index("Words behind a note.")
         plain = next(e for e in parsed.entries if e is not noted)
         assert "Content note" not in plain.title + plain.content[0].value
+
+
+def test_json_ld_carries_the_count_and_a_bounded_number_of_excerpts(fixture_site):
+    long_body = "A long reflection that goes on " + "and on " * 100
+    publish(fixture_site, *[item(n, body=long_body if n == 1 else f"Short {n}.") for n in range(1, 15)])
+    assert build(fixture_site).returncode == 0
+    data = json_ld(page(fixture_site))
+    assert data["commentCount"] == 14
+    assert len(data["comment"]) == 10
+    first = data["comment"][0]["text"]
+    assert len(first) <= 300 and first.endswith("…") and first.startswith("A long reflection")

@@ -251,6 +251,19 @@ def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) 
             node.html, node.text = Markup(TOO_LONG), ""
 
 
+#: The essay's JSON-LD carries its comment count and the first of its comments as excerpts: enough
+#: for a search engine, while the page's weight stays the essay's own.
+JSON_LD_COMMENTS = 10
+JSON_LD_EXCERPT = 300
+
+
+def excerpt(text: str, limit: int = JSON_LD_EXCERPT) -> str:
+    """`text` cut at a word before `limit` characters, with "…" when it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
 def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     item = node.item
     author = settings.get("AUTHOR", "") if item.kind == "response" else display_name(item)
@@ -258,7 +271,7 @@ def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
         "@type": "Comment",
         "author": {"@type": "Person", "name": author},
         "dateCreated": item.date.isoformat(),
-        "text": node.text,
+        "text": excerpt(node.text),
         "url": f"{essay_url}#r-{item.id}",
     }
 
@@ -312,11 +325,11 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     data = getattr(essay, "structured_data", None)
     if data is not None:
         essay_url = absolute_url(settings, essay.url)
-        comments = [_comment_data(node, essay_url, settings) for node in walk(thread)]
-        data["commentCount"] = len(comments)
+        nodes = list(walk(thread))
+        data["commentCount"] = len(nodes)
         data.pop("comment", None)
-        if comments:
-            data["comment"] = comments
+        if nodes:
+            data["comment"] = [_comment_data(node, essay_url, settings) for node in nodes[:JSON_LD_COMMENTS]]
 
 
 class _StableAtomFeed(Atom1Feed):
