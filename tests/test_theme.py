@@ -1,5 +1,7 @@
 """The theme in a real browser: quiet console, nothing fetched from elsewhere, dark mode, axe-core."""
 
+import functools
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -151,4 +153,78 @@ def test_screenshots_are_saved_for_review(browser, served_site, width, scheme):
     target = folder / f"essay-{width}-{scheme}.png"
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def long_thread(tmp_path_factory):
+    """This project's site with fifty reflections (and a run of replies) on one essay, served."""
+    from datetime import UTC, datetime, timedelta
+    from http.server import ThreadingHTTPServer
+
+    from conftest import QuietHandler, build_site, copy_site
+    from pelican.plugins.reflections.core import published
+    from pelican.plugins.reflections.core.published import PublishedItem
+
+    root = copy_site(tmp_path_factory.mktemp("long-thread") / "site")
+    slug = ESSAY.strip("/").split("/")[-1]
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    words = "I read this twice, and the second time the kitchen table was mine. " * 6
+    for number in range(50):
+        parent = "t000000" if 40 <= number else ""
+        published.write(
+            root / "content" / "reflections",
+            PublishedItem(
+                id=f"t{number:06d}",
+                essay=slug,
+                kind="comment" if parent else "reflection",
+                date=start + timedelta(minutes=number),
+                body=f"Reflection {number}. {words}",
+                author=f"Reader {number}",
+                parent=parent,
+            ),
+        )
+    result = build_site(root / "pelicanconf.py", root / "output", root / "cache", cwd=root)
+    assert result.returncode == 0, result.stderr
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root / "output"))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_long_thread_folds_without_javascript_and_stays_shorter_than_the_page_allows(browser, long_thread):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(long_thread + ESSAY)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.evaluate(
+        "document.querySelectorAll('#reflections .thread, .more-reflections').forEach(e => e.remove())"
+    )
+    without = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 2.5 * without, (height, without)
+    page.goto(long_thread + ESSAY)
+    more = page.locator(".more-reflections > summary")
+    folded = int(more.inner_text().removesuffix(" more reflections"))
+    assert folded == page.locator("ol.thread > li").count() - 10 and folded >= 30
+    assert page.locator("#r-t000039").is_hidden()
+    more.click()
+    assert page.locator("#r-t000039").is_visible()
+    replies = page.locator(".more-replies > summary")
+    assert replies.inner_text() == "7 more replies to Reader 0"
+    assert page.locator("#r-t000049").is_hidden()
+    replies.click()
+    assert page.locator("#r-t000049").is_visible()
+    # Reflections read as readers' words, not as more of the essay.
+    essay_size = page.evaluate("getComputedStyle(document.querySelector('.essay-body p')).fontSize")
+    reflection_size = page.evaluate("getComputedStyle(document.querySelector('.reflection-body p')).fontSize")
+    assert essay_size != reflection_size
+    context.close()
+
+
+def test_a_link_to_a_folded_reflection_opens_its_fold(browser, long_thread):
+    page = open_page(browser, f"{long_thread}{ESSAY}#r-t000047")
+    assert page.locator("#r-t000047").is_visible()
+    assert page.console_errors == []
     page.context.close()

@@ -91,7 +91,7 @@ def test_one_reflection_is_singular(fixture_site):
 
 def test_deep_thread_stops_at_the_configured_depth(fixture_site):
     publish(fixture_site, item(1), *[item(n, parent=n - 1, kind="comment") for n in range(2, 8)])
-    assert build(fixture_site, REFLECTIONS_MAX_DEPTH=3).returncode == 0
+    assert build(fixture_site, REFLECTIONS_MAX_DEPTH=3, REFLECTIONS_FOLD_REPLIES=0).returncode == 0
     html = page(fixture_site)
     assert html.count('<ol class="replies">') == 2
     assert "in reply to Reader 6" in html and "depth-4" not in html

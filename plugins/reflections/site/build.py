@@ -156,6 +156,8 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings.get("AUTHOR", ""),
         settings["REFLECTIONS_REPLY_URL"],
         str(getattr(essay, "date_format", "")),
+        settings.get("REFLECTIONS_FOLD_AFTER"),
+        settings.get("REFLECTIONS_FOLD_REPLIES"),
         str(settings.get("TIMEZONE", "")),
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)

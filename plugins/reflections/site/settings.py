@@ -30,6 +30,11 @@ DEFAULTS = {
     # A Reply link: the service's form page for replying to one item, so replies work without
     # JavaScript. {essay} and {id} are filled in.
     "REFLECTIONS_REPLY_URL": "/reflections/reply/{essay}/{id}",
+    # A long thread folds: past this many reflections under an essay, the rest are behind a
+    # "N more reflections" fold (0: never fold).
+    "REFLECTIONS_FOLD_AFTER": 10,
+    # Past this many replies to one reflection, the rest are behind an "N more replies" fold.
+    "REFLECTIONS_FOLD_REPLIES": 3,
     # A malformed reflection file stops the build (True) or is logged and skipped (False).
     "REFLECTIONS_STRICT": True,
     # Markdown essays and pages are read strictly: a missing Title or Date, or a date Pelican cannot

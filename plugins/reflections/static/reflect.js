@@ -5,6 +5,16 @@
 // - the words are kept in this browser until they are sent, and a service that cannot be reached
 //   is said so plainly instead of a browser's error page.
 (function () {
+  // A link to a reflection folded away in a long thread opens its folds.
+  function reveal() {
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") node.open = true;
+    }
+    if (target) target.scrollIntoView();
+  }
+  reveal();
+  window.addEventListener("hashchange", reveal);
   var form = document.getElementById("reflect");
   if (!form) return;
   var parent = document.getElementById("reflect-parent");
