@@ -430,7 +430,8 @@ def test_a_site_under_a_sub_path_sends_and_leads_back(browser, tmp_path):
         page.click("text=Send your reflection")
         assert page.url == f"{site_url}/reflections/submit"
         assert page.locator("h1").inner_text() == "Send this reflection?"
-        # The service's own stylesheet, found under the sub-path.
+        # The service's own stylesheets, found under the sub-path (a click does not wait for them).
+        page.wait_for_load_state("load")
         assert page.evaluate("document.styleSheets.length") == 2
         assert page.evaluate("[...document.styleSheets].every(sheet => sheet.cssRules.length > 0)")
         page.click("text=Send your reflection")
