@@ -225,3 +225,15 @@ def test_mail_given_up_is_shown_to_the_author(service, author):
     page = author.get(BASE).text
     assert "Mail that could not be sent" in page
     assert "reader@example.org" in page and "no mail server" in page
+
+
+def test_a_private_reflection_is_kept_or_answered_privately_never_approved(service, author):
+    item = submit(service, "Only for the author, please.", visibility="private")
+    page = author.get(f"{BASE}?view=private").text
+    card = page[page.index(f'id="m-{item}"') :].split("</li>")[0]
+    assert '<button type="submit" name="action" value="approve">Keep</button>' in card
+    assert "Reply privately" in card and "Approve with edits" not in card and ">Approve<" not in card
+    answer = act(author, "approve", item)
+    assert answer.status_code == 303
+    notice = author.get(BASE).text
+    assert "is kept; it is private, so it stays out of the site." in notice

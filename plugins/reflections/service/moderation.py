@@ -48,7 +48,7 @@ class Moderation:
             return f"{self._who(row)} was already approved."
         if before.visibility == "public":
             return f"{self._who(row)} is approved; it will be on the site in a moment."
-        return f"{self._who(row)} is approved; it is private, so it stays out of the site."
+        return f"{self._who(row)} is kept; it is private, so it stays out of the site."
 
     def _decline(self, item_id: str, to: str, actor: str) -> str:
         row = self._row(item_id)
