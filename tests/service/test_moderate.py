@@ -1,7 +1,6 @@
 """The moderation pages over real HTTP: login, CSRF, every action, and nothing for strangers."""
 
 import json
-import re
 import time
 from datetime import UTC, datetime
 
@@ -121,7 +120,9 @@ def test_approve_publishes_and_the_log_records_it(service, author):
     service.published()
     assert (service.root / "content" / "reflections" / ESSAY / f"{item}.md").exists()
     log = author.get(f"{BASE}/log").text
-    assert re.search(rf"<td>approved</td><td>{item}</td><td>author</td>", log)
+    # In people's words, not ids.
+    assert "<td>approved</td><td>A reader’s reflection on “Learning to Stay”</td><td>author</td>" in log
+    assert item not in log
 
 
 def test_approve_with_edits_keeps_the_original(service, author):
@@ -237,3 +238,13 @@ def test_a_private_reflection_is_kept_or_answered_privately_never_approved(servi
     assert answer.status_code == 303
     notice = author.get(BASE).text
     assert "is kept; it is private, so it stays out of the site." in notice
+
+
+def test_a_reply_in_the_queue_shows_what_it_answers(service, author):
+    first = submit(service, "The reflection a reader answers, in its own words.", name="Ines")
+    act(author, "approve", first)
+    service.published()
+    reply = submit(service, "And my answer to it.", parent=first)
+    page = author.get(BASE).text
+    card = page[page.index(f'id="m-{reply}"') :].split("</li>")[0]
+    assert "In reply to Ines: “The reflection a reader answers, in its own words.”" in card

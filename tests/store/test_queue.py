@@ -188,3 +188,12 @@ def test_only_one_of_two_swaps_of_a_secret_wins(store):
     assert store.swap_secret("last-digest", "one", "three") is True
     assert store.swap_secret("last-digest", "one", "four") is False
     assert store.get_secret("last-digest") == "three"
+
+
+def test_the_history_comes_a_page_at_a_time_newest_first(store):
+    for number in range(1, 6):
+        store.add(item(number))
+    everything = store.history()
+    assert [e.item for e in store.history(limit=2)] == [e.item for e in everything[:2]]
+    assert [e.item for e in store.history(limit=2, offset=4)] == [e.item for e in everything[4:6]]
+    assert len(everything) == 5

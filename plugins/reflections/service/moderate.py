@@ -87,9 +87,13 @@ def _card(service, row) -> dict:
         html = sanitizer.sanitize(row.body)
     except sanitizer.TooLong:
         html = "<p>(too long to show)</p>"
+    # A reply shows what it answers: the name and the opening words.
+    parent = service.store.get(row.parent) if row.parent else None
     return {
         "row": row,
         "html": html,
+        "answers": parent,
+        "answers_excerpt": " ".join(parent.body.split())[:160] if parent else "",
         "age": age(row.created),
         "essay": essay,
         "essay_title": service.site.title(row.essay),
@@ -129,14 +133,30 @@ def queue(request: Request) -> Response:
     )
 
 
+#: Entries on one page of the moderation log.
+LOG_PAGE = 100
+
+
 def log(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
+    service = request.app.state.service
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    entries = service.store.history(limit=LOG_PAGE + 1, offset=(page - 1) * LOG_PAGE)
+    # In the author's words: whose item, on which essay (an item deleted since keeps its id).
+    items = {entry.item: service.store.get(entry.item) for entry in entries[:LOG_PAGE]}
     return _view(
         request,
         "moderate/log.html",
         title="Moderation log",
-        entries=request.app.state.service.store.history(),
+        entries=entries[:LOG_PAGE],
+        items={item: row for item, row in items.items() if row is not None},
+        title_of=service.site.title,
+        page=page,
+        more=len(entries) > LOG_PAGE,
     )
 
 

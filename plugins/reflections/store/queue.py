@@ -190,7 +190,8 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments):
         with self.sessions.begin() as session:
             session.add(LogRow(action=action, item=item_id, at=now(), actor=actor, detail=detail))
 
-    def history(self) -> list[LogEntry]:
-        query = select(LogRow).order_by(LogRow.at.desc(), LogRow.id.desc())
+    def history(self, limit: int | None = None, offset: int = 0) -> list[LogEntry]:
+        """The moderation log, newest first (a page of it with `limit` and `offset`)."""
+        query = select(LogRow).order_by(LogRow.at.desc(), LogRow.id.desc()).offset(offset).limit(limit)
         with self.sessions() as session:
             return [record(LogEntry, row) for row in session.scalars(query)]
