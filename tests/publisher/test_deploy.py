@@ -160,3 +160,17 @@ def test_a_failed_deploy_keeps_the_files_and_the_publication_and_goes_through_on
     assert last.output == (f"essays/{ESSAY}/index.html",)
     assert set(last.content) == {f"reflections/{ESSAY}/id0001.md", f"reflections/{ESSAY}/id0002.md"}
     assert store.count_deployments() == {"waiting": 0, "failed": 0}
+
+
+def test_a_whole_build_deploys_everything_and_still_names_the_published_files(store, tmp_path):
+    site = tmp_path / "site"
+    publisher = Publisher(store, settings_for(site), lambda essay: None, say=lambda line, flush=False: None)
+    target = Flaky()
+    target.failing = False
+    publisher.target = target
+    store.add(item(1))
+    Moderation(store, "The Author").approve("id0001")
+    publisher.drain()
+    assert publisher.deploy_due() is None
+    (given,) = target.given
+    assert given.everything and given.content == (f"reflections/{ESSAY}/id0001.md",)

@@ -157,3 +157,14 @@ def test_a_refused_form_never_carries_another_visitors_cookie(service):
     assert stranger.status_code == 413
     assert author.cookies["withness_author"] not in stranger.headers.get("set-cookie", "")
     assert len(stranger.headers.get_list("content-security-policy")) == 1
+
+
+def test_over_https_the_secure_attribute_is_added_by_attribute_not_by_a_word_in_a_value():
+    from pelican.plugins.reflections.service.headers import _secure_cookies
+    from starlette.datastructures import MutableHeaders
+
+    headers = MutableHeaders(
+        raw=[(b"set-cookie", b"a=insecure; Path=/"), (b"set-cookie", b"b=1; Path=/; Secure")]
+    )
+    _secure_cookies(headers)
+    assert headers.getlist("set-cookie") == ["a=insecure; Path=/; Secure", "b=1; Path=/; Secure"]

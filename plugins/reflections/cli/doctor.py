@@ -1,10 +1,7 @@
 """`reflections doctor`: is this site ready to go live? One line per problem, each with what to do."""
 
-import shutil
-import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from ..publisher import deploy
 from ..service.config import ServiceConfig
@@ -27,29 +24,6 @@ def _reachable(url: str) -> str:
         return f"it answered {error.code}"
     except (urllib.error.URLError, OSError, ValueError) as error:
         return str(getattr(error, "reason", error))
-
-
-def _deploy_problem(target: deploy.Target) -> str:
-    """ "" when the deploy target looks usable, else why not (nothing is written)."""
-    if isinstance(target, deploy.Rsync):
-        if not shutil.which("rsync"):
-            return "rsync is not installed"
-        where = target.destination
-        if ":" not in where.split("/")[0]:
-            parent = Path(where).parent
-            return "" if parent.is_dir() else f"its folder {parent} does not exist"
-        command = ["rsync", "--list-only", "--rsh=ssh -o BatchMode=yes", "--timeout=10", where]
-    elif isinstance(target, deploy.Git):
-        command = ["git", "-C", str(target.site), "ls-remote", "--exit-code", target.remote]
-    else:
-        program = target.command.split()[0]
-        return "" if shutil.which(program) or Path(target.site, program).exists() else f"{program} not found"
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return str(error)
-    said = [line for line in done.stderr.splitlines() if line.strip()]
-    return "" if done.returncode in (0, 2) else (said[-1] if said else f"exit {done.returncode}")
 
 
 def problems(config: ServiceConfig, settings: dict) -> list[str]:
@@ -104,7 +78,7 @@ def problems(config: ServiceConfig, settings: dict) -> list[str]:
             "(rsync:DESTINATION, git:REMOTE or command:COMMAND)"
         )
     if target is not None:
-        reason = _deploy_problem(target)
+        reason = target.problem()
         if reason:
             found.append(f"REFLECTIONS_DEPLOY ({target}) cannot be reached: {reason}")
     return found

@@ -10,10 +10,12 @@
   paths, one per line) on its standard input; WITHNESS_DEPLOY_ALL=1 when everything may have changed.
 
 A target raises DeployError with a one-line reason; the publisher keeps the files to try again.
+Each target's `problem()` says, without writing anything, why it could not deploy now ("" if it can).
 """
 
 import os
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +77,15 @@ def _run(
     return done.stdout
 
 
+def _problem(arguments: list[str], fine=(0,)) -> str:
+    """ "" when the command runs as `fine`, else its one-line reason."""
+    try:
+        _run(arguments, arguments[0], fine=fine)
+    except DeployError as error:
+        return str(error)
+    return ""
+
+
 class Rsync:
     """The changed output files, and deletions, copied to a folder or an ssh destination."""
 
@@ -84,6 +95,16 @@ class Rsync:
 
     def __str__(self) -> str:
         return f"rsync to {self.destination}"
+
+    def problem(self) -> str:
+        if not shutil.which("rsync"):
+            return "rsync is not installed on this machine"
+        if ":" not in self.destination.split("/")[0]:  # a folder on this machine
+            parent = Path(self.destination).parent
+            return "" if parent.is_dir() else f"its folder {parent} does not exist"
+        return _problem(
+            ["rsync", "--list-only", "--rsh=ssh -o BatchMode=yes", "--timeout=10", self.destination]
+        )
 
     def _gone_from(self, path: str) -> str:
         """`path`, or its outermost folder that is no longer in output/ when it went with it."""
@@ -127,8 +148,12 @@ class Git:
     def __str__(self) -> str:
         return f"git push to {self.remote}"
 
-    def _git(self, *arguments: str, what: str = "") -> str:
-        return _run(["git", *arguments], what or str(self), cwd=self.site)
+    def _git(self, *arguments: str, what: str = "", fine=(0,)) -> str:
+        return _run(["git", *arguments], what or str(self), cwd=self.site, fine=fine)
+
+    def problem(self) -> str:
+        # Exit 2: the remote answered and has no branch yet.
+        return _problem(["git", "-C", str(self.site), "ls-remote", "--exit-code", self.remote], fine=(0, 2))
 
     def deploy(self, changed: Changed) -> None:
         folder = os.path.relpath(self.folder, self.site)
@@ -139,10 +164,9 @@ class Git:
             shown = ", ".join(essays[:5]) + (f" and {len(essays) - 5} more" if len(essays) > 5 else "")
             message = f"Publish reflections: {len(staged)} file(s) on {shown}"
             # A repository with no identity of its own (a server's checkout) commits as Withness.
+            has_identity = self._git("config", "--get", "user.email", fine=(0, 1)).strip()
             identity = (
-                []
-                if _has_identity(self.site)
-                else ["-c", "user.name=Withness", "-c", "user.email=reflections@localhost"]
+                [] if has_identity else ["-c", "user.name=Withness", "-c", "user.email=reflections@localhost"]
             )
             _run(
                 ["git", *identity, "commit", "--quiet", "-m", message, "--", folder], str(self), cwd=self.site
@@ -150,14 +174,6 @@ class Git:
         branch = self.branch or self._git("rev-parse", "--abbrev-ref", "HEAD").strip()
         # Pushed even when nothing was new to commit: an earlier commit's push may have failed.
         self._git("push", "--quiet", self.remote, f"HEAD:refs/heads/{branch}")
-
-
-def _has_identity(site: Path) -> bool:
-    try:
-        done = subprocess.run(["git", "config", "--get", "user.email"], cwd=site, capture_output=True)
-    except OSError:
-        return False
-    return done.returncode == 0
 
 
 class Command:
@@ -171,6 +187,10 @@ class Command:
 
     def __str__(self) -> str:
         return f"deploy command {self.command!r}"
+
+    def problem(self) -> str:
+        program = self.command.split()[0]
+        return "" if shutil.which(program) or (self.site / program).exists() else f"{program} not found"
 
     def deploy(self, changed: Changed) -> None:
         files = [str(self.output / path) for path in changed.output]

@@ -89,17 +89,17 @@ class Publisher:
     def _changed(self, essay: str, items: list[str], written: object) -> None:
         """Keep what a publication changed for the deploy target (a list of written files, or
         anything else for a whole build)."""
-        content = [
+        content = tuple(
             os.path.relpath(published.path_of(self.root, essay, item), self.content)
             for item in items
             if published.valid_location(essay, item)
-        ]
-        if not isinstance(written, list):
-            self.store.add_deployment(content, everything=True)
+        )
+        if isinstance(written, list):
+            output = (os.path.relpath(os.path.abspath(path), self.output) for path in written)
+            changed = Changed(tuple(path for path in output if not path.startswith("..")), content)
         else:
-            output = [os.path.relpath(os.path.abspath(path), self.output) for path in written]
-            paths = Changed(tuple(p for p in output if not p.startswith("..")), tuple(content)).lines()
-            self.store.add_deployment(paths)
+            changed = Changed(content=content, everything=True)
+        self.store.add_deployment(changed.lines(), everything=changed.everything)
         self._deploy_wanted.set()
 
     def site_changed(self, written: list[str] | None) -> None:

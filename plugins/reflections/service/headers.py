@@ -8,6 +8,8 @@ SITE_POLICY, the Content-Security-Policy documented in the README for any web se
 `output/`.
 """
 
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,12 +81,16 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+#: The Secure attribute of a Set-Cookie header (not the word in a cookie's value).
+_SECURE = re.compile(r";\s*secure\s*(;|$)", re.IGNORECASE)
+
+
 def _secure_cookies(headers: MutableHeaders) -> None:
     """Every cookie set over https is Secure, whatever the settings say (a site whose SITEURL is
     empty, behind a web server that speaks https)."""
     cookies = headers.getlist("set-cookie")
-    if not cookies or all("secure" in cookie.lower() for cookie in cookies):
+    if all(_SECURE.search(cookie) for cookie in cookies):
         return
     del headers["set-cookie"]
     for cookie in cookies:
-        headers.append("set-cookie", cookie if "secure" in cookie.lower() else f"{cookie}; Secure")
+        headers.append("set-cookie", cookie if _SECURE.search(cookie) else f"{cookie}; Secure")

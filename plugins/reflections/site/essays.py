@@ -13,7 +13,7 @@ from pelican.readers import MarkdownReader
 
 from ..core import dates
 from ..core.errors import ContentError
-from .settings import site_zone
+from .settings import essay_roots, site_zone
 
 WORDS_PER_MINUTE = 230
 _TAG = re.compile(r"<[^>]+>")
@@ -89,11 +89,8 @@ def by_year(essays: Iterable) -> list[tuple[int, list]]:
 
 
 def _is_essay(source_path: str, settings: dict) -> bool:
-    content_root = os.path.abspath(settings["PATH"])
-    # normpath: Pelican's default ARTICLE_PATHS [""] would leave a trailing "/" no path matches.
-    essay_roots = [os.path.normpath(os.path.join(content_root, p)) for p in settings["ARTICLE_PATHS"]]
     path = os.path.abspath(source_path)
-    return any(os.path.commonpath([path, root]) == root for root in essay_roots)
+    return any(os.path.commonpath([path, root]) == root for root in essay_roots(settings))
 
 
 def word_count(html: str) -> int:

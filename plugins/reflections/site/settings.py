@@ -63,22 +63,20 @@ SERVICE_ADDRESSES = ("REFLECTIONS_SUBMIT_URL", "REFLECTIONS_TOKEN_URL", "REFLECT
 def apply_defaults(settings: dict) -> None:
     for name, value in DEFAULTS.items():
         settings.setdefault(name, value)
+    # The service's addresses go under its own public address, or under the site's sub-path
+    # (SITEURL https://example.org/blog: the service is at /blog/reflections/ too).
     service = str(settings["REFLECTIONS_SERVICE_URL"] or "").rstrip("/")
-    if service:
-        if not service.startswith(("http://", "https://")):
-            raise SettingError(
-                f"REFLECTIONS_SERVICE_URL must be an absolute address "
-                f"such as https://reflections.example.org, "
-                f"not {service!r}"
-            )
-    else:
-        # A site under a sub-path (SITEURL https://example.org/blog): the service is under it too.
-        service = urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/")
-    if service:
+    if service and not service.startswith(("http://", "https://")):
+        raise SettingError(
+            f"REFLECTIONS_SERVICE_URL must be an absolute address such as "
+            f"https://reflections.example.org, not {service!r}"
+        )
+    prefix = service or urlsplit(str(settings.get("SITEURL") or "")).path.rstrip("/")
+    if prefix:
         for name in SERVICE_ADDRESSES:
             value = str(settings[name])
-            if value.startswith("/") and not value.startswith(f"{service}/"):
-                settings[name] = service + value
+            if value.startswith("/") and not value.startswith(f"{prefix}/"):
+                settings[name] = prefix + value
     # Published reflections are the plugin's to read, never Pelican's articles, pages or static
     # files, whatever ARTICLE_PATHS says (Pelican's default, [''], would read them all as articles).
     folder = settings["REFLECTIONS_PATH"]
@@ -91,6 +89,13 @@ def apply_defaults(settings: dict) -> None:
 def reflections_root(settings: dict) -> Path:
     """The folder of published reflections."""
     return Path(settings["PATH"]) / settings["REFLECTIONS_PATH"]
+
+
+def essay_roots(settings: dict) -> list[str]:
+    """The folders Pelican reads articles from (ARTICLE_PATHS under PATH), absolute and normalised:
+    Pelican's default, [""], is PATH itself, with no trailing "/" that no path would match."""
+    content = os.path.abspath(settings["PATH"])
+    return [os.path.normpath(os.path.join(content, path)) for path in settings["ARTICLE_PATHS"]]
 
 
 def essays_folder(settings: dict) -> Path:

@@ -179,9 +179,8 @@ class WarmSite:
         if not self.generators or self.failed:
             return self.build()
         settings = self.settings
-        content = os.path.abspath(settings["PATH"])
         reflections = os.path.abspath(config.reflections_root(settings))
-        essay_roots = [os.path.normpath(os.path.join(content, p)) for p in settings["ARTICLE_PATHS"]]
+        essay_roots = config.essay_roots(settings)
         slugs, essay_files, other = set(), set(), False
         for path in map(os.path.abspath, paths):
             if _inside(path, reflections):
