@@ -7,11 +7,13 @@ figures are the form token's alone).
 - naive: posts the form as the static page has it (no token), once;
 - replaying: asks /reflections/token once, then posts N different bodies with that token;
 - form-following: posts, reads the token from the "Send this reflection?" page, waits the minimum
-  age and posts again, as a person does (no wall without a third party stops this one).
+  age and posts again, as a person does (no wall without a third party stops this one);
+- hasty: the same, posting again at once: the service holds its answer until the token is of age,
+  so it gets in, having spent the same minimum age on each submission (`hasty_s` per submission).
 
 `--checkout` runs the service from another checkout's plugins/ (an older commit in a worktree), so
 the same run can say "before" and "after". The last line is
-`naive=<a>/<N> replaying=<b>/<N> following=<c>/<N>`.
+`naive=<a>/<N> replaying=<b>/<N> following=<c>/<N> hasty=<d>/<N> hasty_s=<seconds each>`.
 """
 
 import argparse
@@ -84,10 +86,21 @@ def main() -> None:
             "REFLECTIONS_RATE_LIMITS": "100000/minute",
             "REFLECTIONS_TOKEN_MIN_SECONDS": "1",
         }
+        # The package is loaded from the checkout's folder by hand: this environment's editable
+        # install would otherwise win over PYTHONPATH and run this checkout's code whatever --checkout says.
+        load = (
+            "import importlib.util, sys; "
+            f"folder = {str(args.checkout.resolve() / 'plugins' / 'reflections')!r}; "
+            "spec = importlib.util.spec_from_file_location('pelican.plugins.reflections', "
+            "folder + '/__init__.py', submodule_search_locations=[folder]); "
+            "module = importlib.util.module_from_spec(spec); sys.modules[spec.name] = module; "
+            "spec.loader.exec_module(module); "
+            "from pelican.plugins.reflections.cli import run; run()"
+        )
         command = [
             sys.executable,
             "-c",
-            "from pelican.plugins.reflections.cli import run; run()",
+            load,
             "serve",
             "--port",
             str(port),
@@ -129,11 +142,23 @@ def main() -> None:
                 if found:
                     time.sleep(1.05)
                     following += accepted(form(base, {**fields, "token": found.group(1)})[0])
+            hasty, started = 0, time.monotonic()
+            for n in range(args.bots):
+                fields = {"essay": ESSAY, "body": f"Hasty bot {n} {time.time_ns()}"}
+                status, page = form(base, fields)
+                found = re.search(r'name="token" value="([^"]+)"', page)
+                hasty += accepted(status) or bool(
+                    found and accepted(form(base, {**fields, "token": found.group(1)})[0])
+                )
+            hasty_seconds = (time.monotonic() - started) / args.bots
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(f"service from {args.checkout}")
-    print(f"naive={naive}/{args.bots} replaying={replaying}/{args.bots} following={following}/{args.bots}")
+    print(
+        f"naive={naive}/{args.bots} replaying={replaying}/{args.bots} following={following}/{args.bots} "
+        f"hasty={hasty}/{args.bots} hasty_s={hasty_seconds:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -106,8 +106,12 @@ def test_form_without_token_asks_to_confirm_and_keeps_the_words(service):
     status, page, _ = post_form(service, {"essay": ESSAY, "body": body, "name": "Ines"})
     assert status == 200
     assert "<h1>Send this reflection?</h1>" in page
-    assert body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
-    assert 'value="Ines"' in page
+    # The words shown as they will read (escaped), carried by the short send form, and the whole
+    # form kept folded away for a change.
+    preview = page[page.index('class="send-preview"') : page.index("</form>")]
+    assert body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in preview
+    assert "Ines" in preview
+    assert '<details class="send-change">' in page and 'value="Ines"' in page
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     time.sleep(MIN_SECONDS + 0.1)
     status, _, headers = post_form(service, {"essay": ESSAY, "body": body, "name": "Ines", "token": token})
@@ -117,6 +121,38 @@ def test_form_without_token_asks_to_confirm_and_keeps_the_words(service):
     status, page = fetch(service.base + received)
     assert status == 200 and "reached the author" in page and f'href="/essays/{ESSAY}/"' in page
     assert "/reflections/withdraw/" in page
+
+
+def test_a_send_clicked_at_once_is_held_for_the_token_s_minimum_age_never_asked_again(service):
+    """The second click of the no-JavaScript path, or a script's Send, may come before the token is
+    REFLECTIONS_TOKEN_MIN_SECONDS old: the answer waits out the rest, it does not loop."""
+    body = unique("Sent the moment the confirm page showed.")
+    page = post_form(service, {"essay": ESSAY, "body": body})[1]
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    started = time.monotonic()
+    status, _, headers = post_form(service, {"essay": ESSAY, "body": body, "token": token})
+    assert status == 303 and headers["location"].startswith("/reflections/received/")
+    assert time.monotonic() - started >= MIN_SECONDS * 0.9  # held, so the guard kept its strength
+    assert [row["excerpt"] for row in queue(service) if row["excerpt"] == body] == [body]
+
+
+def test_a_naive_bot_posting_the_static_form_stores_nothing(service):
+    """What the confirm step still stops: a program that posts the essay page's form as it is."""
+    before = len(queue(service))
+    for number in range(20):
+        status, page, _ = post_form(service, {"essay": ESSAY, "body": f"Cheap pills {number}", "name": "Bot"})
+        assert status == 200 and "<h1>Send this reflection?</h1>" in page
+    assert len(queue(service)) == before
+
+
+def test_the_send_step_of_a_reply_says_what_it_answers(service):
+    essay, parent = PUBLISHED_PARENT
+    status, page, _ = post_form(service, {"essay": essay, "parent": parent, "body": unique("A reply.")})
+    assert status == 200 and "<h1>Send this reply?</h1>" in page
+    preview = page[page.index('class="send-preview"') : page.index("</form>")]
+    assert "Your reply to Maren" in preview and 'class="replying-quote"' in preview
+    assert f'name="parent" value="{parent}"' in page
+    assert ">Send your reply</button>" in page
 
 
 def received_page(service, **fields) -> tuple[str, str]:
@@ -238,15 +274,18 @@ def test_request_over_64_kb_is_refused_early(service):
     assert status == 413 and "shorten" in answer["error"]
 
 
-def test_token_for_another_essay_or_forged_or_too_fast_is_not_accepted(service):
+def test_token_for_another_essay_or_forged_or_used_is_not_accepted(service):
     other = fresh_token(service, "the-kitchen-table")
     for token in (other, "forged.token.value", ""):
         status, answer = post_json(service, {"essay": ESSAY, "body": unique("Hello"), "token": token})
         assert status == 422 and "token" in answer["errors"] and answer["token"]
     status, text = fetch(f"{service.base}/reflections/token?essay={ESSAY}")
     too_fast = json.loads(text)["token"]
-    status, answer = post_json(service, {"essay": ESSAY, "body": unique("Sent at once"), "token": too_fast})
-    assert status == 422 and "token" in answer["errors"]
+    body = unique("Sent at once")
+    status, answer = post_json(service, {"essay": ESSAY, "body": body, "token": too_fast})
+    assert status == 202  # held until the token was old enough, then accepted
+    status, answer = post_json(service, {"essay": ESSAY, "body": unique("Again"), "token": too_fast})
+    assert status == 422 and "token" in answer["errors"]  # a token vouches once
 
 
 def test_honeypot_is_answered_as_usual_and_kept_as_spam(service):

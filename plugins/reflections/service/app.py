@@ -7,9 +7,11 @@ withdraw token.
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import anyio
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -123,6 +125,24 @@ class Service:
             replying_to_html=shown(replying_to.body) if replying_to else "",
         )
 
+    def send_page(self, essay: EssayInfo | None, submission: intake.Submission, message: str) -> HTMLResponse:
+        """The one extra step without JavaScript: the words as they will read and a Send button in
+        view, the whole form folded away for a change."""
+        article = essay or EssayInfo(submission.essay, "", "", True, "")
+        replying_to = (
+            self.site.published_item(essay.slug, submission.parent) if submission.parent and essay else None
+        )
+        return self.page(
+            "service/send.html",
+            message=message,
+            values=submission.values(),
+            article=article,
+            form_token=self.guard.form_token(article.slug),
+            body_html=shown(submission.body),
+            replying_to=replying_to.shown_name if replying_to else "",
+            replying_to_html=shown(replying_to.body) if replying_to else "",
+        )
+
 
 def mailto(address: str, subject: str = "") -> str:
     """A mailto: link to a plain, valid address, every special character encoded (so an address such
@@ -159,7 +179,25 @@ async def submit(request: Request) -> Response:
     )
     # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
     # thread, so the event loop keeps serving the site and the other readers meanwhile.
-    return await run_in_threadpool(_submit, service, raw, wants_json, address, foreign)
+    answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign)
+    if isinstance(answer, Hold):
+        # A token not yet old enough: the answer waits out the rest here, on the event loop (no
+        # worker thread is held), then the submission is looked at once more.
+        await anyio.sleep(answer.seconds)
+        answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, True)
+    return answer
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A submission that is whole but whose form token is younger than its minimum age."""
+
+    seconds: float
+
+
+#: The longest an answer is held for a young token; past it (a site that set a long minimum age)
+#: the reader is asked to send again, with the reason.
+MAX_HOLD_SECONDS = 10.0
 
 
 FOREIGN = (
@@ -169,8 +207,13 @@ FOREIGN = (
 
 
 def _submit(
-    service: Service, raw: bytes | None, wants_json: bool, address: str, foreign: bool = False
-) -> Response:
+    service: Service,
+    raw: bytes | None,
+    wants_json: bool,
+    address: str,
+    foreign: bool = False,
+    held: bool = False,
+) -> Response | Hold:
     if raw is None:
         message = "That was more than we can receive at once. Please shorten it and send it again."
         if wants_json:
@@ -225,8 +268,13 @@ def _submit(
             message="A few things need a look before this can be sent; each is marked below.",
         )
 
-    if service.guard.token_problem(submission.token, submission.essay):
-        return _confirm_again(service, essay, submission, wants_json)
+    problem = service.guard.token_problem(submission.token, submission.essay)
+    if problem == "too fast" and not held:
+        wait = service.guard.token_wait(submission.token, submission.essay) + 0.01
+        if wait <= MAX_HOLD_SECONDS:
+            return Hold(wait)
+    if problem:
+        return _confirm_again(service, essay, submission, wants_json, too_soon=problem == "too fast")
 
     if service.guard.over_rate_limit(address_hash):
         message = "You have sent several reflections in a short while. Please wait a little, then send again."
@@ -243,11 +291,12 @@ def _submit(
     )
 
 
-AS_WRITTEN = "Here is your reflection as you wrote it. If it reads as you want it to, send it."
+AS_WRITTEN = "Here is what you wrote, as it will read. If it says what you want it to, send it."
 USED_TOKEN = (
     "This form has already sent one reflection. If you meant to send another, here it is as you "
     "wrote it: send it again."
 )
+TOO_SOON = "That was sent a moment too soon for us to tell it from a program. Please send it again."
 
 
 def _confirm_again(
@@ -256,19 +305,17 @@ def _confirm_again(
     submission: intake.Submission,
     wants_json: bool,
     used: bool = False,
+    too_soon: bool = False,
 ) -> Response:
-    """A submission whose form token is missing, too young, expired or used: the same words back,
-    with a fresh token (a person sends again; a bot without a page's token does not get through)."""
+    """A submission whose form token is missing, expired or used: the same words back, with a fresh
+    token (a person sends again; a program that posts the essay page's form as it is does not)."""
+    message = USED_TOKEN if used else TOO_SOON if too_soon else AS_WRITTEN
     if wants_json:
         fresh = service.guard.form_token(submission.essay)
-        message = USED_TOKEN if used else "Please send again with this form token (ask /reflections/token)."
+        if not (used or too_soon):
+            message = "Please send again with this form token (ask /reflections/token)."
         return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
-    message = (
-        USED_TOKEN
-        if used
-        else "Here is your reflection as you wrote it. If it reads as you want it to, send it."
-    )
-    return service.form_page(essay, submission, 200, "Send this reflection?", message=message)
+    return service.send_page(essay, submission, message)
 
 
 def _accept(

@@ -78,23 +78,33 @@ class Guard:
 
     def token_problem(self, token: str, essay: str) -> str | None:
         """Why this token does not vouch for a submission to `essay`, or None when it does."""
+        problem, _ = self._token_age(token, essay)
+        return problem
+
+    def token_wait(self, token: str, essay: str) -> float:
+        """How long a token that is only too young has left to its minimum age (0 for any other).
+
+        The service holds such a submission that long instead of asking again: a person who sends
+        at once is never looped, and a program still spends the minimum age on every token."""
+        problem, age = self._token_age(token, essay)
+        return max(0.0, self.config.token_min_seconds - age) if problem == "too fast" else 0.0
+
+    def _token_age(self, token: str, essay: str) -> tuple[str | None, float]:
         if not token:
-            return "missing"
+            return "missing", 0.0
         try:
             data, issued = self._forms.loads(
                 token, max_age=self.config.token_max_seconds, return_timestamp=True
             )
         except SignatureExpired:
-            return "expired"
+            return "expired", 0.0
         except BadSignature:
-            return "invalid"
+            return "invalid", 0.0
         if not isinstance(data, dict) or data.get("essay") != essay:
-            return "for another essay"
+            return "for another essay", 0.0
         at = data.get("at")
-        issued_at = at if isinstance(at, float) else issued.timestamp()
-        if time.time() - issued_at < self.config.token_min_seconds:
-            return "too fast"
-        return None
+        age = time.time() - (at if isinstance(at, float) else issued.timestamp())
+        return ("too fast" if age < self.config.token_min_seconds else None), age
 
     # Withdraw tokens: the reader's key to their own reflection.
     def withdraw_token(self, item_id: str) -> str:
