@@ -16,6 +16,7 @@ from conftest import (
     running_for_the_author,
     submit_reflection,
 )
+from conftest import item as stored_item
 from pelican.plugins.reflections.store import MAX_MAIL_ATTEMPTS, Store
 
 ESSAY = "learning-to-stay"
@@ -110,7 +111,7 @@ def test_queue_shows_what_the_author_needs(service, author):
     card = page[page.index(f'id="m-{item}"') :]
     assert "Vera on “Learning to Stay”" in card and "waiting a moment" in card
     assert "Content note: loss" in card and "Shown <em>exactly</em> as published." in card
-    assert "Prompt: When did someone simply stay with you" in card
+    assert "The essay asks: When did someone simply stay with you" in page
 
 
 def test_approve_publishes_and_the_log_records_it(service, author):
@@ -248,3 +249,69 @@ def test_a_reply_in_the_queue_shows_what_it_answers(service, author):
     page = author.get(BASE).text
     card = page[page.index(f'id="m-{reply}"') :].split("</li>")[0]
     assert "In reply to Ines: “The reflection a reader answers, in its own words.”" in card
+
+
+def test_the_author_edits_name_content_note_and_words_and_the_log_keeps_the_originals(service, author):
+    item = submit(service, "Words about my brother.", name="Jonas Jonasson", content_note="")
+    answer = author.post(
+        f"{BASE}/act",
+        data={
+            "csrf": author.csrf,
+            "action": "approve_with_edit",
+            "id": item,
+            "text": "Words about my brother.",
+            "name": "J.",
+            "content_note": "a death in the family",
+        },
+    )
+    assert answer.status_code == 303
+    service.published()
+    text = (service.root / "content" / "reflections" / ESSAY / f"{item}.md").read_text()
+    assert "J." in text and "Jonas Jonasson" not in text and "a death in the family" in text
+    export = [json.loads(line) for line in service.cli("export").stdout.splitlines()]
+    details = [e["detail"] for e in export if e.get("item") == item and e.get("action") == "edited"]
+    assert any("Jonas Jonasson" in detail for detail in details)
+    essay = (service.root / "output" / "essays" / ESSAY / "index.html").read_text()
+    assert "Jonas Jonasson" not in essay
+
+
+def test_a_name_or_content_note_too_long_is_refused_with_the_reason(service, author):
+    item = submit(service, "Words to be renamed.")
+    answer = author.post(
+        f"{BASE}/act",
+        data={"csrf": author.csrf, "action": "edit", "id": item, "text": "Words.", "name": "N" * 500},
+        follow_redirects=True,
+    )
+    assert "the name can be at most" in answer.text
+    assert json.loads(service.cli("show", item, "--json").stdout)["name"] == ""
+
+
+def test_every_list_is_paged_at_a_hundred(service, author):
+    store = Store(f"sqlite:///{service.root / 'reflections.db'}")
+    try:
+        stamp = time.time_ns()
+        store.add_many(
+            [
+                stored_item(n, id=f"page{stamp}{n:04d}", body=f"Paged {n}", visibility="private")
+                for n in range(105)
+            ],
+            "reader",
+        )
+    finally:
+        store.engine.dispose()
+    first = author.get(f"{BASE}?view=private").text
+    assert first.count('class="moderate-item"') == 100
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = author.get(f"{BASE}?view=private&page=2").text
+    assert 'rel="prev"' in second
+    shown = second.count('class="moderate-item"')
+    assert 5 <= shown < 100
+    page = author.get(f"{BASE}?view=private&page=oops")
+    assert page.status_code == 200 and page.text.count('class="moderate-item"') == 100
+
+
+def test_an_essay_s_prompt_is_shown_once_not_on_every_card(service, author):
+    for n in range(3):
+        submit(service, f"Prompt-once item {n} {time.time_ns()}")
+    page = author.get(f"{BASE}?essay={ESSAY}").text
+    assert page.count("When did someone simply stay with you in something hard") == 1

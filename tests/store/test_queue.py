@@ -62,7 +62,7 @@ def test_a_job_is_committed_with_a_change_that_shows_or_hides_something(store):
     store.add(item(2, visibility="private"))
     store.transition("id0001", "approved", ("pending",), "test")
     store.transition("id0002", "approved", ("pending",), "test")
-    store.edit_body("id0001", "Mended", "test")
+    store.edit("id0001", {"body": "Mended"}, "test")
     store.delete("id0001", "test")
     assert [(job.essay, job.item) for job in store.waiting_jobs()] == [("learning-to-stay", "id0001")] * 3
 

@@ -101,24 +101,39 @@ def _card(service, row) -> dict:
     }
 
 
+#: Items on one page of a moderation list, and entries on one page of the log (Isso's admin, too).
+PAGE_SIZE = 100
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def queue(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
     service = request.app.state.service
     state = request.query_params.get("state", "pending")
+    state = state if state in STATES else "pending"
     essay = request.query_params.get("essay", "") or None
     view = request.query_params.get("view", "queue")
+    page = _page_number(request)
+    # One more than a page is asked for: whether there is a next page, without counting them all.
+    paging = {"essay": essay, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     if view == "private":
-        rows = [
-            r for r in service.store.find(essay=essay) if r.visibility == "private" and r.kind != "response"
-        ]
+        rows = service.store.find(visibility="private", not_kind="response", **paging)
         title = "Private reflections"
     elif view == "published":
-        rows = [r for r in service.store.find(state="approved", essay=essay) if r.visibility == "public"]
+        rows = service.store.find(state="approved", visibility="public", **paging)
         title = "Published"
     else:
-        rows = service.store.find(state=state if state in STATES else "pending", essay=essay)
-        rows = [r for r in rows if r.visibility == "public" or r.state == "pending"]
+        view = "queue"
+        # Waiting: everything; decided private items live under Private.
+        visibility = None if state == "pending" else "public"
+        rows = service.store.find(state=state, visibility=visibility, **paging)
         title = "Waiting for you" if state == "pending" else state.capitalize()
     return _view(
         request,
@@ -129,34 +144,29 @@ def queue(request: Request) -> Response:
         essay=essay or "",
         essays=sorted(service.site.essays().values(), key=lambda e: e.title),
         states=STATES,
-        cards=[_card(service, row) for row in rows],
+        cards=[_card(service, row) for row in rows[:PAGE_SIZE]],
+        page=page,
+        more=len(rows) > PAGE_SIZE,
     )
-
-
-#: Entries on one page of the moderation log.
-LOG_PAGE = 100
 
 
 def log(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
     service = request.app.state.service
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
-    entries = service.store.history(limit=LOG_PAGE + 1, offset=(page - 1) * LOG_PAGE)
+    page = _page_number(request)
+    entries = service.store.history(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     # In the author's words: whose item, on which essay (an item deleted since keeps its id).
-    items = {entry.item: service.store.get(entry.item) for entry in entries[:LOG_PAGE]}
+    items = {entry.item: service.store.get(entry.item) for entry in entries[:PAGE_SIZE]}
     return _view(
         request,
         "moderate/log.html",
         title="Moderation log",
-        entries=entries[:LOG_PAGE],
+        entries=entries[:PAGE_SIZE],
         items={item: row for item, row in items.items() if row is not None},
         title_of=service.site.title,
         page=page,
-        more=len(entries) > LOG_PAGE,
+        more=len(entries) > PAGE_SIZE,
     )
 
 
@@ -243,12 +253,27 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
         for item in ids:
             try:
                 operation = getattr(service.moderation, action)
-                extra = {"text": text} if action == "respond" else {"body": text} if "edit" in action else {}
+                extra = (
+                    {"text": text}
+                    if action == "respond"
+                    else _edits(fields, text)
+                    if "edit" in action
+                    else {}
+                )
                 messages.append(operation(item, actor="author", **extra))
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")
         request.session["flash"] = " ".join(messages)
     return RedirectResponse(back, status_code=303)
+
+
+def _edits(fields: dict[str, list[str]], text: str) -> dict[str, str]:
+    """An edit's words, and its name and content note when the form had those fields at all."""
+    edits = {"body": text}
+    for field in ("name", "content_note"):
+        if field in fields:
+            edits[field] = fields[field][0]
+    return edits
 
 
 async def retry(request: Request) -> Response:

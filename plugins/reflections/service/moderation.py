@@ -8,7 +8,7 @@ database.
 """
 
 from ..core import published
-from ..core.lengths import MAX_BODY, MIN_BODY
+from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_NAME, MIN_BODY
 from ..store import Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")
@@ -70,22 +70,46 @@ class Moderation:
     def spam(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "spam", actor)
 
-    def approve_with_edit(self, item_id: str, body: str, actor: str = "author") -> str:
+    def approve_with_edit(
+        self,
+        item_id: str,
+        body: str,
+        actor: str = "author",
+        name: str | None = None,
+        content_note: str | None = None,
+    ) -> str:
         """Approve after a small edit; the reader's original stays in the moderation log."""
-        self.edit(item_id, body, actor)
+        self.edit(item_id, body, actor, name=name, content_note=content_note)
         return self.approve(item_id, actor)
 
-    def edit(self, item_id: str, body: str, actor: str = "author") -> str:
+    def edit(
+        self,
+        item_id: str,
+        body: str,
+        actor: str = "author",
+        name: str | None = None,
+        content_note: str | None = None,
+    ) -> str:
+        """Change the words, and the name or content note when given; the originals are logged."""
         row = self._row(item_id)
-        body = body.strip()
-        if not MIN_BODY <= len(body) <= MAX_BODY:
+        changes = {"body": body.strip()}
+        if not MIN_BODY <= len(changes["body"]) <= MAX_BODY:
             raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
-        if body == row.body:
+        for field, value, limit, words in (
+            ("name", name, MAX_NAME, "the name"),
+            ("content_note", content_note, MAX_CONTENT_NOTE, "the content note"),
+        ):
+            if value is None:
+                continue
+            if len(value.strip()) > limit:
+                raise ModerationError(f"{words} can be at most {limit} characters")
+            changes[field] = value.strip()
+        if all(getattr(row, field) == value for field, value in changes.items()):
             return f"{self._who(row)} is unchanged."
-        before = self.store.edit_body(item_id, body, actor)
+        before = self.store.edit(item_id, changes, actor)
         if before is None:
             raise ModerationError(f"no reflection has the id {item_id!r}")
-        return f"{self._who(row)} is edited; the original is kept in the moderation log."
+        return f"{self._who(before)} is edited; the original is kept in the moderation log."
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
         """Take a published item off the site and put it back in the queue."""

@@ -115,12 +115,28 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments):
             found = session.get(ReflectionRow, item_id)
             return reflection_of(found) if found is not None else None
 
-    def find(self, state: str | None = None, essay: str | None = None) -> list[Reflection]:
+    def find(
+        self,
+        state: str | None = None,
+        essay: str | None = None,
+        visibility: str | None = None,
+        not_kind: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Reflection]:
+        """Items oldest first, filtered by whichever of state, essay and visibility are given (and
+        leaving out one kind); `limit` and `offset` page through them."""
         query = select(ReflectionRow).order_by(ReflectionRow.created, ReflectionRow.id)
-        if state:
-            query = query.where(ReflectionRow.state == state)
-        if essay:
-            query = query.where(ReflectionRow.essay == essay)
+        for column, value in (
+            (ReflectionRow.state, state),
+            (ReflectionRow.essay, essay),
+            (ReflectionRow.visibility, visibility),
+        ):
+            if value:
+                query = query.where(column == value)
+        if not_kind:
+            query = query.where(ReflectionRow.kind != not_kind)
+        query = query.offset(offset).limit(limit) if limit is not None else query.offset(offset)
         with self.sessions() as session:
             return [reflection_of(row) for row in session.scalars(query)]
 
@@ -147,15 +163,22 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments):
             self._publication(session, before, reflection_of(row))
             return before
 
-    def edit_body(self, item_id: str, body: str, actor: str) -> Reflection | None:
-        """Replace an item's body; the original is kept in the moderation log. Returns the item as it
-        was (None when there is no such item)."""
+    def edit(self, item_id: str, changes: dict[str, str], actor: str) -> Reflection | None:
+        """Change an item's body, name or content note (the keys of `changes`); each original is kept
+        in the moderation log. Returns the item as it was (None when there is no such item)."""
         with self._locked(item_id) as (session, row):
             if row is None:
                 return None
             before = reflection_of(row)
-            row.body, row.body_hash = body, body_hash(body)
-            session.add(LogRow(action="edited", item=item_id, at=now(), actor=actor, detail=before.body))
+            for field in ("body", "name", "content_note"):
+                if field not in changes or changes[field] == getattr(before, field):
+                    continue
+                setattr(row, field, changes[field])
+                # The body's original is the whole detail (as ever); the others say which field.
+                label = {"body": "", "name": "name: ", "content_note": "content note: "}[field]
+                detail = label + getattr(before, field)
+                session.add(LogRow(action="edited", item=item_id, at=now(), actor=actor, detail=detail))
+            row.body_hash = body_hash(row.body)
             self._publication(session, before, reflection_of(row))
             return before
 
