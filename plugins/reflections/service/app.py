@@ -433,6 +433,8 @@ def withdraw(request: Request) -> Response:
         f"queue{off_the_site}. It cannot be undone.",
         body_html=shown(row.body),
         button="Withdraw it",
+        keep_url=f"{service.root}/reflections/received/{token}",
+        keep_label="Keep it",
     )
 
 
