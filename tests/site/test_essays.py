@@ -1,5 +1,6 @@
 """Essays: a broken header stops the build with one line naming the file and the field."""
 
+import re
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -72,3 +73,52 @@ def test_link_neighbours_orders_by_date():
     assert second.older_essay is None and second.newer_essay is third
     assert third.older_essay is second and third.newer_essay is first
     assert first.newer_essay is None
+
+
+def test_an_unknown_metadata_key_is_a_warning_naming_the_file_the_key_and_the_nearest(author_site):
+    (author_site / "content" / "essays" / "typo.md").write_text(
+        "Title: Typo\nDate: 2026-01-01\nSlug: typo\nSumary: A summary misspelt.\n\nBody.\n"
+    )
+    result = build(author_site)
+    assert result.returncode == 0, result.stderr
+    # Pelican's log prints the logging module's file and line in a column of its own: left out.
+    output = " ".join(
+        word for word in (result.stdout + result.stderr).split() if not re.fullmatch(r"\w+\.py:\d+", word)
+    )
+    assert (
+        "content/essays/typo.md: Sumary: not a key Withness or Pelican knows; did you mean Summary?" in output
+    )
+
+
+def test_a_key_a_theme_uses_can_be_declared_known(author_site):
+    conf = author_site / "pelicanconf.py"
+    conf.write_text(conf.read_text() + '\nREFLECTIONS_METADATA_KEYS = ["cover"]\n')
+    (author_site / "content" / "essays" / "cover.md").write_text(
+        "Title: Cover\nDate: 2026-01-01\nSlug: cover\nCover: images/a.jpg\n\nBody.\n"
+    )
+    result = build(author_site)
+    assert result.returncode == 0 and "cover.md" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("line", ["Reflection prompt: What stays with you?", "Content Note: loss"])
+def test_a_metadata_line_with_a_space_in_its_key_is_an_error_naming_it(author_site, line):
+    (author_site / "content" / "essays" / "spaced.md").write_text(
+        f"Title: Spaced\nDate: 2026-01-01\nSlug: spaced\n{line}\n\nBody.\n"
+    )
+    result = build(author_site)
+    assert result.returncode != 0
+    key = line.split(":")[0]
+    expected = f"content/essays/spaced.md: {key}: a metadata key cannot hold a space"
+    assert result.stderr.strip().startswith(expected), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_paragraph_after_the_blank_line_is_the_essay_s_own(author_site):
+    (author_site / "content" / "essays" / "colon.md").write_text(
+        "Title: Colon\nDate: 2026-01-01\nSlug: colon\n\nWhat I learned: nothing, at first.\n"
+    )
+    result = build(author_site)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "What I learned: nothing, at first." in (author_site / "output/essays/colon/index.html").read_text()
+    )

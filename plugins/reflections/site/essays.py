@@ -1,5 +1,7 @@
 """Essays: strict reading of their metadata, reading time, and the essays either side of each."""
 
+import difflib
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -12,24 +14,93 @@ from pelican.contents import Article
 from pelican.readers import MarkdownReader
 
 from ..core import dates
-from ..core.errors import ContentError
+from ..core.errors import ContentError, display_path
 from .settings import essay_roots, site_zone
+
+logger = logging.getLogger(__name__)
 
 WORDS_PER_MINUTE = 230
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
 
 
+#: Metadata keys Pelican reads (its documented ones and those its own themes use) and Withness's.
+#: Any other key is worth a warning: `Sumary:` is silently ignored otherwise. A site adds the keys
+#: its theme or other plugins read in REFLECTIONS_METADATA_KEYS.
+KNOWN_KEYS = frozenset(
+    {
+        *("title", "date", "modified", "tags", "keywords", "category", "slug", "author", "authors"),
+        *("summary", "description", "lang", "translation", "status", "template", "save_as", "url"),
+        *("reflection_prompt", "reflections"),
+    }
+)
+#: A header line as Python-Markdown's meta extension reads it, and a continuation of one.
+_META_LINE = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
+_META_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)$")
+#: What an author meant as a key but wrote with spaces ("Reflection prompt: ..."), which ends the
+#: header and would be published as the essay's first paragraph.
+_SPACED_KEY = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z][A-Za-z0-9_-]*(?: [A-Za-z0-9_-]+){1,3}):\s")
+
+
+def header_keys(text: str) -> tuple[list[str], str | None]:
+    """The keys of a Markdown file's metadata header as typed, and the line straight after the
+    header when it is not blank (a line the author likely meant as part of it)."""
+    keys: list[str] = []
+    for line in text.lstrip("\ufeff").splitlines():
+        match = _META_LINE.match(line)
+        if match:
+            keys.append(match["key"])
+        elif not (keys and _META_MORE.match(line)):
+            return keys, (line if keys and line.strip() else None)
+    return keys, None
+
+
+def nearest_key(key: str, known: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(key.lower(), sorted(known), n=1, cutoff=0.75)
+    return close[0].capitalize() if close else None
+
+
 class EssayReader(MarkdownReader):
-    """Pelican's Markdown reader, but a broken header stops the build with the file and field."""
+    """Pelican's Markdown reader, but a broken header stops the build with the file and field, and
+    a key nobody reads is a warning naming the nearest one that is."""
 
     def read(self, source_path: str) -> tuple[str, dict]:
+        self._check_header(source_path)
         content, metadata = super().read(source_path)
         if not str(metadata.get("title", "")).strip():
             raise ContentError(source_path, "Title", "missing (every essay and page needs a Title: line)")
         if _is_essay(source_path, self.settings) and "date" not in metadata:
             raise ContentError(source_path, "Date", "missing (every essay needs a Date: line)")
         return content, metadata
+
+    def _check_header(self, source_path: str) -> None:
+        with open(source_path, encoding="utf-8", errors="replace") as source:
+            keys, after = header_keys(source.read())
+        known = KNOWN_KEYS | {
+            str(key).lower() for key in self.settings.get("REFLECTIONS_METADATA_KEYS") or ()
+        }
+        spaced = _SPACED_KEY.match(after or "")
+        if spaced:
+            key = spaced["key"]
+            meant = key.replace(" ", "_")
+            hint = nearest_key(meant, known) or meant
+            raise ContentError(
+                source_path,
+                key,
+                f"a metadata key cannot hold a space, so this line ends the header and would be "
+                f"published as the essay's first paragraph; write it as {hint}:",
+            )
+        for key in keys:
+            if key.lower() not in known:
+                nearest = nearest_key(key, known)
+                advice = (
+                    f"did you mean {nearest}?"
+                    if nearest
+                    else "if your theme or a plugin reads it, add it to REFLECTIONS_METADATA_KEYS"
+                )
+                logger.warning(
+                    "%s: %s: not a key Withness or Pelican knows; %s", display_path(source_path), key, advice
+                )
 
     def process_metadata(self, name: str, value):
         try:

@@ -41,6 +41,7 @@ DEFAULTS = {
     # read, stops the build with one line naming the file and the field. Off: Pelican's own reader,
     # so adding the plugin never changes which of a site's files build.
     "REFLECTIONS_STRICT_ESSAYS": False,
+    "REFLECTIONS_METADATA_KEYS": [],
     # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.
     "REFLECTIONS_FEED_ATOM": "feeds/reflections/{slug}.atom.xml",
     # Site-wide feed of the newest reflections. Empty: no such feed.
