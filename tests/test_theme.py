@@ -117,6 +117,7 @@ def test_reply_link_fills_the_parent_when_scripts_run(browser, served_site):
     assert page.locator("#reflect-replying").inner_text().startswith(f"Replying to {name}")
     assert page.locator("#reflect-heading").inner_text() == f"Your reply to {name}"
     assert page.locator("#reflect button[type=submit]").inner_text() == "Send your reply"
+    assert page.locator("#reflect-body-label").inner_text() == "Your reply"
     assert page.evaluate("document.activeElement.id") == "reflect-body"
     # The reply can be taken back: a reflection on the essay again.
     page.click("text=Write a reflection instead")
@@ -124,6 +125,7 @@ def test_reply_link_fills_the_parent_when_scripts_run(browser, served_site):
     assert page.locator("#reflect-replying").is_hidden()
     assert page.locator("#reflect-heading").inner_text() == "Add your reflection"
     assert page.locator("#reflect button[type=submit]").inner_text() == "Send your reflection"
+    assert page.locator("#reflect-body-label").inner_text() == "Your reflection"
     fresh = open_page(browser, f"{served_site}{ESSAY}?reply={reply_to}#reflect")
     assert fresh.locator("#reflect-parent").input_value() == reply_to
     assert fresh.console_errors == []

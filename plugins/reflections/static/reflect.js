@@ -22,7 +22,8 @@
   var token = document.getElementById("reflect-token");
   var heading = document.getElementById("reflect-heading");
   var button = form.querySelector('button[type="submit"]');
-  var asNew = { heading: heading.textContent, button: button.textContent };
+  var label = document.getElementById("reflect-body-label");
+  var asNew = { heading: heading.textContent, button: button.textContent, label: label ? label.textContent : "" };
   function choose(id) {
     var link = id && document.querySelector('[data-reply="' + CSS.escape(id) + '"]');
     var name = link ? link.getAttribute("data-name") : "";
@@ -31,6 +32,7 @@
     note.textContent = link ? "Replying to " + name + " " : "";
     heading.textContent = link ? "Your reply to " + name : asNew.heading;
     button.textContent = link ? "Send your reply" : asNew.button;
+    if (label) label.textContent = link ? "Your reply" : asNew.label;
     if (!link) return;
     // A reply can be taken back to a reflection on the essay, and the reader back to what they answered.
     var cancel = document.createElement("button");
