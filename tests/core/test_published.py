@@ -1,5 +1,6 @@
 """The published-reflection format: round trip, atomic and idempotent writes, named errors."""
 
+import dataclasses
 import os
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -32,7 +33,7 @@ def items(draw) -> PublishedItem:
         content_note=draw(text)[: lengths.MAX_CONTENT_NOTE],
     )
     if item.parent == item.id:
-        item = PublishedItem(**{**item.__dict__, "parent": ""})
+        item = dataclasses.replace(item, parent="")
     return item
 
 

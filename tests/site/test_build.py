@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -251,7 +252,7 @@ def test_stale_or_foreign_cache_files_are_ignored(fixture_site):
     publish(fixture_site, item(1))
     cache = fixture_site / "cache"
     cache.mkdir()
-    (cache / "reflections-rendered.json").write_text('{"entries": {"x": "<script>"}}')
+    (cache / "reflections-cache.sqlite").write_bytes(b"not a database, but <script> all the same")
     (cache / "reflections-items.pickle").write_bytes(b"not a pickle")
     (cache / "reflections-feeds.json").write_text("[1, 2")
     result = build(fixture_site)
@@ -259,30 +260,61 @@ def test_stale_or_foreign_cache_files_are_ignored(fixture_site):
     assert "Reflection number 1." in page(fixture_site)
 
 
+def test_a_cache_of_another_version_is_emptied_not_trusted(fixture_site):
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    with sqlite3.connect(fixture_site / "cache" / "reflections-cache.sqlite") as db:
+        db.execute("UPDATE rendered SET html = '<p>from an old version</p>'")
+        db.execute("PRAGMA user_version = 1")
+    assert build(fixture_site).returncode == 0
+    assert "from an old version" not in page(fixture_site)
+
+
+def cached(site, sql: str) -> list:
+    db = sqlite3.connect(site / "cache" / "reflections-cache.sqlite")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def change_cache(site, sql: str, *arguments) -> None:
+    db = sqlite3.connect(site / "cache" / "reflections-cache.sqlite")
+    with db:
+        db.execute(sql, arguments)
+    db.close()
+
+
 def test_warm_build_reuses_rendered_html(fixture_site):
     publish(fixture_site, item(1))
     assert build(fixture_site).returncode == 0
-    cache = fixture_site / "cache" / "reflections-rendered.json"
-    stored = json.loads(cache.read_text())
-    assert list(stored["entries"].values()) == [["<p>Reflection number 1.</p>", "Reflection number 1."]]
-    # A changed entry proves the warm build read the cache instead of sanitizing again.
-    key = next(iter(stored["entries"]))
-    stored["entries"][key] = ["<p>from the cache</p>", "from the cache"]
-    cache.write_text(json.dumps(stored))
+    assert cached(fixture_site, "SELECT html FROM rendered") == [("<p>Reflection number 1.</p>",)]
+    # A changed entry proves the warm build read the cache instead of sanitizing again (the
+    # thread's own cache is emptied, so the thread is made again from the rendered texts).
+    change_cache(fixture_site, "UPDATE rendered SET html = '<p>from the cache</p>'")
+    change_cache(fixture_site, "DELETE FROM threads")
     assert build(fixture_site).returncode == 0
     assert "<p>from the cache</p>" in page(fixture_site)
+
+
+def test_a_whole_build_forgets_what_it_no_longer_shows(fixture_site):
+    publish(fixture_site, item(1), item(2))
+    assert build(fixture_site).returncode == 0
+    assert len(cached(fixture_site, "SELECT key FROM rendered")) == 2
+    (fixture_site / "content/reflections" / ESSAY / "01JR0000000000000000000002.md").unlink()
+    assert build(fixture_site).returncode == 0
+    assert cached(fixture_site, "SELECT html FROM rendered") == [("<p>Reflection number 1.</p>",)]
 
 
 def test_warm_build_reuses_a_rendered_thread_until_what_it_shows_changes(fixture_site):
     publish(fixture_site, item(1), item(2, parent=1, kind="comment"))
     assert build(fixture_site).returncode == 0
-    cache = fixture_site / "cache" / "reflections-threads.json"
-    stored = json.loads(cache.read_text())
-    signature, html = stored["threads"][ESSAY]
+    [(signature, html)] = cached(fixture_site, f"SELECT signature, html FROM threads WHERE slug = '{ESSAY}'")
     assert 'id="r-01JR0000000000000000000002"' in html
     # A changed entry with the same signature proves the warm build used the cache...
-    stored["threads"][ESSAY] = [signature, '<ol class="thread"><li>from the cache</li></ol>']
-    cache.write_text(json.dumps(stored))
+    change_cache(
+        fixture_site, "UPDATE threads SET html = ?", '<ol class="thread"><li>from the cache</li></ol>'
+    )
     assert build(fixture_site).returncode == 0
     assert "<li>from the cache</li>" in page(fixture_site)
     # ...and that a change to what the thread shows renders it again.

@@ -15,15 +15,14 @@ DEFAULT_MAX_DEPTH = 4
 AUTHOR_NAME = "the author"
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     item: PublishedItem
     depth: int = 1
     children: list["Node"] = field(default_factory=list)
     responses: list["Node"] = field(default_factory=list)
-    #: The item's body as safe HTML, and its words without markup, filled in by the build.
+    #: The item's body as safe HTML, filled in by the build.
     html: str = ""
-    text: str = ""
     #: Whom this reply answers, when it is shown flatter than it really nests.
     in_reply_to: str | None = None
     #: True when the item answers something that is not (or no longer) published.

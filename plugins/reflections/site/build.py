@@ -26,52 +26,44 @@ from ..core.files import write_atomically
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import settings as config
 from .essays import absolute_url
+from .shelf import Shelf
 
 logger = logging.getLogger(__name__)
 
-RENDERED_CACHE_FILE = "reflections-rendered.json"
 FEEDS_CACHE_FILE = "reflections-feeds.json"
-THREADS_CACHE_FILE = "reflections-threads.json"
 ITEMS_CACHE_FILE = "reflections-items.pickle"
 #: Part of every cache file: a file of another version is ignored, never trusted.
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RenderedCache:
-    """Sanitized HTML by content hash, kept in CACHE_PATH so a warm build does not sanitize again."""
+    """Sanitized HTML by content hash: from the given entries (a warm build's own), else from the
+    build's cache file, so a build does not sanitize again what an earlier one did."""
 
-    def __init__(self, path: Path | None, entries: dict[str, str]) -> None:
-        self.path = path
-        self.entries = entries
+    def __init__(self, shelf: Shelf | None, entries: dict[str, str] | None = None) -> None:
+        self.shelf = shelf
+        self.entries = entries if entries is not None else {}
         self.used: set[str] = set()
-        self.changed = False
 
-    @classmethod
-    def load(cls, settings: dict) -> "RenderedCache":
-        path = _cache_path(settings, RENDERED_CACHE_FILE)
-        if path is None:
-            return cls(None, {})
-        entries = _load_json_cache(path, settings).get("entries", {})
-        return cls(path, entries if isinstance(entries, dict) else {})
-
-    def render(self, text: str) -> tuple[Markup, str]:
-        """The safe HTML of reader text, and its words without markup (for JSON-LD)."""
+    def render(self, text: str) -> Markup:
+        """The safe HTML of reader text."""
         key = sanitizer.cache_key(text)
         self.used.add(key)
-        entry = self.entries.get(key)
-        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, str) for e in entry)):
-            html = sanitizer.sanitize(text)
-            entry = self.entries[key] = [str(html), sanitizer.plain_text(html)]
-            self.changed = True
-        return Markup(entry[0]), entry[1]
+        html = self.entries.get(key)
+        if html is None and self.shelf is not None:
+            html = self.shelf.rendered(key)
+        if html is None:
+            html = str(sanitizer.sanitize(text))
+            if self.shelf is not None:
+                self.shelf.put_rendered(key, html)
+        return Markup(html)
 
-    def save(self) -> None:
-        if self.path is None or not (self.changed or len(self.used) != len(self.entries)):
-            return
-        kept = {key: self.entries[key] for key in self.used}
-        _save_json_cache(self.path, {"entries": kept})
+    def forget_unused(self) -> None:
+        """After a whole build: only what it rendered is kept for the next."""
+        if self.shelf is not None:
+            self.shelf.keep_only("rendered", "key", self.used)
 
 
 def _cache_path(settings: dict, name: str) -> Path | None:
@@ -114,21 +106,25 @@ class _SignedCache:
             _save_json_cache(self.path, {self.section: self.now})
 
 
-class ThreadCache(_SignedCache):
-    """Each essay's rendered thread: a warm build renders again only the threads whose items,
-    settings or templates changed."""
+class ThreadCache:
+    """Each essay's rendered thread: a build renders again only the threads whose items, settings
+    or templates changed."""
 
-    def __init__(self, settings: dict) -> None:
-        super().__init__(settings, THREADS_CACHE_FILE, "threads")
+    def __init__(self, shelf: Shelf) -> None:
+        self.shelf = shelf
+        self.slugs: set[str] = set()
 
     def html(self, slug: str, signature: str, render) -> Markup:
-        entry = self.before.get(slug)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == signature:
-            html = entry[1]
-        else:
-            html = str(render())
-        self.now[slug] = [signature, html]
+        self.slugs.add(slug)
+        kept = self.shelf.thread(slug)
+        if kept is not None and kept[0] == signature:
+            return Markup(kept[1])
+        html = str(render())
+        self.shelf.put_thread(slug, signature, html)
         return Markup(html)
+
+    def forget_unused(self) -> None:
+        self.shelf.keep_only("threads", "slug", self.slugs)
 
 
 def thread_signature(essay, thread: list[Node], settings: dict, templates: str) -> str:
@@ -247,10 +243,10 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
 def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
     for node in walk(thread):
         try:
-            node.html, node.text = cache.render(node.item.body)
+            node.html = cache.render(node.item.body)
         except sanitizer.TooLong as error:
             _report(published.FormatError(published.path_for(root, node.item), "body", str(error)), strict)
-            node.html, node.text = Markup(TOO_LONG), ""
+            node.html = Markup(TOO_LONG)
 
 
 #: The essay's JSON-LD carries its comment count and the first of its comments as excerpts: enough
@@ -273,7 +269,7 @@ def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
         "@type": "Comment",
         "author": {"@type": "Person", "name": author},
         "dateCreated": item.date.isoformat(),
-        "text": excerpt(node.text),
+        "text": excerpt(sanitizer.plain_text(node.html)),
         "url": f"{essay_url}#r-{item.id}",
     }
 
@@ -296,8 +292,9 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
             slug,
             len(by_essay[slug]),
         )
-    cache = RenderedCache.load(settings)
-    rendered_threads = ThreadCache(settings)
+    shelf = Shelf(settings)
+    cache = RenderedCache(shelf)
+    rendered_threads = ThreadCache(shelf)
 
     def thread_html(essay, thread: list[Node]) -> Markup:
         if render is None:
@@ -305,10 +302,13 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
         signature = thread_signature(essay, thread, settings, templates)
         return rendered_threads.html(essay.slug, signature, lambda: render(essay))
 
-    for essay in essays:
-        attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
-    cache.save()
-    rendered_threads.save()
+    try:
+        for essay in essays:
+            attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
+        cache.forget_unused()
+        rendered_threads.forget_unused()
+    finally:
+        shelf.close()
 
 
 def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
@@ -319,7 +319,8 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflection_count = count_visible(thread)
     # Shown beside the count, so the items on the page add up to what it says.
     essay.response_count = sum(1 for node in walk(thread) if node.item.kind == "response")
-    essay.reflections_newest = _newest_first(walk(thread))
+    # The key of its newest item: the site's feed ranks essays by it without unpacking any thread.
+    essay.reflections_newest_key = max(map(_newest_key, walk(thread)), default=None)
     essay.reflections_open = reflections_open(essay.metadata)
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     feed = settings["REFLECTIONS_FEED_ATOM"]
@@ -332,6 +333,7 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
         data.pop("comment", None)
         if nodes:
             data["comment"] = [_comment_data(node, essay_url, settings) for node in nodes[:JSON_LD_COMMENTS]]
+        essay.structured_data = data  # set again: an essay keeps it packed (essays.Essay)
 
 
 class _StableAtomFeed(Atom1Feed):
@@ -414,8 +416,9 @@ def _signature(*parts) -> str:
     return sanitizer.cache_key(json.dumps(parts, default=str, ensure_ascii=False))
 
 
-def _newest_first(nodes) -> list[Node]:
-    return sorted(nodes, key=_newest_key, reverse=True)
+def newest_first(essay) -> list[Node]:
+    """An essay's published items, newest first (as its feed lists them)."""
+    return sorted(walk(getattr(essay, "reflection_thread", None) or []), key=_newest_key, reverse=True)
 
 
 def _newest_key(node: Node) -> tuple:
@@ -429,7 +432,7 @@ def _common(settings: dict) -> tuple:
 
 def essay_feed(essay, settings: dict):
     """(target, signature, make_feed) of an essay's own reflection feed; None when it has none."""
-    nodes = getattr(essay, "reflections_newest", [])
+    nodes = newest_first(essay)
     pattern = settings["REFLECTIONS_FEED_ATOM"]
     if not pattern or not nodes:
         return None
@@ -460,12 +463,12 @@ def site_feed(essays: list, settings: dict):
         return None
     site = settings.get("SITEURL", "").rstrip("/")
     limit = settings["REFLECTIONS_FEED_MAX_ITEMS"]
-    answered = [essay for essay in essays if getattr(essay, "reflections_newest", None)]
+    answered = [essay for essay in essays if getattr(essay, "reflections_newest_key", None)]
     # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
     # so only their items are merged (in site order, so ties fall as a merge of all would order them).
-    keys = [_newest_key(essay.reflections_newest[0]) for essay in answered]
+    keys = [essay.reflections_newest_key for essay in answered]
     latest = heapq.nlargest(limit, range(len(keys)), key=keys.__getitem__)
-    streams = [zip(answered[i].reflections_newest, repeat(answered[i]), strict=False) for i in sorted(latest)]
+    streams = [zip(newest_first(answered[i]), repeat(answered[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
     newest = list(islice(merged, limit))
 

@@ -3,7 +3,9 @@
 import difflib
 import logging
 import os
+import pickle
 import re
+import zlib
 from collections.abc import Iterable
 from functools import cached_property
 from itertools import groupby
@@ -109,6 +111,29 @@ class EssayReader(MarkdownReader):
             raise ContentError(self._source_path, name.capitalize(), str(error)) from None
 
 
+def _packed(name: str, dump, load, empty) -> property:
+    """An attribute kept compressed: `dump`ed and compressed when set, `load`ed when read."""
+    key = f"_packed_{name}"
+
+    def get(self):
+        packed = self.__dict__.get(key)
+        return load(zlib.decompress(packed)) if packed else empty()
+
+    def set_(self, value) -> None:
+        # The fastest level: most of the gain for a fraction of the time.
+        self.__dict__[key] = zlib.compress(dump(value), 1) if value else b""
+
+    return property(get, set_)
+
+
+def _utf8(html: str) -> bytes:
+    return str(html).encode("utf-8")
+
+
+def _markup(data: bytes) -> Markup:
+    return Markup(data.decode("utf-8"))
+
+
 class Essay(Article):
     """Pelican's Article with its address worked out once.
 
@@ -124,6 +149,19 @@ class Essay(Article):
     @cached_property
     def save_as(self) -> str:
         return Article.save_as.fget(self)
+
+    # What an essay shows of its reflections is kept packed between the changes that use it: a
+    # served site keeps every essay for its incremental publishes, and at three thousand essays with
+    # twenty reflections each, threads, their HTML and JSON-LD held as objects were most of its
+    # memory. A change unpacks the few essays it touches (tens of microseconds each).
+    reflection_thread = _packed("thread", pickle.dumps, pickle.loads, list)
+    reflection_thread_html = _packed(
+        "thread_html",
+        lambda html: str(html).encode("utf-8"),
+        lambda data: Markup(data.decode("utf-8")),
+        Markup,
+    )
+    structured_data = _packed("structured_data", pickle.dumps, pickle.loads, lambda: None)
 
 
 @pass_context

@@ -18,6 +18,7 @@ sequences). A standalone `reflections approve` has no warm build: `publish_once`
 its content cache and the same selective writer.
 """
 
+import ctypes
 import functools
 import gc
 import os
@@ -113,6 +114,7 @@ class WarmSite:
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
             gc.collect()
             gc.freeze()
+            _give_back_memory()
             self.failed = False
 
     @_one_change
@@ -231,7 +233,7 @@ class WarmSite:
         for essay in shown:
             for node in walk(getattr(essay, "reflection_thread", [])):
                 if node.html and str(node.html) != build.TOO_LONG:
-                    rendered.setdefault(cache_key(node.item.body), [str(node.html), node.text])
+                    rendered.setdefault(cache_key(node.item.body), str(node.html))
         cache = build.RenderedCache(None, rendered)
         for essay in shown:
             build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
@@ -328,6 +330,15 @@ def _related(essay) -> list[str]:
     related = [getattr(essay, "newer_essay", None), getattr(essay, "older_essay", None)]
     related += getattr(essay, "translations", [])
     return [other.source_path for other in related if other is not None]
+
+
+def _give_back_memory() -> None:
+    """Return to the system what the build freed (glibc keeps freed memory for the process unless
+    asked; elsewhere there is nothing to ask)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _remove(path: Path) -> None:
