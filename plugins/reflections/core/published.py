@@ -63,7 +63,7 @@ def normalise_body(body: str) -> str:
     return body.strip("\n")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PublishedItem:
     """A published reflection, comment or author's response, exactly as its file holds it."""
 

@@ -1,6 +1,7 @@
 """Essays: strict reading of their metadata, reading time, and the essays either side of each."""
 
 import difflib
+import functools
 import logging
 import os
 import pickle
@@ -112,12 +113,13 @@ class EssayReader(MarkdownReader):
 
 
 def _packed(name: str, dump, load, empty) -> property:
-    """An attribute kept compressed: `dump`ed and compressed when set, `load`ed when read."""
+    """An attribute kept compressed: `dump`ed and compressed when set; when read, `load` is given
+    the compressed bytes."""
     key = f"_packed_{name}"
 
     def get(self):
         packed = self.__dict__.get(key)
-        return load(zlib.decompress(packed)) if packed else empty()
+        return load(packed) if packed else empty()
 
     def set_(self, value) -> None:
         # The fastest level: most of the gain for a fraction of the time.
@@ -126,12 +128,23 @@ def _packed(name: str, dump, load, empty) -> property:
     return property(get, set_)
 
 
+@functools.lru_cache(maxsize=128)
+def _thread_of(packed: bytes) -> list:
+    """A packed thread, unpacked; the last ones asked for are kept (the site's feed reads the same
+    few dozen essays on every publish). Shared, so read-only: a change sets a new thread."""
+    return pickle.loads(zlib.decompress(packed))
+
+
+def _unpickled(packed: bytes):
+    return pickle.loads(zlib.decompress(packed))
+
+
 def _utf8(html: str) -> bytes:
     return str(html).encode("utf-8")
 
 
-def _markup(data: bytes) -> Markup:
-    return Markup(data.decode("utf-8"))
+def _markup(packed: bytes) -> Markup:
+    return Markup(zlib.decompress(packed).decode("utf-8"))
 
 
 class Essay(Article):
@@ -154,14 +167,9 @@ class Essay(Article):
     # served site keeps every essay for its incremental publishes, and at three thousand essays with
     # twenty reflections each, threads, their HTML and JSON-LD held as objects were most of its
     # memory. A change unpacks the few essays it touches (tens of microseconds each).
-    reflection_thread = _packed("thread", pickle.dumps, pickle.loads, list)
-    reflection_thread_html = _packed(
-        "thread_html",
-        lambda html: str(html).encode("utf-8"),
-        lambda data: Markup(data.decode("utf-8")),
-        Markup,
-    )
-    structured_data = _packed("structured_data", pickle.dumps, pickle.loads, lambda: None)
+    reflection_thread = _packed("thread", pickle.dumps, _thread_of, list)
+    reflection_thread_html = _packed("thread_html", _utf8, _markup, Markup)
+    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None)
 
 
 @pass_context
