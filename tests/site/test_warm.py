@@ -1,8 +1,10 @@
 """Incremental publishing (warm.py): only the touched files are written, and after any sequence of
 approvals, responses, withdrawals and essay edits the output is byte for byte a full build's."""
 
+import gc
 import random
 import re
+import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from conftest import copy_site, differences
 from pelican import Pelican
 from pelican.plugins.reflections.core.errors import ContentError
+from pelican.plugins.reflections.core.threads import walk
 from pelican.plugins.reflections.publisher.loop import Publisher
 from pelican.plugins.reflections.service.moderation import Moderation
 from pelican.plugins.reflections.site.warm import WarmSite
@@ -335,3 +338,19 @@ def test_a_served_site_is_never_emptied_by_a_whole_build(tmp_path, monkeypatch):
     # The second whole build runs under a serving web server: it replaces pages, it empties nothing.
     assert kept.read_text() == "not the build's"
     assert (root / "output/essays/the-kitchen-table/index.html").exists()
+
+
+def test_a_whole_build_lets_the_last_one_go(scenario):
+    """Pelican memoizes every essay's HTML in one dict for the life of the process; a served site
+    must not keep each whole build's essays alive through it (nor hold their HTML twice)."""
+    first = weakref.ref(scenario.site.essays.articles[0])
+    scenario.site.build()
+    gc.collect()
+    assert first() is None
+
+
+def test_an_essay_keeps_its_reflections_packed_and_reads_them_back(scenario):
+    essay = next(e for e in scenario.site.essays.articles if e.reflection_thread)
+    assert isinstance(essay.__dict__["_packed_thread"], bytes)
+    assert 'id="r-' in essay.reflection_thread_html
+    assert essay.structured_data["commentCount"] == len(list(walk(essay.reflection_thread)))

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 from pelican import Pelican, signals
-from pelican.contents import Article
+from pelican.contents import Article, Content
 from pelican.generators import ArticlesGenerator, StaticGenerator
 
 from ..core.errors import ContentError
@@ -55,6 +55,8 @@ def _one_change(method):
             except BaseException:
                 self.failed = True
                 raise
+            finally:
+                _forget_rendered_content()
 
     return change
 
@@ -112,6 +114,7 @@ class WarmSite:
             self.produced = set(pelican.writer.produced)
             # The build kept in memory is hundreds of thousands of long-lived objects; a full
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
+            _forget_rendered_content()
             gc.collect()
             gc.freeze()
             _give_back_memory()
@@ -330,6 +333,16 @@ def _related(essay) -> list[str]:
     related = [getattr(essay, "newer_essay", None), getattr(essay, "older_essay", None)]
     related += getattr(essay, "translations", [])
     return [other.source_path for other in related if other is not None]
+
+
+def _forget_rendered_content() -> None:
+    """Empty Pelican's memo of every essay's HTML and summary. It is one dict for all content, kept
+    for the life of the process: a served site would hold each essay's HTML twice, and every
+    essay of every whole build since it started."""
+    for name in ("get_content", "get_summary"):
+        memo = getattr(Content.__dict__.get(name), "cache", None)
+        if isinstance(memo, dict):
+            memo.clear()
 
 
 def _give_back_memory() -> None:
