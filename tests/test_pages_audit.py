@@ -123,3 +123,14 @@ def test_the_author_s_pages(browser, service, shots):
     page.click("text=Keep it")
     assert re.search(r"/reflections/moderate", page.url)
     page.context.close()
+
+
+def test_the_essay_with_its_script_replying(browser, service, shots):
+    """The states only the script makes: a Reply chosen on the essay page, with its way back."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{service.base}/essays/{PARENT[0]}/")
+    page.locator("[data-reply]").first.click()
+    assert page.get_by_role("button", name="Write a reflection instead").is_visible()
+    audit(page, "essay-replying-with-script", shots)
+    context.close()
