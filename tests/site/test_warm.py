@@ -15,6 +15,7 @@ from pelican.plugins.reflections.core.errors import ContentError
 from pelican.plugins.reflections.core.threads import walk
 from pelican.plugins.reflections.publisher.loop import Publisher
 from pelican.plugins.reflections.service.moderation import Moderation
+from pelican.plugins.reflections.site import writer as writer_module
 from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
 from pelican.settings import read_settings
@@ -354,3 +355,26 @@ def test_an_essay_keeps_its_reflections_packed_and_reads_them_back(scenario):
     assert isinstance(essay.__dict__["_packed_thread"], bytes)
     assert 'id="r-' in essay.reflection_thread_html
     assert essay.structured_data["commentCount"] == len(list(walk(essay.reflection_thread)))
+
+
+def test_a_reflection_renders_only_the_index_page_that_lists_its_essay(scenario, monkeypatch):
+    """Publishing stays flat as a site grows: Pelican's paginated writer would make every index
+    page's context to keep one; only the page that shows the essay's count is made."""
+    considered: list[str] = []
+    render = writer_module._GatedTemplate.render
+
+    def counting(self, localcontext):
+        if self.stem == "index":
+            considered.append(localcontext["output_file"])
+        return render(self, localcontext)
+
+    monkeypatch.setattr(writer_module._GatedTemplate, "render", counting)
+    oldest = min(scenario.site.essays.articles, key=lambda essay: essay.date)  # on the last page
+    scenario.store.add(Reflection(id=LATER, essay=oldest.slug, body="Hello.", created=scenario.tick()))
+    scenario.moderation.approve(LATER)
+    last = 1 + len(list((scenario.root / "output" / "page").glob("*/index.html")))
+    assert last >= 2
+    assert considered == [f"page/{last}/index.html"]
+    assert (
+        differences(scenario.root / "output", full_build(scenario.root, scenario.root.parent / "full")) == []
+    )

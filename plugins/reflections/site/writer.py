@@ -13,6 +13,7 @@ import io
 import os
 from pathlib import Path
 
+from pelican.paginator import Paginator
 from pelican.writers import Writer
 
 from ..core.files import write_atomically
@@ -119,10 +120,80 @@ class SelectiveWriter(AtomicWriter):
         super().__init__(output_path, settings=settings)
         self.change = change
 
-    def write_file(self, name, template, context, *args, **kwargs):
+    def write_file(
+        self,
+        name,
+        template,
+        context,
+        relative_urls=False,
+        paginated=None,
+        template_name=None,
+        override_output=False,
+        url=None,
+        **kwargs,
+    ):
         if "article" in kwargs and not self.change.wants_page(template_stem(template), kwargs):
             return None  # an essay page nobody asked for: not even its context is made
-        return super().write_file(name, _GatedTemplate(template, self.change), context, *args, **kwargs)
+        gated = _GatedTemplate(template, self.change)
+        if paginated is None:  # as Pelican's own writer finds them
+            paginated = {key: value for key, value in kwargs.items() if key in {"articles", "dates"}}
+        numbers = self._page_numbers(template, template_name, paginated)
+        if numbers is None:
+            return super().write_file(
+                name, gated, context, relative_urls, paginated, template_name, override_output, url, **kwargs
+            )
+        # Only the pages that list what changed. Pelican's loop would make every page's context to
+        # keep one (at three thousand essays, three hundred index pages for one count): each page
+        # wanted is made here exactly as that loop makes it, then written by Pelican's own code.
+        per_page = self.settings["PAGINATED_TEMPLATES"][template_name] or self.settings["DEFAULT_PAGINATION"]
+        paginators = {
+            key: Paginator(name, url, value, self.settings, per_page) for key, value in paginated.items()
+        }
+        last = next(iter(paginators.values())).num_pages
+        for number in numbers:
+            page_kwargs = dict(kwargs)
+            for key, paginator in paginators.items():
+                page = paginator.page(number)
+                page_kwargs[f"{key}_paginator"] = paginator
+                page_kwargs[f"{key}_page"] = page
+                page_kwargs[f"{key}_previous_page"] = paginator.page(number - 1) if number > 1 else None
+                page_kwargs[f"{key}_next_page"] = paginator.page(number + 1) if number < last else None
+            super().write_file(
+                page.save_as,
+                gated,
+                context,
+                relative_urls,
+                {},
+                template_name,
+                override_output,
+                url,
+                **page_kwargs,
+            )
+        return None
+
+    def _per_page(self, template_name: str):
+        return self.settings["PAGINATED_TEMPLATES"][template_name] or self.settings["DEFAULT_PAGINATION"]
+
+    def _page_numbers(self, template, template_name, paginated: dict) -> list[int] | None:
+        """The numbers of the pages of a paginated template that can show what changed, or None
+        when every page may (a regrouping), the change is not pinned, or there is no pagination."""
+        change = self.change
+        if not paginated or template_name not in self.settings["PAGINATED_TEMPLATES"]:
+            return None
+        if change.essays is None or (change.sources and change.regrouped):
+            return None
+        if not change.sources and template_stem(template) not in change.count_templates:
+            return []
+        per_page = self._per_page(template_name)
+        numbers: set[int] = set()
+        for listed in paginated.values():
+            last = Paginator("", "", listed, self.settings, per_page).num_pages
+            numbers |= {
+                min(index // per_page + 1, last) if per_page else 1
+                for index, essay in enumerate(listed)
+                if essay in change.essays
+            }
+        return sorted(numbers)
 
     def write_feed(self, elements, context, path=None, *args, **kwargs):
         entries = list(elements[: self.settings["FEED_MAX_ITEMS"]])
