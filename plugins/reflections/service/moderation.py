@@ -70,16 +70,10 @@ class Moderation:
     def spam(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "spam", actor)
 
-    def approve_with_edit(
-        self,
-        item_id: str,
-        body: str,
-        actor: str = "author",
-        name: str | None = None,
-        content_note: str | None = None,
-    ) -> str:
-        """Approve after a small edit; the reader's original stays in the moderation log."""
-        self.edit(item_id, body, actor, name=name, content_note=content_note)
+    def approve_with_edit(self, item_id: str, body: str, actor: str = "author", **fields: str | None) -> str:
+        """Approve after a small edit (of the words, and the `name` or `content_note` when given);
+        the reader's original stays in the moderation log."""
+        self.edit(item_id, body, actor, **fields)
         return self.approve(item_id, actor)
 
     def edit(
