@@ -190,13 +190,16 @@ def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
     """
     key = (row.name, context.get("SITEURL"), *arguments)
     rows = []
+    append = rows.append  # a publish walks every essay's row: the loop is kept lean
     for essay in essays:
-        remembered = essay.__dict__.setdefault("_remembered_rows", {})
-        essay_key = (*key, getattr(essay, "reflection_count", 0))
-        html = remembered.get(essay_key)
-        if html is None:
-            html = remembered[essay_key] = row(essay, *arguments)
-        rows.append(html)
+        remembered = essay.__dict__.get("_remembered_rows")
+        if remembered is None:
+            remembered = essay.__dict__["_remembered_rows"] = {}
+        count = getattr(essay, "reflection_count", 0)
+        entry = remembered.get(key)
+        if entry is None or entry[0] != count:
+            entry = remembered[key] = (count, row(essay, *arguments))
+        append(entry[1])
     return Markup("".join(rows))
 
 
