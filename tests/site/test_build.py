@@ -357,3 +357,14 @@ def test_json_ld_carries_the_count_and_a_bounded_number_of_excerpts(fixture_site
     assert len(data["comment"]) == 10
     first = data["comment"][0]["text"]
     assert len(first) <= 300 and first.endswith("…") and first.startswith("A long reflection")
+
+
+def test_a_publish_build_reuses_rendered_reflections_from_a_restored_cache(fixture_site):
+    """LOAD_CONTENT_CACHE = False (publishconf.py) reads Pelican's cache afresh, but rendered texts
+    are found by their own hash: a CI host that restores cache/ does not sanitize them again."""
+    publish(fixture_site, item(1))
+    assert build(fixture_site).returncode == 0
+    change_cache(fixture_site, "UPDATE rendered SET html = '<p>from the cache</p>'")
+    change_cache(fixture_site, "DELETE FROM threads")
+    assert build(fixture_site, LOAD_CONTENT_CACHE=False).returncode == 0
+    assert "<p>from the cache</p>" in page(fixture_site)

@@ -22,7 +22,12 @@ TABLES = {
 
 class Shelf:
     """The cache file, opened for one build (in the thread that runs it). Without CACHE_CONTENT it is
-    an empty shelf that keeps nothing; without LOAD_CONTENT_CACHE it starts empty."""
+    an empty shelf that keeps nothing.
+
+    Unlike Pelican's content cache it is read even when LOAD_CONTENT_CACHE is off (a publish build):
+    a rendered text is found by a hash of the text and the sanitizer's version, a thread by a
+    signature of everything it shows, so no entry can be stale, and a CI host that restores the
+    cache folder skips sanitizing what it sanitized before."""
 
     def __init__(self, settings: dict) -> None:
         self.db: sqlite3.Connection | None = None
@@ -30,7 +35,7 @@ class Shelf:
             return
         path = Path(settings["CACHE_PATH"]) / CACHE_FILE
         try:
-            self.db = _open(path, fresh=not settings.get("LOAD_CONTENT_CACHE"))
+            self.db = _open(path, fresh=False)
         except sqlite3.DatabaseError:
             # Not a database, or one broken part way: this is only a cache, so it starts again.
             logger.warning("Ignoring an unreadable cache file: %s", path)
