@@ -108,40 +108,43 @@ class Service:
         errors: dict | None = None,
         replying_to: published.PublishedItem | None = None,
     ) -> HTMLResponse:
-        article = essay or EssayInfo(submission.essay, "", "", True, "")
-        if replying_to is None and submission.parent and essay is not None:
-            # Every page of a reply's path keeps saying what it answers.
-            replying_to = self.site.published_item(essay.slug, submission.parent)
         return self.page(
             "service/form_page.html",
             status=status,
             heading=heading,
             message=message,
             errors=errors or {},
-            values=submission.values(),
-            article=article,
-            form_token=self.guard.form_token(article.slug),
-            replying_to=replying_to.shown_name if replying_to else "",
-            replying_to_html=shown(replying_to.body) if replying_to else "",
+            **self._submission_context(essay, submission, replying_to),
         )
 
     def send_page(self, essay: EssayInfo | None, submission: intake.Submission, message: str) -> HTMLResponse:
         """The one extra step without JavaScript: the words as they will read and a Send button in
         view, the whole form folded away for a change."""
-        article = essay or EssayInfo(submission.essay, "", "", True, "")
-        replying_to = (
-            self.site.published_item(essay.slug, submission.parent) if submission.parent and essay else None
-        )
         return self.page(
             "service/send.html",
             message=message,
-            values=submission.values(),
-            article=article,
-            form_token=self.guard.form_token(article.slug),
             body_html=shown(submission.body),
-            replying_to=replying_to.shown_name if replying_to else "",
-            replying_to_html=shown(replying_to.body) if replying_to else "",
+            **self._submission_context(essay, submission),
         )
+
+    def _submission_context(
+        self,
+        essay: EssayInfo | None,
+        submission: intake.Submission,
+        replying_to: published.PublishedItem | None = None,
+    ) -> dict:
+        """What every page of a reader's path shows of their submission: the words typed, the essay,
+        a fresh form token, and what a reply answers (every page keeps saying it)."""
+        article = essay or EssayInfo(submission.essay, "", "", True, "")
+        if replying_to is None and submission.parent and essay is not None:
+            replying_to = self.site.published_item(essay.slug, submission.parent)
+        return {
+            "values": submission.values(),
+            "article": article,
+            "form_token": self.guard.form_token(article.slug),
+            "replying_to": replying_to.shown_name if replying_to else "",
+            "replying_to_html": shown(replying_to.body) if replying_to else "",
+        }
 
 
 def mailto(address: str, subject: str = "") -> str:
@@ -268,11 +271,9 @@ def _submit(
             message="A few things need a look before this can be sent; each is marked below.",
         )
 
-    problem = service.guard.token_problem(submission.token, submission.essay)
-    if problem == "too fast" and not held:
-        wait = service.guard.token_wait(submission.token, submission.essay) + 0.01
-        if wait <= MAX_HOLD_SECONDS:
-            return Hold(wait)
+    problem, left = service.guard.token_verdict(submission.token, submission.essay)
+    if problem == "too fast" and not held and left + 0.01 <= MAX_HOLD_SECONDS:
+        return Hold(left + 0.01)
     if problem:
         return _confirm_again(service, essay, submission, wants_json, too_soon=problem == "too fast")
 

@@ -78,16 +78,15 @@ class Guard:
 
     def token_problem(self, token: str, essay: str) -> str | None:
         """Why this token does not vouch for a submission to `essay`, or None when it does."""
-        problem, _ = self._token_age(token, essay)
-        return problem
+        return self.token_verdict(token, essay)[0]
 
-    def token_wait(self, token: str, essay: str) -> float:
-        """How long a token that is only too young has left to its minimum age (0 for any other).
-
-        The service holds such a submission that long instead of asking again: a person who sends
-        at once is never looped, and a program still spends the minimum age on every token."""
+    def token_verdict(self, token: str, essay: str) -> tuple[str | None, float]:
+        """(why the token does not vouch, or None; how long it has left to its minimum age when it
+        is only too young, else 0). The service holds such a submission that long instead of asking
+        again: a person who sends at once is never looped, and a program still spends the minimum
+        age on every token."""
         problem, age = self._token_age(token, essay)
-        return max(0.0, self.config.token_min_seconds - age) if problem == "too fast" else 0.0
+        return problem, max(0.0, self.config.token_min_seconds - age) if problem == "too fast" else 0.0
 
     def _token_age(self, token: str, essay: str) -> tuple[str | None, float]:
         if not token:

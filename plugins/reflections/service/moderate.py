@@ -250,16 +250,14 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
         request.session["flash"] = "Choose an action and at least one reflection."
     else:
         messages = []
+        operation = getattr(service.moderation, action)
+        extra: dict[str, str] = {}
+        if action == "respond":
+            extra = {"text": text}
+        elif "edit" in action:
+            extra = _edits(fields, text)
         for item in ids:
             try:
-                operation = getattr(service.moderation, action)
-                extra = (
-                    {"text": text}
-                    if action == "respond"
-                    else _edits(fields, text)
-                    if "edit" in action
-                    else {}
-                )
                 messages.append(operation(item, actor="author", **extra))
             except ModerationError as error:
                 messages.append(f"Not done: {error}.")

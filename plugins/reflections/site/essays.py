@@ -128,15 +128,13 @@ def _packed(name: str, dump, load, empty) -> property:
     return property(get, set_)
 
 
-@functools.lru_cache(maxsize=128)
-def _thread_of(packed: bytes) -> list:
-    """A packed thread, unpacked; the last ones asked for are kept (the site's feed reads the same
-    few dozen essays on every publish). Shared, so read-only: a change sets a new thread."""
-    return pickle.loads(zlib.decompress(packed))
-
-
 def _unpickled(packed: bytes):
     return pickle.loads(zlib.decompress(packed))
+
+
+#: A packed thread, unpacked; the last ones asked for are kept (the site's feed reads the same few
+#: dozen essays on every publish). Shared, so read-only: a change sets a new thread.
+_thread_of = functools.lru_cache(maxsize=128)(_unpickled)
 
 
 def _utf8(html: str) -> bytes:

@@ -137,8 +137,7 @@ class SelectiveWriter(AtomicWriter):
         gated = _GatedTemplate(template, self.change)
         if paginated is None:  # as Pelican's own writer finds them
             paginated = {key: value for key, value in kwargs.items() if key in {"articles", "dates"}}
-        numbers = self._page_numbers(template, template_name, paginated)
-        if numbers is None:
+        if not self._narrowed(paginated, template_name):
             return super().write_file(
                 name, gated, context, relative_urls, paginated, template_name, override_output, url, **kwargs
             )
@@ -150,7 +149,7 @@ class SelectiveWriter(AtomicWriter):
             key: Paginator(name, url, value, self.settings, per_page) for key, value in paginated.items()
         }
         last = next(iter(paginators.values())).num_pages
-        for number in numbers:
+        for number in self._page_numbers(template, paginators, per_page, last):
             page_kwargs = dict(kwargs)
             for key, paginator in paginators.items():
                 page = paginator.page(number)
@@ -158,6 +157,7 @@ class SelectiveWriter(AtomicWriter):
                 page_kwargs[f"{key}_page"] = page
                 page_kwargs[f"{key}_previous_page"] = paginator.page(number - 1) if number > 1 else None
                 page_kwargs[f"{key}_next_page"] = paginator.page(number + 1) if number < last else None
+            # Unpaginated to Pelican's writer now: the page's own name, context and file.
             super().write_file(
                 page.save_as,
                 gated,
@@ -171,26 +171,24 @@ class SelectiveWriter(AtomicWriter):
             )
         return None
 
-    def _per_page(self, template_name: str):
-        return self.settings["PAGINATED_TEMPLATES"][template_name] or self.settings["DEFAULT_PAGINATION"]
-
-    def _page_numbers(self, template, template_name, paginated: dict) -> list[int] | None:
-        """The numbers of the pages of a paginated template that can show what changed, or None
-        when every page may (a regrouping), the change is not pinned, or there is no pagination."""
+    def _narrowed(self, paginated: dict, template_name) -> bool:
+        """Whether this paginated output can be written page by page: not when there is no
+        pagination, when the change is not pinned, or when a regrouping may change every page."""
         change = self.change
         if not paginated or template_name not in self.settings["PAGINATED_TEMPLATES"]:
-            return None
-        if change.essays is None or (change.sources and change.regrouped):
-            return None
+            return False
+        return change.essays is not None and not (change.sources and change.regrouped)
+
+    def _page_numbers(self, template, paginators: dict, per_page, last: int) -> list[int]:
+        """The numbers of the pages that can show what changed."""
+        change = self.change
         if not change.sources and template_stem(template) not in change.count_templates:
             return []
-        per_page = self._per_page(template_name)
         numbers: set[int] = set()
-        for listed in paginated.values():
-            last = Paginator("", "", listed, self.settings, per_page).num_pages
+        for paginator in paginators.values():
             numbers |= {
                 min(index // per_page + 1, last) if per_page else 1
-                for index, essay in enumerate(listed)
+                for index, essay in enumerate(paginator.object_list)
                 if essay in change.essays
             }
         return sorted(numbers)

@@ -136,7 +136,7 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments):
                 query = query.where(column == value)
         if not_kind:
             query = query.where(ReflectionRow.kind != not_kind)
-        query = query.offset(offset).limit(limit) if limit is not None else query.offset(offset)
+        query = query.offset(offset).limit(limit)  # limit None: no limit
         with self.sessions() as session:
             return [reflection_of(row) for row in session.scalars(query)]
 
