@@ -1,13 +1,17 @@
 """Build benchmark: plain Pelican against Withness, and Withness with reflections against without.
 
     .venv/bin/python bench/site_build.py [--essays 1000] [--words 1500] [--reflections 20] [--runs 3]
+                                         [--cores both|all|one]
 
 Generates N deterministic synthetic essays in a temporary folder, then builds them alternately with
 (a) plain Pelican and its default theme, (b) this project's settings, theme and plugin, and, unless
 `--reflections 0`, (c) the same as (b) with K published reflections per essay (a fifth of them
 replies), each cold (no output, no cache) and warm (content cache filled). Prints the median wall
-time of each, the ratio b/a and the ratio c/b. A benchmark, not a test: run it on a quiet machine
-and read the ratios, not the seconds.
+time of each, the ratio b/a, the ratio c/b and c/a. Each is measured twice: on every core this
+process may use (a cold build shares its reading and sanitizing out to worker processes) and pinned
+to one core with `taskset -c 0` (no workers), so the gain from cores and the gain from work saved
+are both visible. A benchmark, not a test: run it on a quiet machine and read the ratios, not the
+seconds.
 """
 
 import argparse
@@ -115,10 +119,11 @@ def plain_settings(folder: Path) -> Path:
     return settings
 
 
-def build(settings: Path, content: Path, output: Path, cache: Path) -> float:
+def build(settings: Path, content: Path, output: Path, cache: Path, pinned: bool = False) -> float:
     extra = {"PATH": str(content), "CACHE_PATH": str(cache)}
     # One -e with every override: Pelican keeps only the last -e flag given.
-    command = [PELICAN, str(content), "-o", str(output), "-s", str(settings), "-q", "-e"]
+    command = ["taskset", "-c", "0"] if pinned else []
+    command += [PELICAN, str(content), "-o", str(output), "-s", str(settings), "-q", "-e"]
     command += [f"{key}={json.dumps(value)}" for key, value in extra.items()]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
@@ -128,7 +133,7 @@ def build(settings: Path, content: Path, output: Path, cache: Path) -> float:
     return elapsed
 
 
-def measure(variants: dict[str, tuple[Path, Path]], folder: Path, runs: int) -> dict[str, float]:
+def measure(variants: dict[str, tuple[Path, Path]], folder: Path, runs: int, pinned: bool) -> dict:
     """Median seconds of each variant, cold and warm, alternating the variants run by run."""
     times: dict[str, list[float]] = {f"{name}_{mode}": [] for name in variants for mode in ("cold", "warm")}
     for mode in ("cold", "warm"):
@@ -139,8 +144,8 @@ def measure(variants: dict[str, tuple[Path, Path]], folder: Path, runs: int) -> 
                     shutil.rmtree(output, ignore_errors=True)
                     shutil.rmtree(cache, ignore_errors=True)
                 elif not cache.exists():
-                    build(settings, content, output, cache)
-                times[f"{name}_{mode}"].append(build(settings, content, output, cache))
+                    build(settings, content, output, cache, pinned)
+                times[f"{name}_{mode}"].append(build(settings, content, output, cache, pinned))
     return {key: statistics.median(values) for key, values in times.items()}
 
 
@@ -150,6 +155,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=1500)
     parser.add_argument("--reflections", type=int, default=20, help="per essay; 0 leaves them out")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cores", choices=("both", "all", "one"), default="both", help="one: taskset -c 0")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="withness-bench-") as tmp:
@@ -168,20 +174,34 @@ def main() -> None:
             variants["reflections"] = (REPO / "pelicanconf.py", with_reflections)
             line += f", {count} reflections in the third variant"
         print(f"{line}; {args.runs} runs each")
-        medians = measure(variants, folder, args.runs)
+        figures = []
+        for cores in ("all", "one") if args.cores == "both" else (args.cores,):
+            medians = measure(variants, folder, args.runs, pinned=cores == "one")
+            figures += report(medians, bool(args.reflections), cores)
+    print(" ".join(figures))
 
+
+def report(medians: dict[str, float], reflections: bool, cores: str) -> list[str]:
+    """Print the ratios of one measurement; return them as key=value figures."""
+    label = "every core" if cores == "all" else "one core (taskset -c 0)"
     figures = []
     for mode in ("cold", "warm"):
         plain, ours = medians[f"plain_{mode}"], medians[f"withness_{mode}"]
-        print(f"{mode}: plain pelican {plain:.2f} s, withness {ours:.2f} s, ratio {ours / plain:.3f}")
-        figures += [f"plain_{mode}_s={plain:.3f}", f"withness_{mode}_s={ours:.3f}"]
-        figures += [f"ratio_{mode}={ours / plain:.3f}"]
-    if args.reflections:
+        ratio = ours / plain
+        print(f"[{label}] {mode}: plain pelican {plain:.2f} s, withness {ours:.2f} s, ratio {ratio:.3f}")
+        figures += [f"{cores}_plain_{mode}_s={plain:.3f}", f"{cores}_withness_{mode}_s={ours:.3f}"]
+        figures += [f"{cores}_ratio_{mode}={ratio:.3f}"]
+    if reflections:
         for mode in ("cold", "warm"):
-            ours, more = medians[f"withness_{mode}"], medians[f"reflections_{mode}"]
-            print(f"{mode}: withness {ours:.2f} s, with reflections {more:.2f} s, ratio {more / ours:.3f}")
-            figures += [f"reflections_{mode}_s={more:.3f}", f"reflections_ratio_{mode}={more / ours:.3f}"]
-    print(" ".join(figures))
+            plain, ours, more = (medians[f"{name}_{mode}"] for name in ("plain", "withness", "reflections"))
+            print(
+                f"[{label}] {mode}: withness {ours:.2f} s, with reflections {more:.2f} s, "
+                f"ratio {more / ours:.3f} ({more / plain:.3f} against plain pelican without them)"
+            )
+            figures += [f"{cores}_reflections_{mode}_s={more:.3f}"]
+            figures += [f"{cores}_reflections_ratio_{mode}={more / ours:.3f}"]
+            figures += [f"{cores}_reflections_vs_plain_{mode}={more / plain:.3f}"]
+    return figures
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from ..core.errors import ContentError
 from ..core.essay_header import reflections_open
 from ..core.files import write_atomically
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
+from . import pool
 from . import settings as config
 from .essays import absolute_url
 from .shelf import Shelf
@@ -64,6 +65,33 @@ class RenderedCache:
         """After a whole build: only what it rendered is kept for the next."""
         if self.shelf is not None:
             self.shelf.keep_only("rendered", "key", self.used)
+
+    def prepare(self, texts: list[str], settings: dict) -> None:
+        """Sanitize ahead, in worker processes, the texts no cache holds, when there are enough."""
+        missing: dict[str, str] = {}
+        for text in texts:
+            key = sanitizer.cache_key(text)
+            if key in self.entries or key in missing:
+                continue
+            if self.shelf is None or self.shelf.rendered(key) is None:
+                missing[key] = text
+        count = pool.processes(settings, len(missing), pool.MIN_TEXTS)
+        if not count:
+            return
+        logger.info("Sanitizing %d reflections in %d processes", len(missing), count)
+        results = pool.run(_sanitized, missing.values(), count)
+        for key, (html, records) in zip(missing, results, strict=True):
+            pool.replay(records)
+            if html is None:
+                continue  # too long, say: render() meets the same error and reports it
+            if self.shelf is not None and self.shelf.db is not None:
+                self.shelf.put_rendered(key, html)
+            else:
+                self.entries[key] = html
+
+
+def _sanitized(text: str) -> str:
+    return str(sanitizer.sanitize(text))
 
 
 def _cache_path(settings: dict, name: str) -> Path | None:
@@ -113,10 +141,22 @@ class ThreadCache:
     def __init__(self, shelf: Shelf) -> None:
         self.shelf = shelf
         self.slugs: set[str] = set()
+        # Threads rendered ahead (by worker processes) when there is no cache file to put them in.
+        self.made: dict[str, tuple[str, str]] = {}
+
+    def has(self, slug: str, signature: str) -> bool:
+        kept = self.made.get(slug) or self.shelf.thread(slug)
+        return kept is not None and kept[0] == signature
+
+    def put(self, slug: str, signature: str, html: str) -> None:
+        if self.shelf.db is not None:
+            self.shelf.put_thread(slug, signature, html)
+        else:
+            self.made[slug] = (signature, html)
 
     def html(self, slug: str, signature: str, render) -> Markup:
         self.slugs.add(slug)
-        kept = self.shelf.thread(slug)
+        kept = self.made.pop(slug, None) or self.shelf.thread(slug)
         if kept is not None and kept[0] == signature:
             return Markup(kept[1])
         html = str(render())
@@ -183,23 +223,44 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
             logger.warning("Ignoring an unreadable cache file: %s", path)
     now: dict = {}
     items, errors = [], []
+    files = []
     for file in published.published_files(root):
         status = os.stat(file)
-        stamp = (status.st_mtime_ns, status.st_size)
         key = file.parent.name + "/" + file.name
+        files.append((file, key, (status.st_mtime_ns, status.st_size)))
+    unread = [file for file, key, stamp in files if key not in before or before[key][0] != stamp]
+    read_ahead = _read_ahead(unread, settings)
+    for file, key, stamp in files:
         if key in before and before[key][0] == stamp:
             item = before[key][1]
         else:
-            try:
-                item = published.read(file)
-            except published.FormatError as error:
-                errors.append(error)
-                continue
+            item = read_ahead.pop(file, None)
+            if item is None:
+                try:
+                    item = published.read(file)
+                except published.FormatError as error:
+                    errors.append(error)
+                    continue
         now[key] = (stamp, item)
         items.append(item)
     if path is not None and now != before:
         write_atomically(path, pickle.dumps({"version": CACHE_VERSION, "files": now}))
     return items, errors
+
+
+def _read_ahead(files: list[Path], settings: dict) -> dict[Path, published.PublishedItem]:
+    """The items of `files` read in worker processes, when there are enough; a file a worker could
+    not read is left out (the caller reads it and reports its error)."""
+    count = pool.processes(settings, len(files), pool.MIN_FILES)
+    if not count:
+        return {}
+    logger.info("Reading %d published reflections in %d processes", len(files), count)
+    found = {}
+    for file, (item, records) in zip(files, pool.run(published.read, files, count, chunk=64), strict=True):
+        pool.replay(records)
+        if item is not None:
+            found[file] = item
+    return found
 
 
 def read_published(settings: dict) -> list[published.PublishedItem]:
@@ -294,21 +355,44 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
         )
     shelf = Shelf(settings)
     cache = RenderedCache(shelf)
+    cache.prepare([item.body for slug in known for item in by_essay.get(slug, [])], settings)
     rendered_threads = ThreadCache(shelf)
 
+    threaded: list = []
+
     def thread_html(essay, thread: list[Node]) -> Markup:
-        if render is None:
-            return Markup("")
-        signature = thread_signature(essay, thread, settings, templates)
-        return rendered_threads.html(essay.slug, signature, lambda: render(essay))
+        threaded.append((essay, thread))
+        return Markup("")  # rendered below, once every thread is known
 
     try:
         for essay in essays:
             attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
+        if render is not None:
+            signatures = [thread_signature(e, thread, settings, templates) for e, thread in threaded]
+            _render_ahead(threaded, signatures, rendered_threads, render, settings)
+            for (essay, _), signature in zip(threaded, signatures, strict=True):
+                html = rendered_threads.html(essay.slug, signature, lambda: render(essay))  # noqa: B023
+                essay.reflection_thread_html = html
         cache.forget_unused()
         rendered_threads.forget_unused()
     finally:
         shelf.close()
+
+
+def _render_ahead(threaded: list, signatures: list[str], kept: ThreadCache, render, settings: dict) -> None:
+    """Threads no cache holds, rendered in worker processes when there are enough, and kept."""
+    pairs = zip(threaded, signatures, strict=True)
+    missing = [(essay, signature) for (essay, _), signature in pairs if not kept.has(essay.slug, signature)]
+    count = pool.processes(settings, len(missing), pool.MIN_THREADS)
+    if not count:
+        return
+    logger.info("Rendering %d threads in %d processes", len(missing), count)
+    # Workers are forks of this process: they have the essays, and are sent only their places.
+    results = pool.run(lambda place: str(render(missing[place][0])), range(len(missing)), count, chunk=4)
+    for (essay, signature), (html, records) in zip(missing, results, strict=True):
+        pool.replay(records)
+        if html is not None:
+            kept.put(essay.slug, signature, html)
 
 
 def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:

@@ -9,7 +9,7 @@ from pelican.contents import Article
 
 from ..core import lengths, published
 from ..core.files import write_atomically
-from . import build, essays, manifest
+from . import build, essays, manifest, readahead
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -127,5 +127,9 @@ def register() -> None:
     signals.generator_init.connect(add_templates)
     signals.get_writer.connect(atomic_writer)
     signals.finalized.connect(copy_static)
+    signals.article_generator_preread.connect(readahead.start)
+    signals.page_generator_preread.connect(readahead.start)
+    signals.article_generator_pretaxonomy.connect(readahead.finish)
+    signals.page_generator_finalized.connect(readahead.finish)
     signals.article_generator_finalized.connect(prepare_essays)
     signals.article_writer_finalized.connect(write_reflection_feeds)

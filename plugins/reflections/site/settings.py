@@ -48,6 +48,9 @@ DEFAULTS = {
     "REFLECTIONS_ALL_FEED_ATOM": "feeds/reflections.atom.xml",
     # Entries in the site-wide reflections feed.
     "REFLECTIONS_FEED_MAX_ITEMS": 50,
+    # Processes a cold build reads essays and sanitizes reflections in: 0 for as many as the cores
+    # this process may use, 1 for none beside the build's own.
+    "REFLECTIONS_BUILD_PROCESSES": 0,
     # Publish by re-rendering only the pages a change touches (False: every change builds the
     # whole site, for a theme whose every page lists other essays).
     "REFLECTIONS_INCREMENTAL": True,

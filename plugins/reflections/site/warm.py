@@ -89,7 +89,11 @@ class WarmSite:
     def read_settings(self) -> dict:
         # Once the site is served, a build never empties its folder (publishconf.py asks it to);
         # the pages it no longer has are removed after the build instead.
-        return _settings(self.settings_file, self.output, keep_output=bool(self.generators))
+        settings = _settings(self.settings_file, self.output, keep_output=bool(self.generators))
+        # The service's process has threads, connections and sockets a fork would copy; its builds
+        # after the first are incremental, with nothing to share out.
+        settings["REFLECTIONS_BUILD_PROCESSES"] = 1
+        return settings
 
     def build(self) -> None:
         """A whole build; its generators are kept for the changes that follow. Returns None where
