@@ -1,6 +1,7 @@
 """Published reflections in a real build: the page, counts, feeds, JSON-LD and named errors."""
 
 import json
+import random
 import re
 import shutil
 import sqlite3
@@ -368,3 +369,45 @@ def test_a_publish_build_reuses_rendered_reflections_from_a_restored_cache(fixtu
     change_cache(fixture_site, "DELETE FROM threads")
     assert build(fixture_site, LOAD_CONTENT_CACHE=False).returncode == 0
     assert "<p>from the cache</p>" in page(fixture_site)
+
+
+class _Essay:
+    """An essay as the site feed's ranking sees it: compared by identity, as Pelican's are."""
+
+    def __init__(self, key) -> None:
+        self.reflections_newest_key = key
+
+
+def _brute_latest(essays: list, limit: int) -> list[int]:
+    answered = [i for i, e in enumerate(essays) if e.reflections_newest_key is not None]
+    return sorted(answered, key=lambda i: essays[i].reflections_newest_key, reverse=True)[:limit]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_site_feeds_ranking_kept_between_publishes_is_the_ranking_made_afresh(seed):
+    from pelican.plugins.reflections.site import build
+
+    rng = random.Random(seed)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def key():
+        return (moment + timedelta(minutes=rng.randint(0, 5000)), f"{rng.getrandbits(40):010x}")
+
+    essays = [_Essay(key() if rng.random() < 0.8 else None) for _ in range(300)]
+    for step in range(60):
+        # Publishes add (a newer key), withdrawals take back (an older key, or none left), an edited
+        # essay is a new object, and the limit is met with ties on the date.
+        place = rng.randrange(len(essays))
+        action = rng.choice(["add", "add", "add", "withdraw", "empty", "new object", "tie"])
+        old = essays[place].reflections_newest_key
+        if action == "add":
+            essays[place].reflections_newest_key = (moment + timedelta(minutes=6000 + step), f"z{step}")
+        elif action == "withdraw":
+            essays[place].reflections_newest_key = key()
+        elif action == "empty":
+            essays[place].reflections_newest_key = None
+        elif action == "new object":
+            essays[place] = _Essay(old)
+        elif old is not None:
+            essays[place].reflections_newest_key = (old[0], "0")
+        assert build._latest(essays, 50) == _brute_latest(essays, 50), (seed, step, action)

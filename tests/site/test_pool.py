@@ -1,6 +1,8 @@
 """A cold build in worker processes makes the same bytes, and says the same, as a one-process build."""
 
+import logging
 import os
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +99,7 @@ def test_a_warm_build_after_a_pooled_one_shares_nothing_and_changes_nothing(big_
 def test_a_file_a_worker_cannot_read_is_reported_as_a_one_process_build_reports_it(big_site):
     broken = next((big_site / "content" / "reflections" / "generated-5").glob("*.md"))
     saved = broken.read_text(encoding="utf-8")
-    broken.write_text(saved.replace("Kind: reflection", "Kind: sermon"), encoding="utf-8")
+    broken.write_text(re.sub(r"^Kind: \w+$", "Kind: sermon", saved, count=1, flags=re.M), encoding="utf-8")
     try:
         alone, _ = _build(big_site, "broken-one", 1)
         shared, _ = _build(big_site, "broken-two", 2)
@@ -123,3 +125,29 @@ def test_the_services_builds_are_one_process(tmp_path):
 
     site = WarmSite(str(copy_site(tmp_path) / "pelicanconf.py"), str(tmp_path / "output"))
     assert site.read_settings()["REFLECTIONS_BUILD_PROCESSES"] == 1
+
+
+def _square_or_die(number: int) -> int:
+    if number == 7:
+        os._exit(3)  # a worker killed part way (out of memory, say)
+    logging.getLogger("withness.test").warning("squared %d", number)
+    return number * number
+
+
+def test_results_come_in_order_with_each_workers_log_records():
+    results = list(pool.run(_square_or_die, range(7), 2, chunk=2))
+    assert [result for result, _ in results] == [n * n for n in range(7)]
+    said = [[record.getMessage() for record in records] for _, records in results]
+    assert said == [[f"squared {n}"] for n in range(7)]
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_the_build(caplog):
+    results = list(pool.run(_square_or_die, range(12), 2, chunk=1))
+    assert len(results) == 12
+    done = [result for result, _ in results]
+    # What came back before the death, in order; from there on nothing (the caller does the rest).
+    given = done.index(None)
+    assert given <= 7
+    assert done[:given] == [n * n for n in range(given)]
+    assert done[given:] == [None] * (12 - given)
+    assert "ended early" in caplog.text

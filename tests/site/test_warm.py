@@ -15,6 +15,7 @@ from pelican.plugins.reflections.core.errors import ContentError
 from pelican.plugins.reflections.core.threads import walk
 from pelican.plugins.reflections.publisher.loop import Publisher
 from pelican.plugins.reflections.service.moderation import Moderation
+from pelican.plugins.reflections.site import essays
 from pelican.plugins.reflections.site import writer as writer_module
 from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
@@ -188,9 +189,12 @@ class Scenario:
         return f"add {path.name}"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize("seed, kept_lists", [(1, False), (2, False), (3, False), (4, True), (5, True)])
+def test_any_sequence_of_changes_gives_the_bytes_of_a_full_build(tmp_path, monkeypatch, seed, kept_lists):
     monkeypatch.chdir(copy_site(tmp_path / "site"))  # the site folder, as `make run` works in it
+    if kept_lists:
+        # Every list kept joined between publishes, not only those of thousands of essays.
+        monkeypatch.setattr(essays, "LIST_MIN", 2)
     scenario = Scenario(tmp_path / "site", seed)
     operations = (
         [scenario.approve] * 4 + [scenario.respond, scenario.withdraw] * 2 + [scenario.edit_essay] * 3
@@ -324,6 +328,24 @@ def test_a_renamed_or_removed_essay_leaves_no_page_behind(scenario):
     assert not (output / "essays/essay-7").exists()
     full = full_build(scenario.root, scenario.root.parent / "full")
     assert differences(output, full) == []
+
+
+def test_a_tag_or_category_no_essay_has_any_more_leaves_no_page_behind(scenario):
+    output = scenario.root / "output"
+    essay = scenario.essays / "essay-3.md"
+    text = essay.read_text(encoding="utf-8")
+    lonely = re.sub(r"^Tags: (.*)$", r"Tags: \1, lonely", text, count=1, flags=re.M)
+    lonely = lonely.replace("Category: Belonging", "Category: Solitude")
+    essay.write_text(lonely, encoding="utf-8")
+    scenario.site.files_changed([str(essay)])
+    assert (output / "tag/lonely/index.html").exists()
+    assert (output / "category/solitude/index.html").exists()
+    essay.write_text(text, encoding="utf-8")
+    scenario.site.files_changed([str(essay)])
+    assert not (output / "tag/lonely/index.html").exists()
+    assert not (output / "feeds/tag/lonely.atom.xml").exists()
+    assert not (output / "category/solitude/index.html").exists()
+    assert differences(output, full_build(scenario.root, scenario.root.parent / "full")) == []
 
 
 def test_a_served_site_is_never_emptied_by_a_whole_build(tmp_path, monkeypatch):

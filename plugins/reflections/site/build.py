@@ -13,7 +13,8 @@ import pickle
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import islice, repeat
+from itertools import compress, islice, repeat
+from operator import is_not
 from pathlib import Path
 
 from feedgenerator import Atom1Feed
@@ -547,12 +548,8 @@ def site_feed(essays: list, settings: dict):
         return None
     site = settings.get("SITEURL", "").rstrip("/")
     limit = settings["REFLECTIONS_FEED_MAX_ITEMS"]
-    answered = [essay for essay in essays if getattr(essay, "reflections_newest_key", None)]
-    # Only the `limit` essays whose latest items are newest can hold one of the `limit` newest items,
-    # so only their items are merged (in site order, so ties fall as a merge of all would order them).
-    keys = [essay.reflections_newest_key for essay in answered]
-    latest = heapq.nlargest(limit, range(len(keys)), key=keys.__getitem__)
-    streams = [zip(newest_first(answered[i]), repeat(answered[i]), strict=False) for i in sorted(latest)]
+    latest = _latest(essays, limit)
+    streams = [zip(newest_first(essays[i]), repeat(essays[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
     newest = list(islice(merged, limit))
 
@@ -570,6 +567,35 @@ def site_feed(essays: list, settings: dict):
     return target, _signature(_common(settings), contents), make_feed
 
 
+#: The last ranking `_latest` made: (essays, their newest keys, the places of the latest), so the
+#: publishes of a served site rank again only the essays whose keys changed.
+_last_ranking: tuple = ((), [], [])
+
+
+def _latest(essays: list, limit: int) -> list[int]:
+    """The places in `essays` of the `limit` essays whose newest items are newest (ties: the earlier
+    place first). Only they can hold one of the `limit` newest items, so only their items are merged.
+
+    At thousands of essays a publish does this every time: the keys are read and compared in C, and
+    when the essays are the same objects as last time and no key went back (a publish adds), the
+    latest are found among the last latest and the changed alone, which gives the same places.
+    """
+    global _last_ranking
+    keys = list(map(getattr, essays, repeat("reflections_newest_key"), repeat(None)))
+    essays = tuple(essays)
+    last_essays, last_keys, last_latest = _last_ranking
+    candidates = None
+    if essays == last_essays:  # by identity: a changed essay is a new object
+        changed = list(compress(range(len(keys)), map(is_not, keys, last_keys)))
+        if all(keys[i] is not None and (last_keys[i] is None or keys[i] >= last_keys[i]) for i in changed):
+            candidates = sorted({*last_latest, *changed})
+    if candidates is None:
+        candidates = compress(range(len(keys)), keys)
+    latest = heapq.nlargest(limit, candidates, key=keys.__getitem__)
+    _last_ranking = (essays, keys, latest)
+    return latest
+
+
 def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
     """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections. Returns the
     path of every feed this build stands for, written now or kept from the last build."""
@@ -581,14 +607,12 @@ def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
     return [str(Path(output_path) / target) for target in ledger.now]
 
 
-def write_touched_feeds(essays: list, settings: dict, output_path: str, touches, written: list[str]) -> None:
-    """The incremental half of phase 2: the feeds of the essays `touches(essay)` accepts, and the
-    site-wide one, each written only when its bytes change (and removed when it has no entry left,
-    as a full build would not write it)."""
+def write_touched_feeds(essays: list, settings: dict, output_path: str, touched: list, written: list) -> None:
+    """The incremental half of phase 2: the feeds of the `touched` essays, and the site-wide one,
+    each written only when its bytes change (and removed when it has no entry left, as a full build
+    would not write it)."""
     output = Path(output_path)
-    for essay in essays:
-        if not touches(essay):
-            continue
+    for essay in touched:
         feed = essay_feed(essay, settings)
         if feed is not None:
             write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)

@@ -21,6 +21,19 @@ class Change:
             return essay in self.essays
         return essay.slug in self.slugs or essay.source_path in self.sources
 
+    def among(self, contents: Iterable) -> list:
+        """The contents this change touches, in their order. Once pinned, a set's own lookup walks
+        the list: thousands of essays, walked several times in each publish, cost a fraction of a
+        millisecond."""
+        if self.essays is not None:
+            return list(filter(self.essays.__contains__, contents))
+        return [content for content in contents if self.touches(content)]
+
+    def touches_any(self, contents: Iterable) -> bool:
+        if self.essays is not None:
+            return not self.essays.isdisjoint(contents)
+        return any(self.touches(content) for content in contents)
+
     def pinned(self, contents: Iterable) -> "Change":
         """The same change with the essays it touches found once among `contents` (itself, when
         they are known already)."""
@@ -40,8 +53,8 @@ class Change:
             return False
         page = localcontext.get("articles_page")
         listed = page.object_list if page is not None else localcontext.get("dates") or ()
-        return any(self.touches(essay) for essay in listed)
+        return self.touches_any(listed)
 
     def wants_feed(self, path: str, entries: list) -> bool:
         # Pelican's feeds show essays, never reflections.
-        return bool(self.sources) and (self.regrouped or any(self.touches(e) for e in entries))
+        return bool(self.sources) and (self.regrouped or self.touches_any(entries))

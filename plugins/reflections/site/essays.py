@@ -7,11 +7,13 @@ import os
 import pickle
 import re
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cached_property
 from itertools import groupby
+from operator import attrgetter
 
-from jinja2 import pass_context
+from jinja2 import pass_context, pass_environment
 from markupsafe import Markup
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
@@ -178,15 +180,41 @@ def reflection_date(context, moment, essay) -> str:
     return dates.shown(moment, dates.as_format(fmt), site_zone(context))
 
 
+#: A list this long (an archive's year, a tag's page) is kept joined between publishes, found by its
+#: essays (by identity: a changed essay is a new object) and their reflection counts, so a publish
+#: joins again only the list whose essay changed. Kept on the build's template environment, so it
+#: goes with the build that made it.
+LIST_MIN = 64
+LISTS_KEPT = 64
+_COUNT = attrgetter("reflection_count")
+
+
 @pass_context
 def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
     """`{{ remembered_rows(essays, essay_row, show_counts) }}`: each essay's row, from the macro
     `row(essay, *arguments)`, rendered once per essay, page address, arguments and reflection count,
     then reused. A row shows only the essay's own fields and its count; the essay's own fields
     cannot change under it, because a changed essay is read into a new object. So a list page of
-    thousands of essays costs a lookup per row, in a whole build and in an incremental publish.
+    thousands of essays costs a lookup per row, in a whole build and in an incremental publish, and
+    a long list that did not change costs less still (LIST_MIN).
     """
     key = (row.name, context.get("SITEURL"), *arguments)
+    essays = tuple(essays)
+    if len(essays) < LIST_MIN:
+        return _rows(essays, key, row, arguments)
+    try:
+        counts = tuple(map(_COUNT, essays))
+    except AttributeError:  # content the plugin did not attach a thread to
+        return _rows(essays, key, row, arguments)
+    kept = _kept(context.environment, "_withness_lists")
+    entry = kept.get((key, essays))
+    if entry is None or entry[0] != counts:
+        entry = (counts, _rows(essays, key, row, arguments))
+        _keep(kept, (key, essays), entry)
+    return entry[1]
+
+
+def _rows(essays: tuple, key: tuple, row, arguments: tuple) -> Markup:
     rows = []
     append = rows.append  # a publish walks every essay's row: the loop is kept lean
     for essay in essays:
@@ -201,9 +229,32 @@ def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
     return Markup("".join(rows))
 
 
-def by_year(essays: Iterable) -> list[tuple[int, list]]:
-    """Essays already in date order, in runs of one year each (Jinja's groupby sorts them again)."""
-    return [(year, list(run)) for year, run in groupby(essays, key=lambda essay: essay.date.year)]
+def _kept(environment, name: str) -> OrderedDict:
+    kept = getattr(environment, name, None)
+    if kept is None:
+        kept = OrderedDict()
+        setattr(environment, name, kept)
+    return kept
+
+
+def _keep(kept: OrderedDict, key, value) -> None:
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > LISTS_KEPT:
+        kept.popitem(last=False)
+
+
+@pass_environment
+def by_year(environment, essays: Iterable) -> list[tuple[int, list]]:
+    """Essays already in date order, in runs of one year each (Jinja's groupby sorts them again);
+    the runs of the same list are worked out once."""
+    essays = tuple(essays)
+    kept = _kept(environment, "_withness_years")
+    years = kept.get(essays)
+    if years is None:
+        years = [(year, list(run)) for year, run in groupby(essays, key=lambda essay: essay.date.year)]
+        _keep(kept, essays, years)
+    return years
 
 
 def _is_essay(source_path: str, settings: dict) -> bool:

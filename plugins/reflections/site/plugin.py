@@ -101,7 +101,7 @@ def write_reflection_feeds(generator, writer) -> None:
     else:
         # An incremental publish (warm.py): only the feeds of what changed.
         build.write_touched_feeds(
-            listed, generator.settings, writer.output_path, change.touches, writer.written
+            listed, generator.settings, writer.output_path, change.among(listed), writer.written
         )
 
 

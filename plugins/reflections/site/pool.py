@@ -21,7 +21,10 @@ import os
 import pickle
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from io import BytesIO
+from itertools import repeat
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +56,25 @@ def processes(settings: dict, work: int, minimum: int) -> int:
 def run(task: Callable, items: Iterable, count: int, chunk: int = CHUNK) -> Iterator[tuple]:
     """`(result, records)` of `task(item)` for each item, in order, computed by `count` workers.
 
-    `result` is None where the task raised (the caller does that item itself). The pool ends when the
-    iterator is exhausted or closed.
+    `result` is None where the task raised, and for every item left when a worker died (killed for
+    memory, say): the caller does those itself. The workers end when the iterator is exhausted or
+    closed.
     """
     global _task
     _task = task
+    items = list(items)
+    given = 0
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(count, initializer=_start_worker)
+    executor = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker)
     try:
-        yield from pool.imap(_work, items, chunksize=chunk)
+        for result in executor.map(_work, items, chunksize=chunk):
+            given += 1
+            yield result
+    except BrokenProcessPool:
+        logger.warning("A worker process ended early: the build does the rest of this step itself")
+        yield from repeat((None, []), len(items) - given)
     finally:
-        pool.terminate()
-        pool.join()
+        executor.shutdown(wait=False, cancel_futures=True)
         _task = None
 
 

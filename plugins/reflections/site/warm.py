@@ -77,6 +77,9 @@ class WarmSite:
     #: A change failed part way (a template error, a broken essay): the kept build may be half
     #: changed, so the next change builds the whole site again, and publishes what waited.
     failed: bool = False
+    #: The kept build's essays by slug, made when a publish first asks (a changed essay or a whole
+    #: build empties it).
+    by_slug: dict = field(default_factory=dict)
 
     @property
     def essays(self) -> ArticlesGenerator:
@@ -110,6 +113,7 @@ class WarmSite:
             with signals.all_generators_finalized.connected_to(keep):
                 pelican.run()
             self.generators = kept
+            self.by_slug.clear()
             self.published_files.clear()
             # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
             # them in the output folder; a build into an empty folder would not make them.
@@ -136,7 +140,10 @@ class WarmSite:
         files = _stamps(config.reflections_root(settings) / slug)
         if self.published_files.get(slug) == files:
             return []
-        shown = [essay for essay in every_essay(generator) if essay.slug == slug]
+        if not self.by_slug:
+            for essay in every_essay(generator):
+                self.by_slug.setdefault(essay.slug, []).append(essay)
+        shown = list(self.by_slug.get(slug, ()))
         items = build.read_essay_items(settings, slug)
         self._attach(shown, items)
         change = Change(
@@ -172,8 +179,14 @@ class WarmSite:
             # Its address changed, and other essays' links to it: a whole build, old pages gone.
             return self.build()
         before_shape = shape(generator)
+        before_groups = _groups(generator)
         touched = {source, *_related(old)}
         regroup(generator, source, essay)
+        self.by_slug.clear()
+        if not before_groups <= _groups(generator):
+            # A tag, category or author no essay has any more: its pages and feeds go with a whole
+            # build, as they would from a build into an empty folder.
+            return self.build()
         prepare_essay(essay, generator.settings)
         essays.link_neighbours(generator.articles)
         self._attach([essay], build.read_essay_items(generator.settings, essay.slug))
@@ -272,11 +285,10 @@ class WarmSite:
         settings = generator.settings
         write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
 
-        def touched(contents) -> list:
-            return [content for content in contents if content in change.essays]
+        touched = change.among
 
         def touching(groups) -> list:
-            return [(name, listed) for name, listed in groups if touched(listed)]
+            return [(name, listed) for name, listed in groups if change.touches_any(listed)]
 
         essay_lists = ("articles", "translations", "hidden_articles", "hidden_translations")
         with narrowed(generator, **{name: touched(getattr(generator, name)) for name in essay_lists}):
@@ -328,6 +340,15 @@ def _settings(settings_file: str, output: str | None, keep_output: bool) -> dict
     if keep_output:
         override["DELETE_OUTPUT_DIRECTORY"] = False
     return config.read(settings_file, override=override)
+
+
+def _groups(generator) -> set[tuple[str, str]]:
+    """Every tag, category and author an essay has, each of which has pages and feeds."""
+    return {
+        *(("tag", str(tag)) for tag in generator.tags),
+        *(("category", str(category)) for category, _ in generator.categories),
+        *(("author", str(author)) for author, _ in generator.authors),
+    }
 
 
 def _related(essay) -> list[str]:

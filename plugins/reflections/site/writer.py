@@ -11,6 +11,7 @@ outputs it is asked for and leaves a file alone when its bytes would not change.
 
 import io
 import os
+from itertools import compress, count
 from pathlib import Path
 
 from pelican.paginator import Paginator
@@ -186,11 +187,10 @@ class SelectiveWriter(AtomicWriter):
             return []
         numbers: set[int] = set()
         for paginator in paginators.values():
-            numbers |= {
-                min(index // per_page + 1, last) if per_page else 1
-                for index, essay in enumerate(paginator.object_list)
-                if essay in change.essays
-            }
+            listed = paginator.object_list
+            # Found in C: the index lists every essay, and a publish looks for one.
+            places = compress(count(), map(change.essays.__contains__, listed))
+            numbers |= {min(place // per_page + 1, last) if per_page else 1 for place in places}
         return sorted(numbers)
 
     def write_feed(self, elements, context, path=None, *args, **kwargs):
