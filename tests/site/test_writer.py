@@ -51,3 +51,17 @@ def test_the_selective_writer_leaves_unchanged_and_unwanted_pages_alone(tmp_path
     wanted = selective(True)
     write(wanted, "different")
     assert wanted.written == [str(page)] and page.read_text() == "<p>different</p>"
+
+
+def test_a_whole_build_leaves_a_page_that_would_not_change_as_it_is(tmp_path):
+    page = tmp_path / "essay" / "index.html"
+    write(AtomicWriter(str(tmp_path), settings=SETTINGS), "same")
+    before = page.stat().st_mtime_ns, page.stat().st_ino
+    again = AtomicWriter(str(tmp_path), settings=SETTINGS)
+    write(again, "same")
+    # The page is still one the build stands for, though nothing was written.
+    assert again.written == [] and str(page) in again.produced
+    assert (page.stat().st_mtime_ns, page.stat().st_ino) == before
+    changed = AtomicWriter(str(tmp_path), settings=SETTINGS)
+    write(changed, "different")
+    assert changed.written == [str(page)] and page.read_text() == "<p>different</p>"

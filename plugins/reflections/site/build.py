@@ -11,7 +11,7 @@ import logging
 import os
 import pickle
 from collections import defaultdict
-from dataclasses import replace
+from copy import copy
 from datetime import UTC, datetime
 from itertools import compress, islice, repeat
 from operator import is_not
@@ -48,12 +48,22 @@ class RenderedCache:
         self.shelf = shelf
         self.entries = entries if entries is not None else {}
         self.used: set[str] = set()
+        #: The shelf's entries for the texts of the essay being rendered (`fetch`), one query for all.
+        self.fetched: dict[str, str] = {}
+
+    def fetch(self, texts: list[str]) -> None:
+        """Look these texts up in the shelf at once, for the `render` calls that follow; what was
+        fetched for the texts before is let go."""
+        self.fetched = {}
+        if self.shelf is not None and len(texts) > 1:
+            keys = [sanitizer.cache_key(text) for text in texts]
+            self.fetched = self.shelf.rendered_many([key for key in keys if key not in self.entries])
 
     def render(self, text: str) -> Markup:
         """The safe HTML of reader text."""
         key = sanitizer.cache_key(text)
         self.used.add(key)
-        html = self.entries.get(key)
+        html = self.entries.get(key) or self.fetched.get(key)
         if html is None and self.shelf is not None:
             html = self.shelf.rendered(key)
         if html is None:
@@ -69,13 +79,9 @@ class RenderedCache:
 
     def prepare(self, texts: list[str], settings: dict) -> None:
         """Sanitize ahead, in worker processes, the texts no cache holds, when there are enough."""
-        missing: dict[str, str] = {}
-        for text in texts:
-            key = sanitizer.cache_key(text)
-            if key in self.entries or key in missing:
-                continue
-            if self.shelf is None or self.shelf.rendered(key) is None:
-                missing[key] = text
+        keyed = {sanitizer.cache_key(text): text for text in texts}
+        held = self.shelf.has_rendered(list(keyed)) if self.shelf is not None else set()
+        missing = {key: text for key, text in keyed.items() if key not in self.entries and key not in held}
         count = pool.processes(settings, len(missing), pool.MIN_TEXTS)
         if not count:
             return
@@ -298,11 +304,20 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
         first[item.id] = item
         # The same moment, in the site's zone: a reflection sent just after midnight in Stockholm
         # shows that day, not the day before as it would in UTC.
-        unique.append(replace(item, date=item.date.astimezone(zone)))
+        unique.append(_in_zone(item, zone))
     return unique
 
 
+def _in_zone(item: published.PublishedItem, zone) -> published.PublishedItem:
+    """The item with its date in `zone`: a copy with that one field set, since the item is already
+    normalised (replace() would normalise its name, note and body again, for every item of a build)."""
+    moved = copy(item)
+    object.__setattr__(moved, "date", item.date.astimezone(zone))
+    return moved
+
+
 def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
+    cache.fetch([node.item.body for node in walk(thread)])
     for node in walk(thread):
         try:
             node.html = cache.render(node.item.body)

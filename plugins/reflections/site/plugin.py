@@ -9,7 +9,7 @@ from pelican.contents import Article
 
 from ..core import lengths, published
 from ..core.files import write_atomically
-from . import build, essays, manifest, readahead
+from . import build, contentcache, essays, manifest, readahead
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -127,6 +127,8 @@ def register() -> None:
     signals.generator_init.connect(add_templates)
     signals.get_writer.connect(atomic_writer)
     signals.finalized.connect(copy_static)
+    signals.article_generator_init.connect(contentcache.save_only_when_added)
+    signals.page_generator_init.connect(contentcache.save_only_when_added)
     signals.article_generator_preread.connect(readahead.start)
     signals.page_generator_preread.connect(readahead.start)
     signals.article_generator_pretaxonomy.connect(readahead.finish)

@@ -7,6 +7,7 @@ and threads are some 130 MB, which a JSON file read at once held in memory durin
 
 import logging
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -14,6 +15,8 @@ logger = logging.getLogger(__name__)
 CACHE_FILE = "reflections-cache.sqlite"
 #: Part of the file: a file of another version is emptied, never trusted.
 VERSION = 4
+#: Keys per `IN (…)` query: under SQLite's oldest limit on a statement's parameters (999).
+QUERY_KEYS = 900
 TABLES = {
     "rendered": "key TEXT PRIMARY KEY, html TEXT NOT NULL",
     "threads": "slug TEXT PRIMARY KEY, signature TEXT NOT NULL, html TEXT NOT NULL",
@@ -48,6 +51,20 @@ class Shelf:
     def rendered(self, key: str) -> str | None:
         row = self._one("SELECT html FROM rendered WHERE key = ?", key)
         return row[0] if row and isinstance(row[0], str) else None
+
+    def rendered_many(self, keys: list[str]) -> dict[str, str]:
+        """The rendered texts of those `keys` the shelf holds (a few queries, not one per key)."""
+        return {key: html for key, html in self._rendered_rows("key, html", keys) if isinstance(html, str)}
+
+    def has_rendered(self, keys: list[str]) -> set[str]:
+        """Which of `keys` the shelf holds."""
+        return {row[0] for row in self._rendered_rows("key", keys)}
+
+    def _rendered_rows(self, columns: str, keys: list[str]) -> Iterator[tuple]:
+        for start in range(0, len(keys), QUERY_KEYS):
+            part = keys[start : start + QUERY_KEYS]
+            marks = ",".join("?" * len(part))
+            yield from self._all(f"SELECT {columns} FROM rendered WHERE key IN ({marks})", *part)
 
     def thread(self, slug: str) -> tuple[str, str] | None:
         row = self._one("SELECT signature, html FROM threads WHERE slug = ?", slug)
@@ -89,6 +106,14 @@ class Shelf:
             return self.db.execute(sql, arguments).fetchone()
         except sqlite3.Error:
             return None
+
+    def _all(self, sql: str, *arguments) -> list:
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, arguments).fetchall()
+        except sqlite3.Error:
+            return []
 
     def _write(self, sql: str, *arguments) -> None:
         if self.db is None:

@@ -63,9 +63,11 @@ class _OutputFile(io.StringIO):
 
 
 class AtomicWriter(Writer):
-    """Pelican's writer, writing every file through a temporary file and a rename."""
+    """Pelican's writer, writing every file through a temporary file and a rename, and leaving a
+    file alone when it already holds the bytes a build makes (a warm build rewrites few pages, and
+    a deploy that compares times sends only what changed)."""
 
-    only_if_changed = False
+    only_if_changed = True
 
     def __init__(self, output_path: str, settings: dict | None = None) -> None:
         super().__init__(output_path, settings=settings)
@@ -114,8 +116,6 @@ class SelectiveWriter(AtomicWriter):
     """Renders only the pages `change.wants_page(template, localcontext)` accepts and the feeds
     `change.wants_feed(path, entries)` accepts (see changes.py); of those, writes only the files
     whose bytes change."""
-
-    only_if_changed = True
 
     def __init__(self, output_path: str, settings: dict, change) -> None:
         super().__init__(output_path, settings=settings)
