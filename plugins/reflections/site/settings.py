@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pelican.settings import read_settings
 
 from ..core.errors import SettingError, display_path
+from . import smartquotes
 
 DEFAULTS = {
     # Folder of published reflections, relative to PATH.
@@ -81,6 +82,9 @@ def apply_defaults(settings: dict) -> None:
             value = str(settings[name])
             if value.startswith("/") and not value.startswith(f"{prefix}/"):
                 settings[name] = prefix + value
+    # Smart quotes for less work, the same bytes (smartquotes.py).
+    if "MARKDOWN" in settings:
+        settings["MARKDOWN"] = smartquotes.swapped(settings["MARKDOWN"])
     # Published reflections are the plugin's to read, never Pelican's articles, pages or static
     # files, whatever ARTICLE_PATHS says (Pelican's default, [''], would read them all as articles).
     folder = settings["REFLECTIONS_PATH"]
