@@ -151,3 +151,12 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_build(caplog):
     assert done[:given] == [n * n for n in range(given)]
     assert done[given:] == [None] * (12 - given)
     assert "ended early" in caplog.text
+
+
+@pytest.mark.parametrize("wrong", ["many", -1, 1.5, True])
+def test_a_wrong_number_of_processes_is_one_line_naming_the_setting(wrong):
+    from pelican.plugins.reflections.core.errors import SettingError
+    from pelican.plugins.reflections.site.settings import apply_defaults
+
+    with pytest.raises(SettingError, match=r"REFLECTIONS_BUILD_PROCESSES must be a whole number.*not"):
+        apply_defaults({"REFLECTIONS_BUILD_PROCESSES": wrong})

@@ -82,6 +82,12 @@ def apply_defaults(settings: dict) -> None:
             value = str(settings[name])
             if value.startswith("/") and not value.startswith(f"{prefix}/"):
                 settings[name] = prefix + value
+    processes = settings["REFLECTIONS_BUILD_PROCESSES"]
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 0:
+        raise SettingError(
+            f"REFLECTIONS_BUILD_PROCESSES must be a whole number of processes (0: as many as the "
+            f"cores, 1: none beside the build's own), not {processes!r}"
+        )
     # Smart quotes for less work, the same bytes (smartquotes.py).
     if "MARKDOWN" in settings:
         settings["MARKDOWN"] = smartquotes.swapped(settings["MARKDOWN"])
