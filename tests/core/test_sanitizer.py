@@ -120,3 +120,73 @@ def test_sanitizing_from_many_threads_gives_the_single_threaded_results():
         results = list(pool.map(many, range(8)))
     wrong = sum(result != expected[n] for n, runs in enumerate(results) for result in runs)
     assert wrong == 0, f"{wrong} of {8 * 150} results held another text"
+
+
+def _reference(text: str) -> str:
+    """The sanitizer's result the long way: Markdown, then the allowlist with the linkifier."""
+    from pelican.plugins.reflections.core import sanitizer
+
+    converter, cleaner, _quiet, _url = sanitizer._make_tools()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if nesting_depth(text) > MAX_NESTING:
+        html = sanitizer._plain_paragraphs(text)
+    else:
+        html = converter.convert(text)
+    return cleaner.clean(html)
+
+
+def _prose(rng) -> str:
+    words = [
+        "the",
+        "kettle",
+        "Ana's",
+        "Åsa",
+        "naïve",
+        "café",
+        "جدة",
+        "мама",
+        "2024",
+        "x1",
+        "it's",
+        "example.org",
+    ]
+    marks = [" ", " ", " ", ", ", ". ", "; ", ": ", "! ", "? ", "'", '"', "’", "“", "”", " — ", " – ", "…"]
+    lines = []
+    for _ in range(rng.randint(1, 6)):
+        line = "".join(rng.choice(words) + rng.choice(marks) for _ in range(rng.randint(1, 12))).strip(" ")
+        lines.append(line)
+        lines += [""] * rng.choice([0, 0, 1, 2])
+    return "\n" * rng.choice([0, 1]) + "\n".join(lines) + "\n" * rng.choice([0, 1, 2])
+
+
+def test_plain_prose_takes_a_shorter_way_to_the_same_html():
+    """Plain prose skips Markdown (and, without an address, the linkifier): the result is the one
+    the long way gives, on thousands of texts, some plain and some only nearly so."""
+    import random
+
+    from pelican.plugins.reflections.core.sanitizer import is_plain
+
+    rng = random.Random(2026)
+    texts = [_prose(rng) for _ in range(3000)]
+    nearly = [
+        "A line\n  indented",
+        "1. a list",
+        "a_b",
+        "end  \nnext",
+        "*em*",
+        "a\n===",
+        "- item",
+        "Tab\there",
+    ]
+    texts += nearly + [f"{text}\n{extra}" for text, extra in zip(texts[:200], nearly * 25, strict=True)]
+    texts += ["", "\n\n", "One.", "Visit example.org today.", "mail ana@example.org", "Ana\n\n\n\nBo"]
+    plain = sum(is_plain(text) for text in texts)
+    assert plain > 2000 and len(texts) - plain > 200  # both ways really are taken
+    for text in texts:
+        assert str(sanitize(text)) == _reference(text), repr(text)
+
+
+def test_every_public_corpus_payload_gives_what_the_long_way_gives():
+    for payload in corpus_payloads():
+        if len(payload) <= MAX_SOURCE_CHARS:
+            assert str(sanitize(payload)) == _reference(payload), repr(payload[:80])

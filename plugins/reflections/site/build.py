@@ -389,6 +389,7 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
             for (essay, _), signature in zip(threaded, signatures, strict=True):
                 html = rendered_threads.html(essay.slug, signature, lambda: render(essay))  # noqa: B023
                 essay.reflection_thread_html = html
+                essay.reflections_signature = signature  # the feed's too (essay_feed)
         cache.forget_unused()
         rendered_threads.forget_unused()
     finally:
@@ -413,6 +414,7 @@ def _render_ahead(threaded: list, signatures: list[str], kept: ThreadCache, rend
 
 def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thread_html) -> None:
     """Give one essay its thread of `items`: nodes, count, rendered HTML, feed link and JSON-LD."""
+    essay.reflections_signature = None  # until a whole build signs the new thread (attach)
     thread = build_thread(items, settings["REFLECTIONS_MAX_DEPTH"])
     _render(thread, config.reflections_root(settings), cache, settings["REFLECTIONS_STRICT"])
     essay.reflection_thread = thread
@@ -531,10 +533,12 @@ def _common(settings: dict) -> tuple:
 
 
 def essay_feed(essay, settings: dict):
-    """(target, signature, make_feed) of an essay's own reflection feed; None when it has none."""
-    nodes = newest_first(essay)
+    """(target, signature, make_feed) of an essay's own reflection feed; None when it has none.
+
+    The signature is the essay's thread signature when the build made one (it covers every field of
+    every item the feed shows), so a feed that is kept costs no unpacking of its thread."""
     pattern = settings["REFLECTIONS_FEED_ATOM"]
-    if not pattern or not nodes:
+    if not pattern or getattr(essay, "reflections_newest_key", None) is None:
         return None
     site = settings.get("SITEURL", "").rstrip("/")
     target = pattern.format(slug=essay.slug)
@@ -542,12 +546,13 @@ def essay_feed(essay, settings: dict):
 
     def make_feed() -> Atom1Feed:
         feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
-        for node in nodes:
+        for node in newest_first(essay):
             _add_entry(feed, node, essay, url, settings)
         return feed
 
-    contents = [
-        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html) for n in nodes
+    contents = getattr(essay, "reflections_signature", None) or [
+        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html)
+        for n in newest_first(essay)
     ]
     return target, _signature(_common(settings), essay.title, url, contents), make_feed
 
