@@ -42,6 +42,9 @@ def remember_addresses(content) -> None:
 def add_templates(generator) -> None:
     env = getattr(generator, "env", None)
     if env is not None:
+        # A build asks for its templates some ten thousand times, and Jinja looks at each file's
+        # time each time; a changed template means a new build (and a new environment) anyway.
+        env.auto_reload = False
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
         env.globals["remembered_rows"] = essays.remembered_rows
         env.globals["ANONYMOUS"] = published.ANONYMOUS
