@@ -5,6 +5,7 @@ through the sanitizer (cached by content hash between builds), thread them and a
 to its essay. Phase 2, `write_feeds`: an Atom feed per essay and one of the newest reflections.
 """
 
+import functools
 import heapq
 import json
 import logging
@@ -27,7 +28,7 @@ from ..core.files import write_atomically
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import pool
 from . import settings as config
-from .essays import absolute_url
+from .essays import absolute_url, packed_thread
 from .shelf import Shelf
 
 logger = logging.getLogger(__name__)
@@ -518,9 +519,21 @@ def _signature(*parts) -> str:
     return sanitizer.cache_key(json.dumps(parts, default=str, ensure_ascii=False))
 
 
-def newest_first(essay) -> list[Node]:
-    """An essay's published items, newest first (as its feed lists them)."""
-    return sorted(walk(getattr(essay, "reflection_thread", None) or []), key=_newest_key, reverse=True)
+def newest_first(essay) -> tuple[Node, ...]:
+    """An essay's published items, newest first (as its feed lists them). Shared: read, never change."""
+    packed = essay.__dict__.get("_packed_thread")
+    if packed:
+        return _newest_of(packed)
+    return _newest(getattr(essay, "reflection_thread", None) or [])
+
+
+def _newest(thread: list[Node]) -> tuple[Node, ...]:
+    return tuple(sorted(walk(thread), key=_newest_key, reverse=True))
+
+
+#: The order of a packed thread, kept for the last ones asked for: the site's feed merges the same
+#: few dozen essays' items on every publish.
+_newest_of = functools.lru_cache(maxsize=128)(lambda packed: _newest(packed_thread(packed)))
 
 
 def _newest_key(node: Node) -> tuple:
@@ -557,7 +570,7 @@ def essay_feed(essay, settings: dict):
     return target, _signature(_common(settings), essay.title, url, contents), make_feed
 
 
-def site_feed(essays: list, settings: dict):
+def site_feed(essays: list, settings: dict, touched: list | None = None):
     """(target, signature, make_feed) of the site-wide feed of the newest reflections, or None.
 
     Each essay keeps its items newest first, so the newest across the site is a merge that reads
@@ -568,7 +581,7 @@ def site_feed(essays: list, settings: dict):
         return None
     site = settings.get("SITEURL", "").rstrip("/")
     limit = settings["REFLECTIONS_FEED_MAX_ITEMS"]
-    latest = _latest(essays, limit)
+    latest = _latest(essays, limit, touched)
     streams = [zip(newest_first(essays[i]), repeat(essays[i]), strict=False) for i in sorted(latest)]
     merged = heapq.merge(*streams, key=lambda entry: _newest_key(entry[0]), reverse=True)
     newest = list(islice(merged, limit))
@@ -592,20 +605,29 @@ def site_feed(essays: list, settings: dict):
 _last_ranking: tuple = ((), [], [])
 
 
-def _latest(essays: list, limit: int) -> list[int]:
+def _latest(essays: list, limit: int, touched: list | None = None) -> list[int]:
     """The places in `essays` of the `limit` essays whose newest items are newest (ties: the earlier
     place first). Only they can hold one of the `limit` newest items, so only their items are merged.
 
-    At thousands of essays a publish does this every time: the keys are read and compared in C, and
-    when the essays are the same objects as last time and no key went back (a publish adds), the
-    latest are found among the last latest and the changed alone, which gives the same places.
+    At thousands of essays a publish does this every time. When the essays are the same objects as
+    last time (compared in C, by identity: a changed essay is a new object), only the `touched`
+    essays' keys are read again (all of them, in C, when it is not known which), and when no key
+    went back (a publish adds), the latest are found among the last latest and the changed alone,
+    which gives the same places.
     """
     global _last_ranking
-    keys = list(map(getattr, essays, repeat("reflections_newest_key"), repeat(None)))
     essays = tuple(essays)
     last_essays, last_keys, last_latest = _last_ranking
     candidates = None
-    if essays == last_essays:  # by identity: a changed essay is a new object
+    if essays == last_essays and touched is not None:
+        keys = list(last_keys)
+        places = _places(essays)
+        for essay in touched:
+            if id(essay) in places:
+                keys[places[id(essay)]] = getattr(essay, "reflections_newest_key", None)
+    else:
+        keys = list(map(getattr, essays, repeat("reflections_newest_key"), repeat(None)))
+    if essays == last_essays:
         changed = list(compress(range(len(keys)), map(is_not, keys, last_keys)))
         if all(keys[i] is not None and (last_keys[i] is None or keys[i] >= last_keys[i]) for i in changed):
             candidates = sorted({*last_latest, *changed})
@@ -614,6 +636,12 @@ def _latest(essays: list, limit: int) -> list[int]:
     latest = heapq.nlargest(limit, candidates, key=keys.__getitem__)
     _last_ranking = (essays, keys, latest)
     return latest
+
+
+@functools.lru_cache(maxsize=1)
+def _places(essays: tuple) -> dict[int, int]:
+    """Each essay's place in `essays`, by identity (the essays are held by the key meanwhile)."""
+    return {id(essay): place for place, essay in enumerate(essays)}
 
 
 def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
@@ -641,7 +669,7 @@ def write_touched_feeds(essays: list, settings: dict, output_path: str, touched:
             if stale.exists():
                 stale.unlink()
                 written.append(str(stale))
-    feed = site_feed(essays, settings)
+    feed = site_feed(essays, settings, touched)
     if feed is not None:
         write_if_changed(output / feed[0], feed_bytes(feed[2]()), written)
 

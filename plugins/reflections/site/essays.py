@@ -139,6 +139,11 @@ def _unpickled(packed: bytes):
 _thread_of = functools.lru_cache(maxsize=128)(_unpickled)
 
 
+def packed_thread(packed: bytes) -> list:
+    """A thread from what an essay keeps packed (build.newest_first reads it so)."""
+    return _thread_of(packed)
+
+
 def _utf8(html: str) -> bytes:
     return str(html).encode("utf-8")
 
