@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_xml_text
 from defusedxml.ElementTree import parse as parse_xml
 from markdownify import MarkdownConverter
 from pelican.utils import slugify
@@ -110,14 +111,58 @@ def comment_id(site: str, wordpress_id: str, moment: datetime) -> str:
     return str(ULID.from_bytes(milliseconds + randomness))
 
 
-def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Plan:
-    """Read a whole export; raises WordPressError for a file that is not a usable WXR export."""
+#: Namespaces WordPress exports use, for a prefix an export uses without declaring it.
+KNOWN_NAMESPACES = {
+    b"atom": b"http://www.w3.org/2005/Atom",
+    b"content": b"http://purl.org/rss/1.0/modules/content/",
+    b"dc": b"http://purl.org/dc/elements/1.1/",
+    b"wfw": b"http://wellformedweb.org/CommentAPI/",
+    b"excerpt": b"http://wordpress.org/export/1.2/excerpt/",
+    b"wp": b"http://wordpress.org/export/1.2/",
+    b"sy": b"http://purl.org/rss/1.0/modules/syndication/",
+    b"slash": b"http://purl.org/rss/1.0/modules/slash/",
+    b"georss": b"http://www.georss.org/georss",
+    b"geo": b"http://www.w3.org/2003/01/geo/wgs84_pos#",
+    b"media": b"http://search.yahoo.com/mrss/",
+}
+_PREFIX_USED = re.compile(rb"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=")
+_PREFIX_DECLARED = re.compile(rb"xmlns:([A-Za-z_][\w.-]*)\s*=")
+_RSS_START = re.compile(rb"<rss\b[^>]*>")
+
+
+def with_prefixes_declared(data: bytes) -> bytes:
+    """The export with every namespace prefix it uses but never declares declared on <rss>:
+    WordPress.com writes `<atom:link>` without the Atom namespace, which no XML parser accepts
+    (Pelican's importer reads such files with a forgiving HTML parser)."""
+    start = _RSS_START.search(data)
+    if start is None:
+        return data
+    used = {prefix for pair in _PREFIX_USED.findall(data) for prefix in pair if prefix}
+    missing = sorted(used - set(_PREFIX_DECLARED.findall(data)) - {b"xml", b"xmlns"})
+    declarations = b"".join(
+        b' xmlns:%s="%s"' % (prefix, KNOWN_NAMESPACES.get(prefix, b"urn:withness:undeclared:" + prefix))
+        for prefix in missing
+    )
+    return data[: start.end() - 1] + declarations + data[start.end() - 1 :]
+
+
+def _parse(path: str | os.PathLike) -> Element:
     try:
-        root = parse_xml(path).getroot()
+        try:
+            return parse_xml(path).getroot()
+        except ParseError as error:
+            if "unbound prefix" not in str(error):
+                raise
+            return parse_xml_text(with_prefixes_declared(Path(path).read_bytes()))
     except (ParseError, DefusedXmlException) as error:
         raise WordPressError(f"{path}: not a readable XML file ({error})") from None
     except OSError as error:
         raise WordPressError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Plan:
+    """Read a whole export; raises WordPressError for a file that is not a usable WXR export."""
+    root = _parse(path)
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         raise WordPressError(f"{path}: not a WordPress export (no <rss><channel>)")
