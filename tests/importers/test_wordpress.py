@@ -62,14 +62,22 @@ def test_theme_unit_test_export_becomes_essays_and_reflections(empty_site):
     assert len(list((empty_site / "content" / "pages").glob("*.md"))) == 21
 
     comments = items(empty_site)
-    assert len(comments) == 23 and {c.kind for c in comments} == {"comment"}
+    assert len(comments) == 23 and {c.kind for c in comments} == {"comment", "response"}
     by_id = {c.id: c for c in comments}
 
     def depth(item):
         return 1 + depth(by_id[item.parent]) if item.parent in by_id else 1
 
     assert max(depth(c) for c in comments) == 10
-    assert sum(1 for c in comments if c.parent) == 9  # all nine replies are the one ten-deep chain
+    deepest = max(comments, key=depth)
+    chain = [deepest]
+    while chain[-1].parent in by_id:
+        chain.append(by_id[chain[-1].parent])
+    assert len(chain) == 10  # the ten-deep chain of replies is kept, whoever wrote each link
+    # The post's author answering a comment is the author's response, each to a published comment.
+    responses = [c for c in comments if c.kind == "response"]
+    assert responses and all(c.parent in by_id for c in responses)
+    assert f"the author's replies imported as responses: {len(responses)}" in result.stdout
 
     pending = json.loads(run(empty_site, "queue", "--json", "--state", "pending").stdout)
     assert len(pending) == 1
@@ -260,12 +268,45 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
         and c.findtext("wp:comment_approved", namespaces=ns) == "1"
     ]
     assert len(posts) > 10 and len(ordinary) > 100
+    # The blog's author, and their comments on their own posts after a reader's: their responses.
+    author = root.find("channel/wp:author", ns)
+    author_id, email = (
+        author.findtext("wp:author_id", namespaces=ns),
+        author.findtext("wp:author_email", namespaces=ns),
+    )
+
+    def theirs(comment) -> bool:
+        return comment.findtext("wp:comment_user_id", namespaces=ns) == author_id or (
+            comment.findtext("wp:comment_author_email", namespaces=ns) == email
+        )
+
+    def opening(comment) -> str:
+        return (
+            re.sub(r"<[^>]*>", "", comment.findtext("wp:comment_content", namespaces=ns)).lstrip(" @").lower()
+        )
+
+    answering = 0
+    for post in posts:
+        readers: list[str] = []
+        dated = sorted(
+            post.findall("wp:comment", ns), key=lambda c: c.findtext("wp:comment_date_gmt", namespaces=ns)
+        )
+        for comment in (c for c in dated if c in ordinary):
+            if not theirs(comment):
+                readers.append(comment.findtext("wp:comment_author", namespaces=ns).lower())
+            elif any(re.match(re.escape(name) + r"(?!\w)", opening(comment)) for name in readers if name):
+                answering += 1  # the flat blog's way of answering: "Ana: thank you"
+    assert answering > 10  # the blog's author answered readers by name, in a flat list
 
     result = run(empty_site, "import", "wordpress", str(corpus))
     assert result.returncode == 0, result.stderr
     assert len(list((empty_site / "content" / "essays").glob("*.md"))) == len(posts)
-    assert len(items(empty_site)) == len(ordinary)
-    assert f"comments published: {len(ordinary)}" in result.stdout
+    imported = items(empty_site)
+    assert len(imported) == len(ordinary)
+    responses = [item for item in imported if item.kind == "response"]
+    assert len(responses) == answering and all(item.parent for item in responses)
+    assert f"comments published: {len(ordinary) - answering}" in result.stdout
+    assert f"the author's replies imported as responses: {answering}" in result.stdout
     again = snapshot(empty_site)
     assert run(empty_site, "import", "wordpress", str(corpus)).returncode == 0
     assert snapshot(empty_site) == again

@@ -176,10 +176,7 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
     excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
     site = _text(channel, "link", ns) or str(path)
     plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]])
-    authors = {
-        _text(author, "wp:author_login", ns): _text(author, "wp:author_display_name", ns)
-        for author in channel.findall("wp:author", ns)
-    }
+    authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
     for item in channel.findall("item"):
         kind = _text(item, "wp:post_type", ns)
@@ -203,6 +200,40 @@ def _slug(item: Element, ns: dict, title: str, taken: set[str]) -> str:
         slug = f"{slug}-{_text(item, 'wp:post_id', ns)}"
     taken.add(slug)
     return slug
+
+
+@dataclass
+class BlogAuthor:
+    """Someone who wrote posts on the blog: their replies to comments are the author's responses."""
+
+    name: str
+    email: str = ""
+    #: WordPress user ids: the export's own, and those the blog's comments in the author's name
+    #: (by email) were written with (a WordPress.com account's id is not in the export otherwise).
+    ids: set[str] = field(default_factory=set)
+
+    def wrote(self, comment: Element, ns: dict) -> bool:
+        user = _text(comment, "wp:comment_user_id", ns)
+        email = _text(comment, "wp:comment_author_email", ns).lower()
+        return (user not in ("", "0") and user in self.ids) or (bool(email) and email == self.email)
+
+
+def _blog_authors(channel: Element, ns: dict) -> dict[str, BlogAuthor]:
+    """The blog's authors by login, with every user id their comments carry."""
+    authors = {}
+    for author in channel.findall("wp:author", ns):
+        ids = {_text(author, "wp:author_id", ns)} - {"", "0"}
+        email = _text(author, "wp:author_email", ns).lower()
+        authors[_text(author, "wp:author_login", ns)] = BlogAuthor(
+            _text(author, "wp:author_display_name", ns), email, ids
+        )
+    by_email = {author.email: author for author in authors.values() if author.email}
+    for comment in channel.iter(f"{{{ns['wp']}}}comment"):
+        author = by_email.get(_text(comment, "wp:comment_author_email", ns).lower())
+        user = _text(comment, "wp:comment_user_id", ns)
+        if author is not None and user not in ("", "0"):
+            author.ids.add(user)
+    return authors
 
 
 def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool) -> None:
@@ -231,7 +262,7 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
         "Category": categories[0] if categories else "",
         "Tags": ", ".join(t.strip() for t in tags if t.strip()),
         "Summary": summary,
-        "Author": authors.get(login) or login,
+        "Author": (authors[login].name if login in authors else "") or login,
         "Status": "" if public else "draft",
         "Reflections": "closed" if _text(item, "wp:comment_status", ns) == "closed" else "",
     }
@@ -244,11 +275,64 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
         ids[_text(comment, "wp:comment_id", ns)] = comment_id(
             plan.site, _text(comment, "wp:comment_id", ns), moment
         )
+    owner = authors.get(login)
+    answers = _answered(comments, ns, owner)
     for comment in comments:
-        _read_comment(comment, ns, slug, ids, plan, include_pingbacks, date)
+        by_owner = owner is not None and owner.wrote(comment, ns)
+        wordpress_id = _text(comment, "wp:comment_id", ns)
+        answered = ids.get(answers.get(wordpress_id, ""), "")
+        _read_comment(comment, ns, slug, ids, plan, include_pingbacks, date, by_owner, answered)
 
 
-def _read_comment(comment, ns, essay: str, ids: dict, plan: Plan, include_pingbacks: bool, fallback) -> None:
+def _answered(comments: list[Element], ns: dict, owner: BlogAuthor | None) -> dict[str, str]:
+    """For each comment of the post's author that answers nothing (a blog without threaded
+    comments), the WordPress id of the reader's comment it answers: the latest one before it whose
+    writer it names first ("@Ana", "Ana: thank you"). One that names no one ("Thanks, everyone!")
+    stays a comment of its own."""
+    if owner is None:
+        return {}
+    answers: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+
+    def moment(comment: Element) -> tuple[str, int]:
+        number = _text(comment, "wp:comment_id", ns)
+        return _text(comment, "wp:comment_date_gmt", ns), int(number) if number.isdigit() else 0
+
+    dated = sorted(comments, key=moment)
+    for comment in dated:
+        if _text(comment, "wp:comment_type", ns) in ("pingback", "trackback"):
+            continue
+        wordpress_id = _text(comment, "wp:comment_id", ns)
+        if owner.wrote(comment, ns):
+            if _text(comment, "wp:comment_parent", ns) in ("", "0"):
+                opening = re.sub(r"<[^>]*>", "", _text(comment, "wp:comment_content", ns)).lstrip(" @\n\t")
+                opening = opening.lower()
+                named = [
+                    number
+                    for name, number in by_name.items()
+                    if opening.startswith(name) and not opening[len(name) : len(name) + 1].isalnum()
+                ]
+                if named:
+                    answers[wordpress_id] = named[-1]
+        elif _text(comment, "wp:comment_approved", ns) == "1":
+            name = _text(comment, "wp:comment_author", ns).lower()
+            if name:
+                by_name.pop(name, None)
+                by_name[name] = wordpress_id
+    return answers
+
+
+def _read_comment(
+    comment,
+    ns,
+    essay: str,
+    ids: dict,
+    plan: Plan,
+    include_pingbacks: bool,
+    fallback,
+    by_owner=False,
+    answered="",
+) -> None:
     kind = _text(comment, "wp:comment_type", ns)
     approved = _text(comment, "wp:comment_approved", ns)
     wordpress_id = _text(comment, "wp:comment_id", ns)
@@ -266,23 +350,29 @@ def _read_comment(comment, ns, essay: str, ids: dict, plan: Plan, include_pingba
     if not body.strip():
         plan.counts["empty comments skipped"] += 1
         return
-    parent = ids.get(_text(comment, "wp:comment_parent", ns), "")
+    parent = ids.get(_text(comment, "wp:comment_parent", ns), "") or answered
     moment = _when(comment, "comment_date", ns) or fallback
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    # The post's author answering a comment is the author's response; on the post itself, with
+    # nothing to answer, their words stay a comment in their name.
+    response = by_owner and bool(parent) and kind not in ("pingback", "trackback")
     if approved == "1":
+        if response:
+            plan.counts["the author's replies imported as responses"] += 1
         plan.comments.append(
             published.PublishedItem(
                 id=ids[wordpress_id],
                 essay=essay,
-                kind="comment",
+                kind="response" if response else "comment",
                 date=moment,
                 body=body,
                 author=author[: lengths.MAX_NAME],
                 parent=parent,
             )
         )
-        plan.counts["comments published"] += 1
+        if not response:
+            plan.counts["comments published"] += 1
     else:
         plan.pending.append(
             Reflection(
