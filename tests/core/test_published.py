@@ -31,6 +31,9 @@ def items(draw) -> PublishedItem:
         author=draw(text)[: lengths.MAX_NAME],
         parent=draw(st.one_of(st.just(""), ids)),
         content_note=draw(text)[: lengths.MAX_CONTENT_NOTE],
+        website=draw(
+            st.one_of(st.just(""), st.from_regex(r"\Ahttps?://[a-z0-9.-]{1,30}(/[A-Za-z0-9._~%/-]{0,40})?\Z"))
+        ),
     )
     if item.parent == item.id:
         item = dataclasses.replace(item, parent="")
@@ -125,6 +128,22 @@ def test_file_holds_only_public_fields(tmp_path):
         ("Id: a1\nEssay: e\nKind: comment\nEmail: x@y.z\nDate: 2026-01-01T00:00:00+00:00\n\nHi", "Email"),
         ("Id: a1\nEssay: e\nKind: comment\nDate: 2026-01-01T00:00:00+00:00\n\n   ", "body"),
         ("Id: a/1\nEssay: e\nKind: comment\nDate: 2026-01-01T00:00:00+00:00\n\nHi", "Id"),
+    ]
+    + [
+        (
+            f"Id: a1\nEssay: e\nKind: comment\nWebsite: {site}\nDate: 2026-01-01T00:00:00+00:00\n\nHi",
+            "Website",
+        )
+        for site in [
+            "javascript:alert(1)",
+            "ftp://example.org/",
+            "//example.org/",
+            "example.org",
+            "https://",
+            'https://example.org/"onmouseover="alert(1)',
+            "https://example.org/<script>",
+            "https://example.org/" + "a" * lengths.MAX_WEBSITE,
+        ]
     ],
 )
 def test_malformed_text_names_the_field(text, field):
@@ -147,3 +166,10 @@ def test_new_ids_sort_by_time():
     earlier = published.new_id(datetime(2026, 1, 1, tzinfo=UTC))
     later = published.new_id(datetime(2026, 1, 2, tzinfo=UTC))
     assert earlier < later and len(earlier) == 26
+
+
+def test_a_commenters_website_is_a_public_field_kept_as_written(tmp_path):
+    item = sample(website="https://ana.example.org/blog?x=1&y=2")
+    text = published.write(tmp_path, item).read_text()
+    assert "\nWebsite: https://ana.example.org/blog?x=1&y=2\n" in text.split("\n\n", 1)[0] + "\n"
+    assert published.read(published.path_for(tmp_path, item)) == item

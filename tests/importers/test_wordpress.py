@@ -1,6 +1,7 @@
 """Importing a WordPress export with its comments: the real theme-unit-test export, and a small
 hand-written one with one post or comment per edge case."""
 
+import html
 import json
 import re
 import shutil
@@ -285,7 +286,7 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
             re.sub(r"<[^>]*>", "", comment.findtext("wp:comment_content", namespaces=ns)).lstrip(" @").lower()
         )
 
-    answering = 0
+    answering, answers = 0, []
     for post in posts:
         readers: list[str] = []
         dated = sorted(
@@ -296,6 +297,7 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
                 readers.append(comment.findtext("wp:comment_author", namespaces=ns).lower())
             elif any(re.match(re.escape(name) + r"(?!\w)", opening(comment)) for name in readers if name):
                 answering += 1  # the flat blog's way of answering: "Ana: thank you"
+                answers.append(comment)
     assert answering > 10  # the blog's author answered readers by name, in a flat list
 
     result = run(empty_site, "import", "wordpress", str(corpus))
@@ -310,3 +312,30 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
     again = snapshot(empty_site)
     assert run(empty_site, "import", "wordpress", str(corpus)).returncode == 0
     assert snapshot(empty_site) == again
+
+    # Commenters' websites are kept (a bare "http://" is no address); the author's responses link
+    # nowhere but the site they are on.
+    sites = [
+        c.findtext("wp:comment_author_url", namespaces=ns)
+        for c in ordinary
+        if c not in answers and c.findtext("wp:comment_author_url", namespaces=ns) not in ("", "http://")
+    ]
+    assert len(sites) > 50
+    assert sorted(item.website for item in imported if item.website) == sorted(sites)
+    assert all(not item.website for item in responses)
+    built = build_site(
+        empty_site / "pelicanconf.py", empty_site / "output", empty_site / "cache", cwd=empty_site
+    )
+    assert built.returncode == 0, built.stderr
+    pages = "".join(
+        p.read_text(encoding="utf-8") for p in (empty_site / "output" / "essays").rglob("index.html")
+    )
+    linked = re.findall(r'<a class="reflection-name" href="([^"]+)" rel="nofollow ugc noopener">', pages)
+    assert sorted(html.unescape(link) for link in linked) == sorted(sites)
+    # Search engines read the same link (the essay's JSON-LD names its first comments' people).
+    data = [
+        json.loads(block)
+        for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', pages, re.S)
+    ]
+    people = [c["author"] for d in data for c in d.get("comment", [])]
+    assert any(person.get("url") in sites for person in people)

@@ -9,6 +9,8 @@ MAX_ESSAY = 200
 MAX_NAME = 80
 #: An email address (RFC 5321).
 MAX_EMAIL = 254
+#: A commenter's website, as an imported comment keeps it.
+MAX_WEBSITE = 300
 #: A content note ("grief", "self-harm"…).
 MAX_CONTENT_NOTE = 120
 #: What a reader may send as a body.

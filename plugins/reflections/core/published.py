@@ -7,6 +7,7 @@
     Author: Mira                 (empty means "A reader")
     Date: 2026-03-15T09:12:00+00:00
     Content_note: grief          (optional)
+    Website: https://mira.example (optional: an imported comment's; the name links to it)
 
     The Markdown body.
 
@@ -24,13 +25,16 @@ from pathlib import Path
 from ulid import ULID
 
 from .files import write_atomically
-from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME
+from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_WEBSITE
 
 KINDS = ("reflection", "comment", "response")
-FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Date", "Content_note")
+FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Website", "Date", "Content_note")
 REQUIRED = ("Id", "Essay", "Kind", "Date")
 _ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_ID - 1}}}$")
 _SLUG_FORBIDDEN = re.compile(r"[\s/\\]|^\.\.?$")
+#: An absolute http or https address with a host, and nothing an attribute or a page could take as
+#: markup (the templates escape it all the same).
+_WEBSITE = re.compile(r"^https?://[^/\s?#\"'<>`\\]+[^\s\"'<>`\\]*$", re.IGNORECASE)
 
 
 #: What a reader who gave no name is called, everywhere: pages, feeds, mails, moderation, the CLI.
@@ -75,10 +79,12 @@ class PublishedItem:
     author: str = ""
     parent: str = ""
     content_note: str = ""
+    website: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "author", one_line(self.author))
         object.__setattr__(self, "content_note", one_line(self.content_note))
+        object.__setattr__(self, "website", one_line(self.website))
         object.__setattr__(self, "body", normalise_body(self.body))
 
     @property
@@ -101,11 +107,18 @@ class PublishedItem:
             return "Date", "needs a time zone, for example 2026-03-14T08:30:00+00:00"
         if len(self.author) > MAX_NAME:
             return "Author", f"longer than {MAX_NAME} characters"
+        if self.website and not valid_website(self.website):
+            return "Website", f"{self.website[:80]!r} is not an http or https address (at most {MAX_WEBSITE})"
         if len(self.content_note) > MAX_CONTENT_NOTE:
             return "Content_note", f"longer than {MAX_CONTENT_NOTE} characters"
         if not self.body.strip():
             return "body", "empty"
         return None
+
+
+def valid_website(address: str) -> bool:
+    """Whether `address` may be a published item's Website: http or https, a host, no markup."""
+    return len(address) <= MAX_WEBSITE and _WEBSITE.match(address) is not None
 
 
 def new_id(moment: datetime | None = None) -> str:
@@ -121,6 +134,7 @@ def serialise(item: PublishedItem) -> str:
         "Kind": item.kind,
         "Parent": item.parent,
         "Author": item.author,
+        "Website": item.website,
         "Date": item.date.isoformat(),
         "Content_note": item.content_note,
     }
@@ -164,6 +178,7 @@ def parse(text: str, path: str | os.PathLike = "<text>") -> PublishedItem:
         author=values.get("Author", ""),
         parent=values.get("Parent", ""),
         content_note=values.get("Content_note", ""),
+        website=values.get("Website", ""),
     )
     problem = item.verify()
     if problem:

@@ -357,6 +357,12 @@ def _read_comment(
     # The post's author answering a comment is the author's response; on the post itself, with
     # nothing to answer, their words stay a comment in their name.
     response = by_owner and bool(parent) and kind not in ("pingback", "trackback")
+    website = _text(comment, "wp:comment_author_url", ns)
+    if kind in ("pingback", "trackback") or response or website.lower() in ("http://", "https://"):
+        website = ""  # a pingback's source is in its body; the author's link is the site itself
+    if website and not published.valid_website(website):
+        plan.counts["commenters' websites left out (not an http or https address)"] += 1
+        website = ""
     if approved == "1":
         if response:
             plan.counts["the author's replies imported as responses"] += 1
@@ -369,6 +375,7 @@ def _read_comment(
                 body=body,
                 author=author[: lengths.MAX_NAME],
                 parent=parent,
+                website=website,
             )
         )
         if not response:

@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 FEEDS_CACHE_FILE = "reflections-feeds.json"
 ITEMS_CACHE_FILE = "reflections-items.pickle"
-#: Part of every cache file: a file of another version is ignored, never trusted.
-CACHE_VERSION = 4
+#: Part of every cache file: a file of another version is ignored, never trusted. 5: items have a
+#: website.
+CACHE_VERSION = 5
 TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -185,6 +186,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
             n.item.author,
             n.item.date.isoformat(),
             n.item.content_note,
+            n.item.website,
             n.item.parent,
             n.depth,
             n.in_reply_to,
@@ -343,9 +345,12 @@ def excerpt(text: str, limit: int = JSON_LD_EXCERPT) -> str:
 def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     item = node.item
     author = settings.get("AUTHOR", "") if item.kind == "response" else display_name(item)
+    person = {"@type": "Person", "name": author}
+    if item.website and item.kind != "response":
+        person["url"] = item.website
     return {
         "@type": "Comment",
-        "author": {"@type": "Person", "name": author},
+        "author": person,
         "dateCreated": item.date.isoformat(),
         "text": excerpt(sanitizer.plain_text(node.html)),
         "url": f"{essay_url}#r-{item.id}",
@@ -477,6 +482,7 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> 
         description=html,
         content=html,
         author_name=author,
+        author_link=item.website if item.kind != "response" and item.website else None,
         pubdate=item.date,
         updateddate=item.date,
     )
@@ -564,7 +570,7 @@ def essay_feed(essay, settings: dict):
         return feed
 
     contents = getattr(essay, "reflections_signature", None) or [
-        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html)
+        (n.item.id, n.item.kind, n.item.author, n.item.website, n.item.date, n.item.content_note, n.html)
         for n in newest_first(essay)
     ]
     return target, _signature(_common(settings), essay.title, url, contents), make_feed
@@ -594,7 +600,8 @@ def site_feed(essays: list, settings: dict, touched: list | None = None):
         return feed
 
     contents = [
-        (n.item.id, n.item.kind, n.item.author, n.item.date, n.item.content_note, n.html, e.title, e.url)
+        (n.item.id, n.item.kind, n.item.author, n.item.website, n.item.date, n.item.content_note, n.html)
+        + (e.title, e.url)
         for n, e in newest
     ]
     return target, _signature(_common(settings), contents), make_feed
