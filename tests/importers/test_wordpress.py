@@ -3,9 +3,11 @@ hand-written one with one post or comment per edge case."""
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
+from datetime import datetime
 
 import pytest
 from conftest import REFLECTIONS, REPO, build_site, shared_file
@@ -108,7 +110,8 @@ def test_edge_cases_are_imported_as_a_writer_would_expect(empty_site):
     essays = empty_site / "content" / "essays"
     close = (essays / "on-staying-close.md").read_text()
     assert (
-        "Title: On Staying Close\nDate: 2019-04-02 07:30:00+00:00\nModified: 2019-05-01 10:00:00+00:00\n"
+        # The blogger's clock (09:30 local, 07:30 UTC), not UTC's.
+        "Title: On Staying Close\nDate: 2019-04-02 09:30:00+02:00\nModified: 2019-05-01 12:00:00+02:00\n"
         in close
     )
     assert "Category: Healing\nTags: grief, friends old and new\n" in close
@@ -339,3 +342,35 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
     ]
     people = [c["author"] for d in data for c in d.get("comment", [])]
     assert any(person.get("url") in sites for person in people)
+
+
+def test_times_keep_the_blogs_own_offset_whatever_the_machines_zone(tmp_path):
+    """WordPress writes each time twice, local (wp:post_date) and UTC (wp:post_date_gmt): an essay
+    keeps the blogger's local time with its offset, and the files do not depend on the time zone
+    of the machine that imports."""
+    corpus = shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")
+    made = {}
+    for zone in ("UTC", "Pacific/Auckland"):
+        site = tmp_path / zone.replace("/", "-")
+        (site / "content" / "essays").mkdir(parents=True)
+        (site / "content" / "pages").mkdir()
+        shutil.copytree(REPO / "theme", site / "theme")
+        shutil.copy(REPO / "pelicanconf.py", site / "pelicanconf.py")
+        command = [REFLECTIONS, "import", "wordpress", str(corpus)]
+        environment = {**os.environ, "TZ": zone}
+        result = subprocess.run(
+            command, cwd=site, capture_output=True, text=True, timeout=300, env=environment
+        )
+        assert result.returncode == 0, result.stderr
+        made[zone] = snapshot(site)
+    assert made["UTC"] == made["Pacific/Auckland"]
+    # The blog's clock: where WordPress wrote a local time eight hours behind UTC, the essay says so.
+    text = corpus.read_text(encoding="utf-8")
+    pairs = re.findall(r"<wp:post_date>([^<]+)</wp:post_date>\s*<wp:post_date_gmt>([^<]+)<", text)
+    local, gmt = next((a, b) for a, b in pairs if a != b and not b.startswith("0000"))
+    offset = datetime.strptime(local, "%Y-%m-%d %H:%M:%S") - datetime.strptime(gmt, "%Y-%m-%d %H:%M:%S")
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    expected = f"Date: {local}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}\n"
+    dates = b"".join(v for k, v in made["UTC"].items() if k.startswith("content/essays/"))
+    assert expected.encode() in dates

@@ -14,7 +14,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone, tzinfo
 from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
@@ -69,6 +69,8 @@ class Plan:
     comments: list[published.PublishedItem] = field(default_factory=list)  # approved: published
     pending: list[Reflection] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    #: The blog's usual offset from UTC (blog_zone).
+    zone: tzinfo = UTC
 
 
 def html_to_markdown(html: str) -> str:
@@ -88,15 +90,50 @@ def _text(element: Element | None, path: str, namespaces: dict) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _moment(value: str, utc: bool) -> datetime | None:
+def _moment(value: str) -> datetime | None:
     if not value or value == NO_DATE:
         return None
-    moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-    return moment.replace(tzinfo=UTC) if utc else moment
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
 
 
-def _when(item: Element, name: str, ns: dict) -> datetime | None:
-    return _moment(_text(item, f"wp:{name}_gmt", ns), True) or _moment(_text(item, f"wp:{name}", ns), False)
+def _written(
+    element: Element, name: str, ns: dict
+) -> tuple[datetime | None, datetime | None, timezone | None]:
+    """(local time, UTC time, the offset between them) of a moment WordPress wrote twice."""
+    local, gmt = _moment(_text(element, f"wp:{name}", ns)), _moment(_text(element, f"wp:{name}_gmt", ns))
+    offset = None
+    if local is not None and gmt is not None:
+        try:
+            offset = timezone(local - gmt)
+        except ValueError:  # more than a day apart: not a zone's offset
+            offset = None
+    return local, gmt, offset
+
+
+def _when(element: Element, name: str, ns: dict, zone: tzinfo) -> datetime | None:
+    """The moment as the blogger's clock showed it: its local time (wp:NAME) with the offset that
+    time had from UTC (wp:NAME_gmt); with only one of the two, the blog's usual offset (`zone`).
+    Never the importing machine's zone."""
+    local, gmt, offset = _written(element, name, ns)
+    if offset is not None:
+        return local.replace(tzinfo=offset)
+    if gmt is not None:
+        return gmt.replace(tzinfo=UTC).astimezone(zone)
+    return local.replace(tzinfo=zone) if local is not None else None
+
+
+def blog_zone(channel: Element, ns: dict) -> tzinfo:
+    """The offset from UTC most of the blog's posts and comments were written at (UTC if none
+    says), for a time WordPress wrote only once (a draft has no UTC time)."""
+    offsets: Counter = Counter()
+    for item in channel.findall("item"):
+        written = [_written(item, "post_date", ns)]
+        written += [_written(comment, "comment_date", ns) for comment in item.findall("wp:comment", ns)]
+        offsets.update(offset for _, _, offset in written if offset is not None)
+    return offsets.most_common(1)[0][0] if offsets else UTC
 
 
 def _header(lines: dict[str, str], body: str) -> str:
@@ -175,7 +212,7 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
     ns = {"wp": wordpress[0]}
     excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
     site = _text(channel, "link", ns) or str(path)
-    plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]])
+    plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]], zone=blog_zone(channel, ns))
     authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
     for item in channel.findall("item"):
@@ -246,8 +283,8 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
     )
     slug = _slug(item, ns, title, slugs)
     public = status == "publish" and not _text(item, "wp:post_password", ns)
-    date = _when(item, "post_date", ns) or datetime(1970, 1, 1, tzinfo=UTC)
-    modified = _when(item, "post_modified", ns)
+    date = _when(item, "post_date", ns, plan.zone) or datetime(1970, 1, 1, tzinfo=UTC)
+    modified = _when(item, "post_modified", ns, plan.zone)
     categories = [c.text or "" for c in item.findall("category") if c.get("domain") == "category"]
     tags = [
         (c.text or "").replace(",", " ") for c in item.findall("category") if c.get("domain") == "post_tag"
@@ -271,7 +308,7 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
     ids = {}
     comments = item.findall("wp:comment", ns)
     for comment in comments:
-        moment = _when(comment, "comment_date", ns) or date
+        moment = _when(comment, "comment_date", ns, plan.zone) or date
         ids[_text(comment, "wp:comment_id", ns)] = comment_id(
             plan.site, _text(comment, "wp:comment_id", ns), moment
         )
@@ -351,9 +388,7 @@ def _read_comment(
         plan.counts["empty comments skipped"] += 1
         return
     parent = ids.get(_text(comment, "wp:comment_parent", ns), "") or answered
-    moment = _when(comment, "comment_date", ns) or fallback
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _when(comment, "comment_date", ns, plan.zone) or fallback
     # The post's author answering a comment is the author's response; on the post itself, with
     # nothing to answer, their words stay a comment in their name.
     response = by_owner and bool(parent) and kind not in ("pingback", "trackback")
