@@ -16,6 +16,7 @@ from pelican.plugins.reflections.core.threads import build_thread, walk
 
 CORPUS = "corpora/wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"
+CONTENT_TAG = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
 
 @pytest.fixture
@@ -374,3 +375,49 @@ def test_times_keep_the_blogs_own_offset_whatever_the_machines_zone(tmp_path):
     expected = f"Date: {local}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}\n"
     dates = b"".join(v for k, v in made["UTC"].items() if k.startswith("content/essays/"))
     assert expected.encode() in dates
+
+
+def test_shortcodes_become_what_they_showed_and_bracketed_words_stay(tmp_path):
+    """On the real exports: a gallery becomes its images, [sourcecode] a fenced block, [caption] the
+    image with its caption; "[code sprint]" or "[embedding]" in a sentence are the writer's words."""
+    import xml.etree.ElementTree as ET
+
+    from pelican.plugins.reflections.importers.wordpress import read_export
+
+    unit = shared_file(CORPUS)
+    essays = dict(read_export(unit).essays)
+    ns = {"wp": "https://wordpress.org/export/1.2/"}
+    items = ET.parse(unit).getroot().find("channel").findall("item")
+    post = next(i for i in items if i.findtext("wp:post_name", namespaces=ns) == "post-format-gallery")
+    number = post.findtext("wp:post_id", namespaces=ns)
+    attached = [
+        i
+        for i in items
+        if i.findtext("wp:post_type", namespaces=ns) == "attachment"
+        and i.findtext("wp:post_parent", namespaces=ns) == number
+    ]
+    # Each [gallery] with no ids shows the post's attached images, as WordPress shows them.
+    galleries = re.findall(r"\[gallery[^\]]*\]", post.findtext(CONTENT_TAG))
+    assert galleries and all(
+        "ids=" not in g and "include=" not in g and "exclude=" not in g for g in galleries
+    )
+    shown = re.findall(r"^!\[[^\]]*\]\(https?://[^)]+\)$", essays["post-format-gallery"], re.M)
+    assert attached and len(shown) == len(galleries) * len(attached)
+
+    fitz = dict(read_export(shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")).essays)
+    code = [body for body in fitz.values() if "```python\n" in body]
+    assert code and all("[sourcecode" not in body and "[/sourcecode]" not in body for body in fitz.values())
+
+    rob = dict(read_export(shared_file("corpora/wordpress/chrisjrob.com.xml")).essays)
+    captioned = [body for body in rob.values() if re.search(r"!\[[^\]]*\]\([^)]+\)\n\n\*[^*\n]+\*", body)]
+    assert captioned and all("[caption" not in body for body in rob.values())
+
+    # Words in brackets that no shortcode would render are the writer's own (they were deleted).
+    from collections import Counter
+
+    from pelican.plugins.reflections.importers.wordpress import html_to_markdown
+
+    counts = Counter()
+    said = html_to_markdown("We held a [code sprint], an [embedding] talk, and [video] here.", counts=counts)
+    assert said.replace("\\", "") == "We held a [code sprint], an [embedding] talk, and [video] here."
+    assert counts == {"shortcodes kept as text (nothing to show)": 1}

@@ -29,6 +29,8 @@ from ulid import ULID
 from ..core import lengths, published
 from ..core.files import write_atomically
 from ..store import Reflection, Store, body_hash
+from . import shortcodes
+from .shortcodes import Media
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
 WXR_VERSIONS |= {f"https://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -40,7 +42,6 @@ EXCERPT_NAMESPACES = (
 )
 CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 NO_DATE = "0000-00-00 00:00:00"
-_SHORTCODE = re.compile(r"\[/?(?:caption|gallery|embed|audio|video|playlist|wpvideo)[^\]]*\]")
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
 _BLOCK_TAG = re.compile(r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|dl|address)\b", re.I)
 
@@ -71,18 +72,23 @@ class Plan:
     counts: Counter = field(default_factory=Counter)
     #: The blog's usual offset from UTC (blog_zone).
     zone: tzinfo = UTC
+    #: The export's attachments, for its galleries.
+    media: Media = field(default_factory=Media)
 
 
-def html_to_markdown(html: str) -> str:
+def html_to_markdown(
+    html: str, media: Media | None = None, post: str = "", counts: Counter | None = None
+) -> str:
     """WordPress post or comment HTML (blocks, shortcodes, bare paragraphs) as clean Markdown."""
     html = _BLOCK_COMMENT.sub("", html or "")
-    html = _SHORTCODE.sub("", html)
+    html, code = shortcodes.expand(html, media or Media(), post, Counter() if counts is None else counts)
     # WordPress stores paragraphs as blank-line-separated text and adds <p> only when it renders.
     chunks = [chunk.strip() for chunk in re.split(r"\n\s*\n", html) if chunk.strip()]
     html = "\n".join(chunk if _BLOCK_TAG.match(chunk) else f"<p>{chunk}</p>" for chunk in chunks)
     markdown = _Converter(heading_style="ATX", bullets="-").convert(html)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
-    return "\n".join(line.rstrip() for line in markdown.strip().splitlines())
+    markdown = "\n".join(line.rstrip() for line in markdown.strip().splitlines())
+    return shortcodes.restore_code(markdown, code)
 
 
 def _text(element: Element | None, path: str, namespaces: dict) -> str:
@@ -213,6 +219,7 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
     excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
     site = _text(channel, "link", ns) or str(path)
     plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]], zone=blog_zone(channel, ns))
+    plan.media = _media(channel, ns)
     authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
     for item in channel.findall("item"):
@@ -228,6 +235,18 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
         else:
             plan.counts[f"{kind or 'untyped'} items skipped"] += 1
     return plan
+
+
+def _media(channel: Element, ns: dict) -> Media:
+    media = Media()
+    for item in channel.findall("item"):
+        if _text(item, "wp:post_type", ns) != "attachment":
+            continue
+        number, address = _text(item, "wp:post_id", ns), _text(item, "wp:attachment_url", ns)
+        if number and address:
+            media.by_id[number] = (address, published.one_line(item.findtext("title") or ""))
+            media.by_post.setdefault(_text(item, "wp:post_parent", ns), []).append(number)
+    return media
 
 
 def _slug(item: Element, ns: dict, title: str, taken: set[str]) -> str:
@@ -303,7 +322,10 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
         "Status": "" if public else "draft",
         "Reflections": "closed" if _text(item, "wp:comment_status", ns) == "closed" else "",
     }
-    plan.essays.append((slug, _header(lines, html_to_markdown(item.findtext(CONTENT) or ""))))
+    body = html_to_markdown(
+        item.findtext(CONTENT) or "", plan.media, _text(item, "wp:post_id", ns), plan.counts
+    )
+    plan.essays.append((slug, _header(lines, body)))
     plan.counts["essays" if public else "essays kept as drafts (draft, future, private or password)"] += 1
     ids = {}
     comments = item.findall("wp:comment", ns)
@@ -446,7 +468,10 @@ def _read_page(item, ns, plan: Plan) -> None:
     title = published.one_line(item.findtext("title") or "") or "Untitled page"
     slug = _slug(item, ns, title, {slug for slug, _ in plan.pages})
     lines = {"Title": title, "Slug": slug, "Status": "" if status == "publish" else "draft"}
-    plan.pages.append((slug, _header(lines, html_to_markdown(item.findtext(CONTENT) or ""))))
+    body = html_to_markdown(
+        item.findtext(CONTENT) or "", plan.media, _text(item, "wp:post_id", ns), plan.counts
+    )
+    plan.pages.append((slug, _header(lines, body)))
     plan.counts["pages"] += 1
     comments = len(item.findall("wp:comment", ns))
     if comments:
