@@ -414,28 +414,45 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", metavar="[wordpress] FILE")
+@click.argument("source", metavar="[wordpress|disqus] FILE")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="WordPress: say what would be imported; write nothing.")
+@click.option("--dry-run", is_flag=True, help="WordPress, Disqus: say what would be imported; write nothing.")
 @click.option(
     "--include-pingbacks", is_flag=True, help="WordPress: import pingbacks and trackbacks as comments."
 )
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Disqus: a file of `OLD-LINK-OR-IDENTIFIER ESSAY-SLUG` lines for threads no essay matches.",
+)
+@click.option("--author", default="", help="Disqus: the name your own comments were under (your replies).")
 @pass_context
 def import_queue(
-    context: Context, source: str, file: str | None, dry_run: bool, include_pingbacks: bool
+    context: Context,
+    source: str,
+    file: str | None,
+    dry_run: bool,
+    include_pingbacks: bool,
+    map_file: str | None,
+    author: str,
 ) -> None:
-    """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
-    `wordpress FILE.xml`, a WordPress export.
+    """Load a file: a `backup` of another service (merged; this one keeps its own secrets),
+    `wordpress FILE.xml`, a WordPress export, or `disqus FILE.xml`, a Disqus export.
 
     \b
     reflections import queue.jsonl          merge a backup; what is there is left as it is
     reflections import wordpress blog.xml   posts become essays, pages pages, approved comments
                                             published reflections, unapproved ones the queue
+    reflections import disqus export.xml    comments on the essays their threads were on
     """
-    if source == "wordpress":
+    if source in ("wordpress", "disqus"):
         if file is None:
-            _fail("name the WordPress export: reflections import wordpress FILE.xml")
-        _import_wordpress(context, file, dry_run, include_pingbacks)
+            _fail(f"name the {source} export: reflections import {source} FILE.xml")
+        if source == "wordpress":
+            _import_wordpress(context, file, dry_run, include_pingbacks)
+        else:
+            _import_disqus(context, file, dry_run, map_file, author)
         return
     if file is not None:
         _fail(f"unknown import source {source!r}; use `import FILE` or `import wordpress FILE.xml`")
@@ -446,22 +463,43 @@ def import_queue(
 
 def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:
     from ..importers import wordpress
+
+    try:
+        plan = wordpress.read_export(file, include_pingbacks=include_pingbacks)
+        notes = _apply_plan(context, plan, dry_run)
+    except wordpress.WordPressError as error:
+        _fail(str(error))
+    _say_imported(plan, notes, dry_run, f"WordPress export {plan.version}")
+
+
+def _import_disqus(context: Context, file: str, dry_run: bool, map_file: str | None, author: str) -> None:
+    from ..importers import disqus
+
+    try:
+        mapping = disqus.read_map(map_file) if map_file else {}
+        plan, unmatched = disqus.read_export(file, context.site.essays(), mapping, author)
+        notes = _apply_plan(context, plan, dry_run)
+    except disqus.DisqusError as error:
+        _fail(str(error))
+    _say_imported(plan, unmatched + notes, dry_run, "Disqus export")
+
+
+def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:
+    """Write an importer's plan into the site's own folders (and the queue, unless a dry run)."""
+    from ..importers import plan as importing
     from ..site import settings as site_settings
 
     settings = context.site.settings
-    try:
-        plan = wordpress.read_export(file, include_pingbacks=include_pingbacks)
-        notes = wordpress.apply(
-            plan,
-            site_settings.essays_folder(settings),
-            site_settings.pages_folder(settings),
-            site_settings.reflections_root(settings),
-            None if dry_run else context.store,
-            dry_run=dry_run,
-        )
-    except wordpress.WordPressError as error:
-        _fail(str(error))
-    click.echo(f"{'Would import' if dry_run else 'Imported'} {plan.site} (WordPress export {plan.version}):")
+    folders = (
+        site_settings.essays_folder(settings),
+        site_settings.pages_folder(settings),
+        site_settings.reflections_root(settings),
+    )
+    return importing.apply(plan, *folders, None if dry_run else context.store, dry_run=dry_run)
+
+
+def _say_imported(plan, notes: list[str], dry_run: bool, what: str) -> None:
+    click.echo(f"{'Would import' if dry_run else 'Imported'} {plan.site} ({what}):")
     for name, count in sorted(plan.counts.items()):
         if count:
             click.echo(f"  {name}: {count}")

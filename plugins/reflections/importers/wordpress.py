@@ -9,7 +9,6 @@ written); `apply` writes it, staging every new file in a temporary folder inside
 moving each into place. Importing the same file twice changes nothing.
 """
 
-import hashlib
 import os
 import re
 from collections import Counter
@@ -24,12 +23,10 @@ from defusedxml.ElementTree import fromstring as parse_xml_text
 from defusedxml.ElementTree import parse as parse_xml
 from markdownify import MarkdownConverter
 from pelican.utils import slugify
-from ulid import ULID
 
 from ..core import lengths, published
-from ..core.files import write_atomically
-from ..store import Reflection, Store, body_hash
 from . import shortcodes
+from .plan import Plan, comment_id, pending
 from .shortcodes import Media
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -57,23 +54,6 @@ class _Converter(MarkdownConverter):
 
 class WordPressError(ValueError):
     """A file that cannot be imported: one line saying which and why."""
-
-
-@dataclass
-class Plan:
-    """Everything an export holds, ready to write."""
-
-    site: str
-    version: str
-    essays: list[tuple[str, str]] = field(default_factory=list)  # (slug, file text)
-    pages: list[tuple[str, str]] = field(default_factory=list)
-    comments: list[published.PublishedItem] = field(default_factory=list)  # approved: published
-    pending: list[Reflection] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
-    #: The blog's usual offset from UTC (blog_zone).
-    zone: tzinfo = UTC
-    #: The export's attachments, for its galleries.
-    media: Media = field(default_factory=Media)
 
 
 def html_to_markdown(
@@ -145,13 +125,6 @@ def blog_zone(channel: Element, ns: dict) -> tzinfo:
 def _header(lines: dict[str, str], body: str) -> str:
     header = "".join(f"{key}: {published.one_line(value)}\n" for key, value in lines.items() if value)
     return header + "\n" + body + ("\n" if body else "")
-
-
-def comment_id(site: str, wordpress_id: str, moment: datetime) -> str:
-    """A sortable id (a ULID) that is the same every time the same comment is imported."""
-    milliseconds = int(moment.timestamp() * 1000).to_bytes(6, "big")
-    randomness = hashlib.sha256(f"{site}\0{wordpress_id}".encode()).digest()[:10]
-    return str(ULID.from_bytes(milliseconds + randomness))
 
 
 #: Namespaces WordPress exports use, for a prefix an export uses without declaring it.
@@ -438,25 +411,8 @@ def _read_comment(
         if not response:
             plan.counts["comments published"] += 1
     else:
-        plan.pending.append(
-            Reflection(
-                id=ids[wordpress_id],
-                essay=essay,
-                parent=parent,
-                kind="comment",
-                visibility="public",
-                state="pending",
-                name=author[: lengths.MAX_NAME],
-                email=_text(comment, "wp:comment_author_email", ns)[: lengths.MAX_EMAIL],
-                notify=False,
-                body=body[:10_000],
-                content_note="",
-                address_hash="",
-                body_hash=body_hash(body),
-                flags="imported",
-                created=moment,
-            )
-        )
+        email = _text(comment, "wp:comment_author_email", ns)
+        plan.pending.append(pending(ids[wordpress_id], essay, parent, author, email, body, moment))
         plan.counts["comments queued as pending"] += 1
 
 
@@ -476,50 +432,3 @@ def _read_page(item, ns, plan: Plan) -> None:
     comments = len(item.findall("wp:comment", ns))
     if comments:
         plan.counts["comments on pages skipped"] += comments
-
-
-def apply(
-    plan: Plan, essays: Path, pages: Path, reflections: Path, store: Store | None, dry_run: bool = False
-) -> list[str]:
-    """Write the plan into the site: essays into `essays`, pages into `pages`, published comments
-    into the published-reflections folder `reflections` (through core.published, the one writer of
-    that format), and unapproved comments into the store's queue. Returns one line per thing that
-    was not written and why."""
-    notes: list[str] = []
-    targets: list[tuple[Path, bytes]] = []
-    for name, folder, files in (("essays", essays, plan.essays), ("pages", pages, plan.pages)):
-        for slug, text in files:
-            target = folder / f"{slug}.md"
-            if target.exists():
-                if target.read_text(encoding="utf-8") != text:
-                    notes.append(f"{target}: already exists, kept as it is")
-                plan.counts[f"{name} already there"] += 1
-            else:
-                targets.append((target, text.encode("utf-8")))
-    comments = []
-    for item in plan.comments:
-        target = published.path_for(reflections, item)
-        if published.snapshot(target) == published.serialise(item).encode("utf-8"):
-            plan.counts["comments already published"] += 1
-        else:
-            comments.append(item)
-    new_pending = [row for row in plan.pending if store is None or store.get(row.id) is None]
-    plan.counts["comments already in the queue"] += len(plan.pending) - len(new_pending)
-    plan.counts["files written"] = 0 if dry_run else len(targets) + len(comments)
-    if dry_run:
-        plan.counts["files that would be written"] = len(targets) + len(comments)
-        return notes
-    # All or nothing: a file that cannot be written leaves the site as it was.
-    written: list[Path] = []
-    try:
-        for target, data in targets:
-            write_atomically(target, data)
-            written.append(target)
-        published.write_all(reflections, comments)
-    except BaseException:
-        for target in written:
-            target.unlink(missing_ok=True)
-        raise
-    if store is not None and new_pending:
-        store.add_many(new_pending, actor="wordpress import")
-    return notes

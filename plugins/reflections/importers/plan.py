@@ -1,0 +1,112 @@
+"""What every importer shares: a `Plan` of everything a source holds, read whole before anything is
+written, and `apply`, which writes it into the site all or nothing. Each source (wordpress.py,
+disqus.py) is a small module that reads its format into a Plan."""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+from ulid import ULID
+
+from ..core import lengths, published
+from ..core.files import write_atomically
+from ..store import Reflection, Store, body_hash
+from .shortcodes import Media
+
+
+@dataclass
+class Plan:
+    """Everything an export holds, ready to write."""
+
+    site: str
+    version: str
+    #: What it was read from ("wordpress", "disqus"): the queue's log says who added what.
+    source: str = "wordpress"
+    essays: list[tuple[str, str]] = field(default_factory=list)  # (slug, file text)
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    comments: list[published.PublishedItem] = field(default_factory=list)  # approved: published
+    pending: list[Reflection] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    #: The blog's usual offset from UTC (blog_zone).
+    zone: tzinfo = UTC
+    #: The export's attachments, for its galleries.
+    media: Media = field(default_factory=Media)
+
+
+def comment_id(site: str, original_id: str, moment: datetime) -> str:
+    """A sortable id (a ULID) that is the same every time the same comment is imported."""
+    milliseconds = int(moment.timestamp() * 1000).to_bytes(6, "big")
+    randomness = hashlib.sha256(f"{site}\0{original_id}".encode()).digest()[:10]
+    return str(ULID.from_bytes(milliseconds + randomness))
+
+
+def pending(
+    item_id: str, essay: str, parent: str, name: str, email: str, body: str, moment: datetime
+) -> Reflection:
+    """An imported comment that was awaiting approval, as the queue holds it (marked imported)."""
+    return Reflection(
+        id=item_id,
+        essay=essay,
+        parent=parent,
+        kind="comment",
+        visibility="public",
+        state="pending",
+        name=name[: lengths.MAX_NAME],
+        email=email[: lengths.MAX_EMAIL],
+        notify=False,
+        body=body[: lengths.MAX_BODY],
+        content_note="",
+        address_hash="",
+        body_hash=body_hash(body),
+        flags="imported",
+        created=moment,
+    )
+
+
+def apply(
+    plan: Plan, essays: Path, pages: Path, reflections: Path, store: Store | None, dry_run: bool = False
+) -> list[str]:
+    """Write the plan into the site: essays into `essays`, pages into `pages`, published comments
+    into the published-reflections folder `reflections` (through core.published, the one writer of
+    that format), and unapproved comments into the store's queue. Returns one line per thing that
+    was not written and why."""
+    notes: list[str] = []
+    targets: list[tuple[Path, bytes]] = []
+    for name, folder, files in (("essays", essays, plan.essays), ("pages", pages, plan.pages)):
+        for slug, text in files:
+            target = folder / f"{slug}.md"
+            if target.exists():
+                if target.read_text(encoding="utf-8") != text:
+                    notes.append(f"{target}: already exists, kept as it is")
+                plan.counts[f"{name} already there"] += 1
+            else:
+                targets.append((target, text.encode("utf-8")))
+    comments = []
+    for item in plan.comments:
+        target = published.path_for(reflections, item)
+        if published.snapshot(target) == published.serialise(item).encode("utf-8"):
+            plan.counts["comments already published"] += 1
+        else:
+            comments.append(item)
+    new_pending = [row for row in plan.pending if store is None or store.get(row.id) is None]
+    plan.counts["comments already in the queue"] += len(plan.pending) - len(new_pending)
+    plan.counts["files written"] = 0 if dry_run else len(targets) + len(comments)
+    if dry_run:
+        plan.counts["files that would be written"] = len(targets) + len(comments)
+        return notes
+    # All or nothing: a file that cannot be written leaves the site as it was.
+    written: list[Path] = []
+    try:
+        for target, data in targets:
+            write_atomically(target, data)
+            written.append(target)
+        published.write_all(reflections, comments)
+    except BaseException:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
+    if store is not None and new_pending:
+        store.add_many(new_pending, actor=f"{plan.source} import")
+    return notes
