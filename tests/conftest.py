@@ -81,6 +81,16 @@ def differences(incremental: Path, full: Path) -> list[str]:
     )
 
 
+def bare_site(destination: Path) -> Path:
+    """A Withness site with no essays yet (the project's theme and settings): what a writer moving
+    from another system starts from."""
+    (destination / "content" / "essays").mkdir(parents=True)
+    (destination / "content" / "pages").mkdir()
+    shutil.copytree(REPO / "theme", destination / "theme")
+    shutil.copy(REPO / "pelicanconf.py", destination / "pelicanconf.py")
+    return destination
+
+
 def copy_site(destination: Path) -> Path:
     """A private copy of the project's site (content, theme, settings) that a test may change."""
     for name in ("content", "theme"):

@@ -1,14 +1,13 @@
 """Importing real Disqus exports into a site's essays: every comment published, queued or counted
 with its reason; counts taken from the files themselves."""
 
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REFLECTIONS, REPO, build_site, shared_file
+from conftest import REFLECTIONS, bare_site, build_site, shared_file
 from pelican.plugins.reflections.core import published
 
 NS = "{http://disqus.com}"
@@ -16,11 +15,7 @@ ID = "{http://disqus.com/disqus-internals}id"
 
 
 def site_with(tmp_path, slugs: list[str]):
-    root = tmp_path / "site"
-    (root / "content" / "essays").mkdir(parents=True)
-    (root / "content" / "pages").mkdir()
-    shutil.copytree(REPO / "theme", root / "theme")
-    shutil.copy(REPO / "pelicanconf.py", root / "pelicanconf.py")
+    root = bare_site(tmp_path / "site")
     for number, slug in enumerate(slugs):
         text = f"Title: Essay {slug}\nDate: 2020-01-{1 + number:02d} 10:00\nSlug: {slug}\n\nWords.\n"
         (root / "content" / "essays" / f"{slug}.md").write_text(text, encoding="utf-8")

@@ -5,12 +5,11 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 from datetime import datetime
 
 import pytest
-from conftest import REFLECTIONS, REPO, build_site, shared_file
+from conftest import REFLECTIONS, REPO, bare_site, build_site, shared_file
 from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.threads import build_thread, walk
 
@@ -22,11 +21,7 @@ CONTENT_TAG = "{http://purl.org/rss/1.0/modules/content/}encoded"
 @pytest.fixture
 def empty_site(tmp_path):
     """A Withness site with no essays yet: what a writer moving from WordPress starts from."""
-    root = tmp_path / "site"
-    (root / "content" / "essays").mkdir(parents=True)
-    (root / "content" / "pages").mkdir()
-    shutil.copytree(REPO / "theme", root / "theme")
-    shutil.copy(REPO / "pelicanconf.py", root / "pelicanconf.py")
+    root = bare_site(tmp_path / "site")
     (root / "plugins").symlink_to(REPO / "plugins")
     return root
 
@@ -352,11 +347,7 @@ def test_times_keep_the_blogs_own_offset_whatever_the_machines_zone(tmp_path):
     corpus = shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")
     made = {}
     for zone in ("UTC", "Pacific/Auckland"):
-        site = tmp_path / zone.replace("/", "-")
-        (site / "content" / "essays").mkdir(parents=True)
-        (site / "content" / "pages").mkdir()
-        shutil.copytree(REPO / "theme", site / "theme")
-        shutil.copy(REPO / "pelicanconf.py", site / "pelicanconf.py")
+        site = bare_site(tmp_path / zone.replace("/", "-"))
         command = [REFLECTIONS, "import", "wordpress", str(corpus)]
         environment = {**os.environ, "TZ": zone}
         result = subprocess.run(

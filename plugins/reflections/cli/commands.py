@@ -414,9 +414,9 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", metavar="[wordpress|disqus] FILE")
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="WordPress, Disqus: say what would be imported; write nothing.")
+@click.argument("source", metavar="[wordpress|disqus|pelican-comment-system] FILE")
+@click.argument("file", required=False, type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="An export: say what would be imported; write nothing.")
 @click.option(
     "--include-pingbacks", is_flag=True, help="WordPress: import pingbacks and trackbacks as comments."
 )
@@ -424,9 +424,11 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
     "--map",
     "map_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Disqus: a file of `OLD-LINK-OR-IDENTIFIER ESSAY-SLUG` lines for threads no essay matches.",
+    help="Disqus, pelican-comment-system: `OLD-ADDRESS-OR-NAME ESSAY-SLUG` lines for what matches no essay.",
 )
-@click.option("--author", default="", help="Disqus: the name your own comments were under (your replies).")
+@click.option(
+    "--author", default="", help="Disqus, pelican-comment-system: the name (or email) your own comments had."
+)
 @pass_context
 def import_queue(
     context: Context,
@@ -437,51 +439,52 @@ def import_queue(
     map_file: str | None,
     author: str,
 ) -> None:
-    """Load a file: a `backup` of another service (merged; this one keeps its own secrets),
-    `wordpress FILE.xml`, a WordPress export, or `disqus FILE.xml`, a Disqus export.
+    """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
+    another system's comments: `wordpress FILE.xml`, `disqus FILE.xml`, or
+    `pelican-comment-system content/comments/`.
 
     \b
     reflections import queue.jsonl          merge a backup; what is there is left as it is
     reflections import wordpress blog.xml   posts become essays, pages pages, approved comments
                                             published reflections, unapproved ones the queue
     reflections import disqus export.xml    comments on the essays their threads were on
+    reflections import pelican-comment-system old-site/content/comments
     """
-    if source in ("wordpress", "disqus"):
+    from ..importers import plan as importing
+
+    if source in SOURCES:
         if file is None:
-            _fail(f"name the {source} export: reflections import {source} FILE.xml")
-        if source == "wordpress":
-            _import_wordpress(context, file, dry_run, include_pingbacks)
-        else:
-            _import_disqus(context, file, dry_run, map_file, author)
+            _fail(f"name what to import: reflections import {source} {SOURCES[source]}")
+        try:
+            mapping = importing.read_map(map_file) if map_file else {}
+            plan, notes = _read_source(context, source, file, include_pingbacks, mapping, author)
+            notes += _apply_plan(context, plan, dry_run)
+        except importing.ImportFailed as error:
+            _fail(str(error))
+        _say_imported(plan, notes, dry_run, plan.version)
         return
     if file is not None:
-        _fail(f"unknown import source {source!r}; use `import FILE` or `import wordpress FILE.xml`")
+        _fail(f"unknown import source {source!r}; use `import FILE` or `import {'|'.join(SOURCES)} FILE`")
     if not os.path.isfile(source):
         _fail(f"{source}: no such file")
     _load_backup(context, source, with_secrets=False)
 
 
-def _import_wordpress(context: Context, file: str, dry_run: bool, include_pingbacks: bool) -> None:
-    from ..importers import wordpress
-
-    try:
-        plan = wordpress.read_export(file, include_pingbacks=include_pingbacks)
-        notes = _apply_plan(context, plan, dry_run)
-    except wordpress.WordPressError as error:
-        _fail(str(error))
-    _say_imported(plan, notes, dry_run, f"WordPress export {plan.version}")
+#: What `reflections import` reads besides a backup, and what it is given.
+SOURCES = {"wordpress": "FILE.xml", "disqus": "FILE.xml", "pelican-comment-system": "content/comments/"}
 
 
-def _import_disqus(context: Context, file: str, dry_run: bool, map_file: str | None, author: str) -> None:
-    from ..importers import disqus
+def _read_source(context: Context, source: str, file: str, pingbacks: bool, mapping: dict, author: str):
+    """(plan, notes) of one source, read whole before anything is written."""
+    from ..importers import comment_system, disqus, wordpress
+    from ..site import settings as site_settings
 
-    try:
-        mapping = disqus.read_map(map_file) if map_file else {}
-        plan, unmatched = disqus.read_export(file, context.site.essays(), mapping, author)
-        notes = _apply_plan(context, plan, dry_run)
-    except disqus.DisqusError as error:
-        _fail(str(error))
-    _say_imported(plan, unmatched + notes, dry_run, "Disqus export")
+    if source == "wordpress":
+        return wordpress.read_export(file, include_pingbacks=pingbacks), []
+    if source == "disqus":
+        return disqus.read_export(file, context.site.essays(), mapping, author)
+    zone = site_settings.site_zone(context.site.settings)
+    return comment_system.read_folder(file, set(context.site.essays()), zone, mapping, author)
 
 
 def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:

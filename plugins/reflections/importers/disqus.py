@@ -14,42 +14,22 @@ the name given with `--author`) become the author's responses. Disqus exports no
 import os
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as parse_xml
 
-from ..core import lengths, published
 from ..core.essay_header import EssayInfo
-from .plan import Plan, comment_id, pending
+from .plan import ImportFailed, Plan, comment_id, pending
 from .wordpress import html_to_markdown
 
 DISQUS = "{http://disqus.com}"
 INTERNALS = "{http://disqus.com/disqus-internals}id"
 
 
-class DisqusError(ValueError):
+class DisqusError(ImportFailed):
     """A file that cannot be imported: one line saying which and why."""
-
-
-def read_map(path: str | os.PathLike) -> dict[str, str]:
-    """A `--map` file: one `OLD-LINK-OR-IDENTIFIER ESSAY-SLUG` a line; `#` starts a comment."""
-    mapping = {}
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DisqusError(f"{path}: cannot be read ({error})") from None
-    for number, line in enumerate(lines, start=1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise DisqusError(f"{path}: line {number}: expected `OLD-LINK-OR-IDENTIFIER ESSAY-SLUG`")
-        mapping[parts[0]] = parts[1]
-    return mapping
 
 
 def _text(element: Element | None, name: str) -> str:
@@ -96,7 +76,7 @@ def read_export(
             "owner": _text(owner, "username"),
         }
     forum = _text(root.find(DISQUS + "category"), "forum") or str(path)
-    plan = Plan(site=f"disqus:{forum}", version="Disqus", source="disqus")
+    plan = Plan(site=f"disqus:{forum}", version="Disqus export", source="disqus")
     posts = root.findall(DISQUS + "post")
     ids = {
         post.get(INTERNALS, ""): comment_id(plan.site, post.get(INTERNALS, ""), _when(post)) for post in posts
@@ -149,15 +129,4 @@ def _read_post(post: Element, thread: dict, ids: dict, author: str, plan: Plan) 
         plan.pending.append(pending(ids[number], thread["essay"], parent, name, "", body, moment))
         plan.counts["comments queued as pending"] += 1
         return
-    plan.comments.append(
-        published.PublishedItem(
-            id=ids[number],
-            essay=thread["essay"],
-            kind="response" if response else "comment",
-            date=moment,
-            body=body,
-            author=name[: lengths.MAX_NAME],
-            parent=parent,
-        )
-    )
-    plan.counts["the author's replies imported as responses" if response else "comments published"] += 1
+    plan.publish(ids[number], thread["essay"], moment, body, name, parent=parent, response=response)

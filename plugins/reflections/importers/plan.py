@@ -3,6 +3,7 @@ written, and `apply`, which writes it into the site all or nothing. Each source 
 disqus.py) is a small module that reads its format into a Plan."""
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -14,6 +15,28 @@ from ..core import lengths, published
 from ..core.files import write_atomically
 from ..store import Reflection, Store, body_hash
 from .shortcodes import Media
+
+
+class ImportFailed(ValueError):
+    """A source that cannot be imported: one line naming it and saying why."""
+
+
+def read_map(path: str | os.PathLike) -> dict[str, str]:
+    """A `--map` file: one `OLD-ADDRESS-OR-NAME ESSAY-SLUG` a line; `#` starts a comment."""
+    mapping = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ImportFailed(f"{path}: cannot be read ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise ImportFailed(f"{path}: line {number}: expected `OLD-ADDRESS-OR-NAME ESSAY-SLUG`")
+        mapping[parts[0]] = parts[1]
+    return mapping
 
 
 @dataclass
@@ -33,6 +56,24 @@ class Plan:
     zone: tzinfo = UTC
     #: The export's attachments, for its galleries.
     media: Media = field(default_factory=Media)
+
+    def publish(self, item_id: str, essay: str, moment: datetime, body: str, name: str, **given) -> None:
+        """An approved comment to publish: the author's response when `response` (its website,
+        the site itself, left out), else a comment with its `parent` and `website`."""
+        response = given.get("response", False)
+        self.comments.append(
+            published.PublishedItem(
+                id=item_id,
+                essay=essay,
+                kind="response" if response else "comment",
+                date=moment,
+                body=body,
+                author=name[: lengths.MAX_NAME],
+                parent=given.get("parent", ""),
+                website="" if response else given.get("website", ""),
+            )
+        )
+        self.counts["the author's replies imported as responses" if response else "comments published"] += 1
 
 
 def comment_id(site: str, original_id: str, moment: datetime) -> str:
@@ -63,6 +104,14 @@ def pending(
         flags="imported",
         created=moment,
     )
+
+
+def kept_website(address: str, counts: Counter) -> str:
+    """A commenter's website as the published format takes it; one it cannot is left out, counted."""
+    if address and not published.valid_website(address):
+        counts["commenters' websites left out (not an http or https address)"] += 1
+        return ""
+    return address
 
 
 def apply(

@@ -24,9 +24,9 @@ from defusedxml.ElementTree import parse as parse_xml
 from markdownify import MarkdownConverter
 from pelican.utils import slugify
 
-from ..core import lengths, published
+from ..core import published
 from . import shortcodes
-from .plan import Plan, comment_id, pending
+from .plan import ImportFailed, Plan, comment_id, kept_website, pending
 from .shortcodes import Media
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -52,7 +52,7 @@ class _Converter(MarkdownConverter):
     convert_style = convert_iframe = convert_noscript = convert_script
 
 
-class WordPressError(ValueError):
+class WordPressError(ImportFailed):
     """A file that cannot be imported: one line saying which and why."""
 
 
@@ -191,7 +191,9 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
     ns = {"wp": wordpress[0]}
     excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
     site = _text(channel, "link", ns) or str(path)
-    plan = Plan(site=site, version=WXR_VERSIONS[wordpress[0]], zone=blog_zone(channel, ns))
+    plan = Plan(
+        site=site, version=f"WordPress export {WXR_VERSIONS[wordpress[0]]}", zone=blog_zone(channel, ns)
+    )
     plan.media = _media(channel, ns)
     authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
@@ -390,26 +392,11 @@ def _read_comment(
     website = _text(comment, "wp:comment_author_url", ns)
     if kind in ("pingback", "trackback") or response or website.lower() in ("http://", "https://"):
         website = ""  # a pingback's source is in its body; the author's link is the site itself
-    if website and not published.valid_website(website):
-        plan.counts["commenters' websites left out (not an http or https address)"] += 1
-        website = ""
+    website = kept_website(website, plan.counts)
     if approved == "1":
-        if response:
-            plan.counts["the author's replies imported as responses"] += 1
-        plan.comments.append(
-            published.PublishedItem(
-                id=ids[wordpress_id],
-                essay=essay,
-                kind="response" if response else "comment",
-                date=moment,
-                body=body,
-                author=author[: lengths.MAX_NAME],
-                parent=parent,
-                website=website,
-            )
+        plan.publish(
+            ids[wordpress_id], essay, moment, body, author, parent=parent, website=website, response=response
         )
-        if not response:
-            plan.counts["comments published"] += 1
     else:
         email = _text(comment, "wp:comment_author_email", ns)
         plan.pending.append(pending(ids[wordpress_id], essay, parent, author, email, body, moment))

@@ -1,0 +1,87 @@
+"""Importing pelican_comment_system's comment files (a real site's), counts from the files."""
+
+import os
+import re
+import subprocess
+
+from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from pelican.plugins.reflections.core import published
+
+
+def test_a_real_sites_comment_files_become_its_essays_reflections(tmp_path):
+    comments = (
+        shared_file("corpora/pelican_comment_system/blog.minchin.ca/pelicanconf.py").parent
+        / "content"
+        / "comments"
+    )
+    folders = sorted(p for p in comments.iterdir() if p.is_dir())
+    files = [f for folder in folders for f in folder.iterdir() if f.is_file()]
+    texts = {f: f.read_text(encoding="utf-8").split("\n\n", 1) for f in files}
+    headers = {f: parts[0] for f, parts in texts.items()}
+    # A file with nothing after its header is counted, not published.
+    empty = [f for f, parts in texts.items() if len(parts) < 2 or not parts[1].strip()]
+    owner = "Wm. Minchin"
+    answering = [
+        f for f, h in headers.items() if f"author: {owner}" in h and re.search(r"^replyto: \S", h, re.M)
+    ]
+    replies = [f for f, h in headers.items() if re.search(r"^replyto: \S", h, re.M)]
+    # The email fields, save one a commenter also wrote into their public words.
+    bodies = "\n".join(parts[1] for parts in texts.values() if len(parts) == 2)
+    emails = set(re.findall(r"^email: (\S+)", "\n".join(headers.values()), re.M)) - set(
+        re.findall(r"\S+@\S+", bodies)
+    )
+    assert len(files) > 80 and answering and emails
+
+    made = {}
+    for zone in ("UTC", "Pacific/Auckland"):
+        site = bare_site(tmp_path / zone.replace("/", "-"))
+        for number, folder in enumerate(folders):
+            day = 1 + number % 28
+            essay = f"Title: {folder.name}\nDate: 2015-01-{day:02d} 10:00\nSlug: {folder.name}\n\nWords.\n"
+            (site / "content" / "essays" / f"{folder.name}.md").write_text(essay, encoding="utf-8")
+        command = [REFLECTIONS, "import", "pelican-comment-system", str(comments), "--author", owner]
+        result = subprocess.run(
+            command, cwd=site, capture_output=True, text=True, env={**os.environ, "TZ": zone}
+        )
+        assert result.returncode == 0, result.stderr
+        made[zone] = {
+            str(p.relative_to(site)): p.read_bytes() for p in (site / "content").rglob("*") if p.is_file()
+        }
+    assert made["UTC"] == made["Pacific/Auckland"]  # nothing depends on the machine's zone
+
+    items, errors = published.read_all(site / "content" / "reflections")
+    assert errors == []
+    assert len(items) == len(files) - len(empty)
+    assert empty and f"empty comments skipped: {len(empty)}" in result.stdout
+    responses = [item for item in items if item.kind == "response"]
+    assert len(responses) == len(answering)
+    assert sum(1 for item in items if item.parent) == len(replies)  # every reply still answers its comment
+    assert f"the author's replies imported as responses: {len(answering)}" in result.stdout
+    built = build_site(site / "pelicanconf.py", site / "output", site / "cache", cwd=site)
+    assert built.returncode == 0, built.stderr
+    everything = b"".join(
+        p.read_bytes() for d in ("content", "output") for p in (site / d).rglob("*") if p.is_file()
+    )
+    assert [email for email in emails if email.encode() in everything] == []
+    again = subprocess.run(
+        [REFLECTIONS, "import", "pelican-comment-system", str(comments), "--author", owner],
+        cwd=site,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0 and "comments already published" in again.stdout
+
+
+def test_a_folder_that_is_not_pelican_comment_systems_is_one_line(tmp_path):
+    site = bare_site(tmp_path / "site")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = subprocess.run(
+        [REFLECTIONS, "import", "pelican-comment-system", str(empty)],
+        cwd=site,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no comment folders" in lines[0] and str(empty) in lines[0]
