@@ -50,22 +50,25 @@ class RenderedCache:
         self.shelf = shelf
         self.entries = entries if entries is not None else {}
         self.used: set[str] = set()
-        #: The shelf's entries for the texts of the essay being rendered (`fetch`), one query for all.
-        self.fetched: dict[str, str] = {}
+        #: The texts of the essay being rendered (`fetch`): each one's key, and its HTML when a cache
+        #: holds it (the shelf asked once for all of them).
+        self.fetched: dict[str, tuple[str, str | None]] = {}
 
     def fetch(self, texts: list[str]) -> None:
-        """Look these texts up in the shelf at once, for the `render` calls that follow; what was
-        fetched for the texts before is let go."""
-        self.fetched = {}
-        if self.shelf is not None and len(texts) > 1:
-            keys = [sanitizer.cache_key(text) for text in texts]
-            self.fetched = self.shelf.rendered_many([key for key in keys if key not in self.entries])
+        """Key these texts and look them up in the shelf at once, for the `render` calls that
+        follow; what was fetched for the texts before is let go."""
+        keys = {text: sanitizer.cache_key(text) for text in texts}
+        found = {}
+        if self.shelf is not None and len(keys) > 1:
+            found = self.shelf.rendered_many([key for key in keys.values() if key not in self.entries])
+        self.fetched = {text: (key, self.entries.get(key) or found.get(key)) for text, key in keys.items()}
 
     def render(self, text: str) -> Markup:
         """The safe HTML of reader text."""
-        key = sanitizer.cache_key(text)
+        key, html = self.fetched.get(text) or (sanitizer.cache_key(text), None)
         self.used.add(key)
-        html = self.entries.get(key) or self.fetched.get(key)
+        if html is None:
+            html = self.entries.get(key)
         if html is None and self.shelf is not None:
             html = self.shelf.rendered(key)
         if html is None:
