@@ -3,68 +3,16 @@
 import json
 import re
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
-from pathlib import Path
-from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import feedparser
 import html5lib
 import pytest
 from conftest import essay_slugs, output_pages
+from links import broken_links, parse
 
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 SERVICE = "/reflections/"  # answered by the reflections service, not by a file in output/
 PUBLISHED_URL = "https://withness.example"
-
-
-class PageLinks(HTMLParser):
-    """Every URL a page refers to, every id it defines, and its JSON-LD blocks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-        self.ids: set[str] = set()
-        self.scripts: list[tuple[str, str]] = []
-        self._script_type: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if "id" in attributes:
-            self.ids.add(attributes["id"])
-        for name in ("href", "src"):
-            if attributes.get(name) is not None:
-                self.urls.append(attributes[name])
-        if tag == "meta" and attributes.get("property") == "og:url":
-            self.urls.append(attributes["content"])
-        if tag == "script":
-            self._script_type = attributes.get("type", "text/javascript")
-            self.scripts.append((self._script_type, ""))
-
-    def handle_data(self, data):
-        if self._script_type is not None:
-            kind, text = self.scripts[-1]
-            self.scripts[-1] = (kind, text + data)
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._script_type = None
-
-
-def parse(page: Path) -> PageLinks:
-    links = PageLinks()
-    links.feed(page.read_text(encoding="utf-8"))
-    return links
-
-
-def target_file(output: Path, page: Path, url: str) -> tuple[Path, str]:
-    """The file in `output` a relative or root-relative URL on `page` points at, and its fragment."""
-    base = "http://site/" + page.relative_to(output).as_posix()
-    absolute, fragment = urldefrag(urljoin(base, url))
-    path = unquote(urlparse(absolute).path).lstrip("/")
-    target = output / path
-    if absolute.endswith("/") or target.is_dir():
-        target = target / "index.html"
-    return target, fragment
 
 
 def test_every_essay_has_its_page(site):
@@ -96,22 +44,7 @@ def test_site_has_its_list_pages_feeds_and_sitemap(site):
 
 
 def test_every_internal_link_and_asset_resolves(site):
-    broken = []
-    for page in output_pages(site):
-        links = parse(page)
-        for url in links.urls:
-            scheme = urlparse(url).scheme
-            if scheme in ("http", "https"):
-                broken.append((page, url, "points at another host"))
-                continue
-            if scheme in ("mailto", "data") or url.startswith(SERVICE):
-                continue
-            target, fragment = target_file(site, page, url)
-            if not target.is_file():
-                broken.append((page, url, "missing file"))
-            elif fragment and target.suffix == ".html" and fragment not in parse(target).ids:
-                broken.append((page, url, f"no id {fragment!r}"))
-    assert broken == []
+    assert broken_links(site) == []
 
 
 def test_every_page_is_valid_html_with_one_h1_lang_and_title(site):

@@ -414,7 +414,7 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", metavar="[wordpress|disqus|pelican-comment-system] FILE")
+@click.argument("source", metavar="[wordpress|disqus|isso|staticman|pelican-comment-system] FILE")
 @click.argument("file", required=False, type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="An export: say what would be imported; write nothing.")
 @click.option(
@@ -424,10 +424,14 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
     "--map",
     "map_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Disqus, pelican-comment-system: `OLD-ADDRESS-OR-NAME ESSAY-SLUG` lines for what matches no essay.",
+    help="All but WordPress: `OLD-ADDRESS-OR-NAME ESSAY-SLUG` lines for threads that match no essay.",
 )
+@click.option("--author", default="", help="All but WordPress: the name (or email) your own comments had.")
 @click.option(
-    "--author", default="", help="Disqus, pelican-comment-system: the name (or email) your own comments had."
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Staticman: the site's staticman.yml (found beside the folder or above it otherwise).",
 )
 @pass_context
 def import_queue(
@@ -438,16 +442,19 @@ def import_queue(
     include_pingbacks: bool,
     map_file: str | None,
     author: str,
+    config_file: str | None,
 ) -> None:
     """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
-    another system's comments: `wordpress FILE.xml`, `disqus FILE.xml`, or
-    `pelican-comment-system content/comments/`.
+    another system's comments: `wordpress FILE.xml`, `disqus FILE.xml`, `isso comments.db`,
+    `staticman _data/comments/` (or the site), or `pelican-comment-system content/comments/`.
 
     \b
     reflections import queue.jsonl          merge a backup; what is there is left as it is
     reflections import wordpress blog.xml   posts become essays, pages pages, approved comments
                                             published reflections, unapproved ones the queue
     reflections import disqus export.xml    comments on the essays their threads were on
+    reflections import isso comments.db
+    reflections import staticman old-site/_data/comments
     reflections import pelican-comment-system old-site/content/comments
     """
     from ..importers import plan as importing
@@ -457,7 +464,15 @@ def import_queue(
             _fail(f"name what to import: reflections import {source} {SOURCES[source]}")
         try:
             mapping = importing.read_map(map_file) if map_file else {}
-            plan, notes = _read_source(context, source, file, include_pingbacks, mapping, author)
+            plan, notes = _read_source(
+                context,
+                source,
+                file,
+                pingbacks=include_pingbacks,
+                mapping=mapping,
+                author=author,
+                config=config_file,
+            )
             notes += _apply_plan(context, plan, dry_run)
         except importing.ImportFailed as error:
             _fail(str(error))
@@ -471,19 +486,30 @@ def import_queue(
 
 
 #: What `reflections import` reads besides a backup, and what it is given.
-SOURCES = {"wordpress": "FILE.xml", "disqus": "FILE.xml", "pelican-comment-system": "content/comments/"}
+SOURCES = {
+    "wordpress": "FILE.xml",
+    "disqus": "FILE.xml",
+    "isso": "comments.db",
+    "staticman": "_data/comments/",
+    "pelican-comment-system": "content/comments/",
+}
 
 
-def _read_source(context: Context, source: str, file: str, pingbacks: bool, mapping: dict, author: str):
+def _read_source(context: Context, source: str, file: str, **given):
     """(plan, notes) of one source, read whole before anything is written."""
-    from ..importers import comment_system, disqus, wordpress
+    from ..importers import comment_system, disqus, isso, staticman, wordpress
     from ..site import settings as site_settings
 
+    mapping, author = given["mapping"], given["author"]
     if source == "wordpress":
-        return wordpress.read_export(file, include_pingbacks=pingbacks), []
+        return wordpress.read_export(file, include_pingbacks=given["pingbacks"]), []
     if source == "disqus":
         return disqus.read_export(file, context.site.essays(), mapping, author)
+    if source == "isso":
+        return isso.read_database(file, context.site.essays(), mapping, author)
     zone = site_settings.site_zone(context.site.settings)
+    if source == "staticman":
+        return staticman.read_folder(file, context.site.essays(), zone, mapping, author, given["config"])
     return comment_system.read_folder(file, set(context.site.essays()), zone, mapping, author)
 
 

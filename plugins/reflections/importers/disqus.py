@@ -14,14 +14,13 @@ the name given with `--author`) become the author's responses. Disqus exports no
 import os
 from collections import Counter
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as parse_xml
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, pending
+from .plan import ImportFailed, Plan, comment_id, essay_matcher, pending
 from .wordpress import html_to_markdown
 
 DISQUS = "{http://disqus.com}"
@@ -37,23 +36,6 @@ def _text(element: Element | None, name: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def _matcher(essays: dict[str, EssayInfo], mapping: dict[str, str]):
-    by_path = {"/" + unquote(urlsplit(e.url).path).strip("/"): slug for slug, e in essays.items() if e.url}
-
-    def essay_of(identifier: str, link: str) -> str | None:
-        path = "/" + unquote(urlsplit(link).path).strip("/")
-        for key in (identifier, link, path):
-            if key and key in mapping:
-                return mapping[key]
-        last = path.rstrip("/").rsplit("/", 1)[-1]
-        for candidate in (identifier, last.removesuffix(".html")):
-            if candidate in essays:
-                return candidate
-        return by_path.get(path)
-
-    return essay_of
-
-
 def read_export(
     path: str | os.PathLike, essays: dict[str, EssayInfo], mapping: dict | None = None, author: str = ""
 ) -> tuple[Plan, list[str]]:
@@ -66,7 +48,7 @@ def read_export(
         raise DisqusError(f"{path}: cannot be read ({error.strerror})") from None
     if root.tag != DISQUS + "disqus":
         raise DisqusError(f"{path}: not a Disqus export (no <disqus> root)")
-    essay_of = _matcher(essays, mapping or {})
+    essay_of = essay_matcher(essays, mapping or {})
     threads = {}
     for thread in root.findall(DISQUS + "thread"):
         owner = thread.find(DISQUS + "author")

@@ -8,10 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ulid import ULID
 
 from ..core import lengths, published
+from ..core.essay_header import EssayInfo
 from ..core.files import write_atomically
 from ..store import Reflection, Store, body_hash
 from .shortcodes import Media
@@ -37,6 +39,26 @@ def read_map(path: str | os.PathLike) -> dict[str, str]:
             raise ImportFailed(f"{path}: line {number}: expected `OLD-ADDRESS-OR-NAME ESSAY-SLUG`")
         mapping[parts[0]] = parts[1]
     return mapping
+
+
+def essay_matcher(essays: dict[str, EssayInfo], mapping: dict[str, str]):
+    """`essay_of(identifier, link)`: the slug of the essay an old thread was on, or None. The
+    `--map` file first (by identifier, link or the link's path), then the identifier or the link's
+    last path segment being a slug, then the link's path being an essay's address."""
+    by_path = {"/" + unquote(urlsplit(e.url).path).strip("/"): slug for slug, e in essays.items() if e.url}
+
+    def essay_of(identifier: str, link: str) -> str | None:
+        path = "/" + unquote(urlsplit(link).path).strip("/")
+        for key in (identifier, link, path):
+            if key and key in mapping:
+                return mapping[key]
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        for candidate in (identifier, last.removesuffix(".html")):
+            if candidate in essays:
+                return candidate
+        return by_path.get(path)
+
+    return essay_of
 
 
 @dataclass
