@@ -63,7 +63,7 @@ def ensure_isso() -> Path:
     if not isso.exists():
         print("Installing Isso into a throwaway venv…", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(ISSO_VENV)], check=True)
-        subprocess.run([str(ISSO_VENV / "bin" / "pip"), "install", "-q", "isso"], check=True)
+        subprocess.run([str(ISSO_VENV / "bin" / "pip"), "install", "-q", "isso==0.14.0"], check=True)
     return isso
 
 
