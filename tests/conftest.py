@@ -59,7 +59,9 @@ def build_site(
     # One -e with every override: Pelican keeps only the last -e flag given.
     command = [PELICAN, "content", "-s", str(settings), "-o", str(output), "-e"]
     command += [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    # Wide enough that Pelican's log keeps each message on one line.
+    environment = {**os.environ, "COLUMNS": "400"}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ exit status.
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -428,6 +429,11 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
 )
 @click.option("--author", default="", help="All but WordPress: the name (or email) your own comments had.")
 @click.option(
+    "--download-media",
+    is_flag=True,
+    help="WordPress: fetch the posts' images and files into the site and link them there.",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False),
@@ -442,6 +448,7 @@ def import_queue(
     include_pingbacks: bool,
     map_file: str | None,
     author: str,
+    download_media: bool,
     config_file: str | None,
 ) -> None:
     """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
@@ -472,6 +479,7 @@ def import_queue(
                 mapping=mapping,
                 author=author,
                 config=config_file,
+                media=download_media,
             )
             notes += _apply_plan(context, plan, dry_run)
         except importing.ImportFailed as error:
@@ -501,8 +509,15 @@ def _read_source(context: Context, source: str, file: str, **given):
     from ..site import settings as site_settings
 
     mapping, author = given["mapping"], given["author"]
+    settings = context.site.settings
     if source == "wordpress":
-        return wordpress.read_export(file, include_pingbacks=given["pingbacks"]), []
+        # Where essays and pages go, relative to the content folder ("" for the folder itself).
+        essays, pages = (
+            Path(os.path.relpath(folder, settings["PATH"])).as_posix().removeprefix(".")
+            for folder in (site_settings.essays_folder(settings), site_settings.pages_folder(settings))
+        )
+        static = site_settings.static_folder(settings) if given["media"] else ""
+        return wordpress.read_export(file, given["pingbacks"], (essays, pages), static), []
     if source == "disqus":
         return disqus.read_export(file, context.site.essays(), mapping, author)
     if source == "isso":
@@ -524,7 +539,14 @@ def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:
         site_settings.pages_folder(settings),
         site_settings.reflections_root(settings),
     )
-    return importing.apply(plan, *folders, None if dry_run else context.store, dry_run=dry_run)
+    return importing.apply(
+        plan,
+        *folders,
+        None if dry_run else context.store,
+        dry_run=dry_run,
+        content=Path(settings["PATH"]),
+        redirects=site_settings.redirects_file(settings),
+    )
 
 
 def _say_imported(plan, notes: list[str], dry_run: bool, what: str) -> None:

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from ..service import headers
 from ..service.config import ServiceConfig
 from ..service.origins import origin_of
+from ..site import redirects
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "recipes"
 KINDS = {"nginx": "nginx.conf", "caddy": "Caddyfile", "systemd": "withness.service"}
@@ -50,6 +51,9 @@ def make(
         keep_trailing_newline=True,
     )
     letsencrypt = f"/etc/letsencrypt/live/{host}"
+    moved = _moved(
+        redirects.kept(settings), urlsplit(site_url).path.rstrip("/") if origin_of(site_url) else ""
+    )
     return environment.get_template(KINDS[kind]).render(
         site_url=site_url,
         sitename=settings.get("SITENAME") or "a Pelican site",
@@ -72,4 +76,21 @@ def make(
         settings_name=config.settings_file.name,
         command=_reflections_command(),
         user=user or getpass.getuser(),
+        moved=moved,
+        # nginx's map hash: a bucket holds the longest address, the table every address.
+        moved_bucket=max(
+            64, 1 << (max((len(old.encode()) for old, _ in moved), default=0) + 32).bit_length()
+        ),
+        moved_size=max(2048, 1 << (2 * len(moved)).bit_length()),
     )
+
+
+def _moved(resolved: dict[str, str], site_path: str) -> list[tuple[str, str]]:
+    """(old path, new address) pairs for nginx's map: a folder-like old path with and without its
+    slash; a site address under the site's own path."""
+    pairs = []
+    for old, address in sorted(resolved.items()):
+        new = address if address.startswith(("http://", "https://")) else f"{site_path}/{address.lstrip('/')}"
+        for variant in dict.fromkeys((old, old.rstrip("/") or "/")):
+            pairs.append((variant, new))
+    return pairs

@@ -16,6 +16,8 @@ from ..core import lengths, published
 from ..core.essay_header import EssayInfo
 from ..core.files import write_atomically
 from ..store import Reflection, Store, body_hash
+from .addresses import merge_redirects
+from .media import download
 from .shortcodes import Media
 
 
@@ -78,6 +80,10 @@ class Plan:
     zone: tzinfo = UTC
     #: The export's attachments, for its galleries.
     media: Media = field(default_factory=Media)
+    #: (old path, content source) for every old permalink: the site's redirect map.
+    redirects: list[tuple[str, str]] = field(default_factory=list)
+    #: Media to download: old address → its place in the content folder ("images/2011/a.png").
+    downloads: dict[str, str] = field(default_factory=dict)
 
     def publish(self, item_id: str, essay: str, moment: datetime, body: str, name: str, **given) -> None:
         """An approved comment to publish: the author's response when `response` (its website,
@@ -137,13 +143,28 @@ def kept_website(address: str, counts: Counter) -> str:
 
 
 def apply(
-    plan: Plan, essays: Path, pages: Path, reflections: Path, store: Store | None, dry_run: bool = False
+    plan: Plan,
+    essays: Path,
+    pages: Path,
+    reflections: Path,
+    store: Store | None,
+    dry_run: bool = False,
+    content: Path | None = None,
+    redirects: Path | None = None,
 ) -> list[str]:
     """Write the plan into the site: essays into `essays`, pages into `pages`, published comments
     into the published-reflections folder `reflections` (through core.published, the one writer of
-    that format), and unapproved comments into the store's queue. Returns one line per thing that
-    was not written and why."""
+    that format), unapproved comments into the store's queue, media into `content` and old
+    permalinks into the redirect map `redirects`. Returns one line per thing that was not written
+    and why."""
     notes: list[str] = []
+    fetched: list[Path] = []
+    if plan.downloads and content is not None:
+        if dry_run:
+            waiting = sum(1 for place in set(plan.downloads.values()) if not (content / place).is_file())
+            plan.counts["media files that would be downloaded"] = waiting
+        else:
+            fetched = _download(plan, content, notes)
     targets: list[tuple[Path, bytes]] = []
     for name, folder, files in (("essays", essays, plan.essays), ("pages", pages, plan.pages)):
         for slug, text in files:
@@ -163,16 +184,24 @@ def apply(
             comments.append(item)
     new_pending = [row for row in plan.pending if store is None or store.get(row.id) is None]
     plan.counts["comments already in the queue"] += len(plan.pending) - len(new_pending)
+    if redirects is not None and plan.redirects:
+        existing = redirects.read_text(encoding="utf-8") if redirects.is_file() else ""
+        merged, added = merge_redirects(existing, plan.redirects)
+        plan.counts["old addresses added to the redirect map"] = added
+        if added:
+            targets.append((redirects, merged.encode("utf-8")))
     plan.counts["files written"] = 0 if dry_run else len(targets) + len(comments)
     if dry_run:
         plan.counts["files that would be written"] = len(targets) + len(comments)
         return notes
     # All or nothing: a file that cannot be written leaves the site as it was.
-    written: list[Path] = []
+    written: list[Path] = list(fetched)
     try:
         for target, data in targets:
+            existed = target.exists()
             write_atomically(target, data)
-            written.append(target)
+            if not existed:
+                written.append(target)
         published.write_all(reflections, comments)
     except BaseException:
         for target in written:
@@ -181,3 +210,17 @@ def apply(
     if store is not None and new_pending:
         store.add_many(new_pending, actor=f"{plan.source} import")
     return notes
+
+
+def _download(plan: Plan, content: Path, notes: list[str]) -> list[Path]:
+    """Fetch the plan's media; the links to a file that could not be fetched go back to it."""
+    fetched, failed, there = download(plan.downloads, content)
+    plan.counts["media files downloaded"] = len(fetched)
+    plan.counts["media files already there"] = there
+    plan.counts["media files not downloaded (left on the old blog)"] = len(failed)
+    for address, reason in sorted(failed.items()):
+        notes.append(f"{address}: not downloaded ({reason})")
+        local = "{static}/" + plan.downloads[address]
+        for files in (plan.essays, plan.pages):
+            files[:] = [(slug, text.replace(local, address)) for slug, text in files]
+    return fetched

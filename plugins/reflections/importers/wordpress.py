@@ -10,6 +10,7 @@ moving each into place. Importing the same file twice changes nothing.
 """
 
 import os
+import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pelican.utils import slugify
 
 from ..core import published
 from . import shortcodes
+from .addresses import OldBlog, host_of
 from .plan import ImportFailed, Plan, comment_id, kept_website, pending
 from .shortcodes import Media
 
@@ -176,8 +178,15 @@ def _parse(path: str | os.PathLike) -> Element:
         raise WordPressError(f"{path}: cannot be read ({error.strerror})") from None
 
 
-def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Plan:
-    """Read a whole export; raises WordPressError for a file that is not a usable WXR export."""
+def read_export(
+    path: str | os.PathLike,
+    include_pingbacks: bool = False,
+    folders: tuple[str, str] = ("essays", "pages"),
+    static: str = "",
+) -> Plan:
+    """Read a whole export; raises WordPressError for a file that is not a usable WXR export.
+    `folders` are where essays and pages go, relative to the content folder, for the links
+    between them; `static` is the static folder media goes into when it is to be downloaded."""
     root = _parse(path)
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
@@ -195,21 +204,39 @@ def read_export(path: str | os.PathLike, include_pingbacks: bool = False) -> Pla
         site=site, version=f"WordPress export {WXR_VERSIONS[wordpress[0]]}", zone=blog_zone(channel, ns)
     )
     plan.media = _media(channel, ns)
+    blog = OldBlog.of(site, _text(channel, "wp:base_blog_url", ns))
+    blog.media_hosts = {host_of(address) for address, _ in plan.media.by_id.values()}
+    blog.static = static
     authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
     for item in channel.findall("item"):
         kind = _text(item, "wp:post_type", ns)
         if kind == "post":
-            _read_post(item, ns, excerpt, authors, slugs, plan, include_pingbacks)
+            if slug := _read_post(item, ns, excerpt, authors, slugs, plan, include_pingbacks):
+                _remember(item, ns, blog, posixpath.join(folders[0], f"{slug}.md"))
         elif kind == "page":
-            _read_page(item, ns, plan)
+            if slug := _read_page(item, ns, plan):
+                _remember(item, ns, blog, posixpath.join(folders[1], f"{slug}.md"))
         elif kind == "attachment":
             plan.counts["attachments skipped"] += 1
         elif kind == "nav_menu_item":
             plan.counts["menu items skipped"] += 1
         else:
             plan.counts[f"{kind or 'untyped'} items skipped"] += 1
+    # Links are rewritten once every post's new place is known (a post links to later ones too).
+    for files in (plan.essays, plan.pages):
+        files[:] = [(slug, blog.rewrite(text, plan.counts)) for slug, text in files]
+    plan.redirects = blog.redirects()
+    plan.downloads = dict(blog.media)
     return plan
+
+
+def _remember(item: Element, ns: dict, blog: OldBlog, source: str) -> None:
+    """A published post's or page's old addresses, for links to it and its redirect."""
+    if _text(item, "wp:status", ns) == "publish" and not _text(item, "wp:post_password", ns):
+        blog.add(
+            item.findtext("link") or "", item.findtext("guid") or "", _text(item, "wp:post_id", ns), source
+        )
 
 
 def _media(channel: Element, ns: dict) -> Media:
@@ -267,11 +294,12 @@ def _blog_authors(channel: Element, ns: dict) -> dict[str, BlogAuthor]:
     return authors
 
 
-def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool) -> None:
+def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool) -> str | None:
+    """The post as an essay with its comments; its slug (None when it is not imported)."""
     status = _text(item, "wp:status", ns)
     if status == "trash":
         plan.counts["posts in the trash skipped"] += 1
-        return
+        return None
     title = (
         published.one_line(item.findtext("title") or "") or f"Untitled (post {_text(item, 'wp:post_id', ns)})"
     )
@@ -316,6 +344,7 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
         wordpress_id = _text(comment, "wp:comment_id", ns)
         answered = ids.get(answers.get(wordpress_id, ""), "")
         _read_comment(comment, ns, slug, ids, plan, include_pingbacks, date, by_owner, answered)
+    return slug
 
 
 def _answered(comments: list[Element], ns: dict, owner: BlogAuthor | None) -> dict[str, str]:
@@ -403,11 +432,11 @@ def _read_comment(
         plan.counts["comments queued as pending"] += 1
 
 
-def _read_page(item, ns, plan: Plan) -> None:
+def _read_page(item, ns, plan: Plan) -> str | None:
     status = _text(item, "wp:status", ns)
     if status == "trash":
         plan.counts["pages in the trash skipped"] += 1
-        return
+        return None
     title = published.one_line(item.findtext("title") or "") or "Untitled page"
     slug = _slug(item, ns, title, {slug for slug, _ in plan.pages})
     lines = {"Title": title, "Slug": slug, "Status": "" if status == "publish" else "draft"}
@@ -418,4 +447,5 @@ def _read_page(item, ns, plan: Plan) -> None:
     plan.counts["pages"] += 1
     comments = len(item.findall("wp:comment", ns))
     if comments:
-        plan.counts["comments on pages skipped"] += comments
+        plan.counts["comments on pages skipped (pages take no reflections)"] += comments
+    return slug

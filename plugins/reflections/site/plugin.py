@@ -9,7 +9,7 @@ from pelican.contents import Article
 
 from ..core import lengths, published
 from ..core.files import write_atomically
-from . import build, contentcache, essays, manifest, readahead
+from . import build, contentcache, essays, manifest, readahead, redirects
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -119,6 +119,10 @@ def copy_static(pelican) -> None:
             write_atomically(target, data)
 
 
+def write_redirects(generators) -> None:
+    redirects.write(generators, generators[0].settings)
+
+
 def atomic_writer(pelican) -> type:
     return AtomicWriter
 
@@ -138,3 +142,4 @@ def register() -> None:
     signals.page_generator_finalized.connect(readahead.finish)
     signals.article_generator_finalized.connect(prepare_essays)
     signals.article_writer_finalized.connect(write_reflection_feeds)
+    signals.all_generators_finalized.connect(write_redirects)

@@ -58,6 +58,10 @@ DEFAULTS = {
     # Templates that show an essay's reflection count: publishing a reflection re-renders the
     # pages of these that list its essay (the essay's own page always).
     "REFLECTIONS_COUNT_TEMPLATES": ["index", "archives"],
+    # The redirect map, relative to PATH: `OLD-PATH CONTENT-FILE-OR-ADDRESS` lines (an importer
+    # writes it). Every build writes a redirect page at each old path; `reflections recipe nginx`
+    # makes them 301s. Empty: none.
+    "REFLECTIONS_REDIRECTS": "redirects.txt",
 }
 
 
@@ -120,6 +124,21 @@ def essays_folder(settings: dict) -> Path:
 def pages_folder(settings: dict) -> Path:
     """Where new pages go: the first of Pelican's PAGE_PATHS."""
     return Path(settings["PATH"]) / (settings["PAGE_PATHS"] or ["pages"])[0]
+
+
+def redirects_file(settings: dict) -> Path | None:
+    """The redirect map (REFLECTIONS_REDIRECTS), or None when the site has it off."""
+    name = settings.get("REFLECTIONS_REDIRECTS") or ""
+    return Path(settings["PATH"]) / name if name else None
+
+
+def static_folder(settings: dict) -> str:
+    """Where imported media goes, relative to PATH: the first of STATIC_PATHS that is a folder
+    name ("images" by Pelican's default)."""
+    for path in settings.get("STATIC_PATHS") or []:
+        if path and not Path(path).suffix:
+            return str(path).strip("/")
+    return "images"
 
 
 def read(settings_file: str | os.PathLike, override: dict | None = None) -> dict:
