@@ -4,7 +4,21 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
-SERVICE = "/reflections/"  # answered by the reflections service, not by a file in output/
+SERVICE = "/reflections/"
+#: Schemes a page may link to that are not this site's files (javascript:, file: and the like are
+#: reported).
+SAFE_SCHEMES = {
+    "mailto",
+    "data",
+    "tel",
+    "irc",
+    "ircs",
+    "xmpp",
+    "ftp",
+    "sms",
+    "geo",
+    "magnet",
+}  # answered by the reflections service, not by a file in output/
 
 
 class PageLinks(HTMLParser):
@@ -69,7 +83,7 @@ def broken_links(output: Path, other_hosts: bool = False) -> list[tuple[Path, st
                 if not other_hosts:
                     broken.append((page, url, "points at another host"))
                 continue
-            if scheme in ("mailto", "data", "tel") or url.startswith(SERVICE):
+            if scheme in SAFE_SCHEMES or url.startswith(SERVICE):
                 continue
             if scheme:
                 broken.append((page, url, f"a {scheme}: link"))

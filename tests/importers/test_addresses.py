@@ -229,3 +229,45 @@ def test_download_media_fetches_the_posts_files_and_keeps_links_whole(tmp_path):
         assert OldMediaHost.asked[asked:] == [OldMediaHost.gone]  # only what is missing is asked again
     finally:
         server.shutdown()
+
+
+def test_links_as_wordpress_writers_wrote_them_find_their_posts():
+    from collections import Counter
+
+    from pelican.plugins.reflections.importers.addresses import OldBlog
+
+    blog = OldBlog.of("http://blog.example.org")
+    blog.add(
+        "http://blog.example.org/2007/04/14/the-add-in/", "http://blog.example.org/?p=7", "7", "essays/a.md"
+    )
+    blog.comments = {"15878": "r-01ABC"}
+    counts = Counter()
+    base = "http://blog.example.org/2008/06/01/later/"
+    cases = {
+        # no post at the root-meant address: what the old page's link led to
+        "../2007/04/15/gone/": "http://blog.example.org/2008/06/01/2007/04/15/gone/",
+        "../2007/04/14/the-add-in/": "{filename}/essays/a.md",
+        "2007/04/14/the-add-in/#comment-15878": "{filename}/essays/a.md#r-01ABC",
+        "/2007/04/14/the-add-in/#comment-999": "{filename}/essays/a.md",  # a comment not published
+        "http://techblog.example.org/2007/04/14/the-add-in/": "{filename}/essays/a.md",  # another name
+        "http://blog.example.org/?p=7#more": "{filename}/essays/a.md#more",
+        "www.elsewhere.org/page": "http://www.elsewhere.org/page",
+        "../metrics/dump.sql.gz": "http://blog.example.org/2008/06/01/metrics/dump.sql.gz",
+        "irc://chat.example.net/#room": "irc://chat.example.net/#room",
+        "https://other.example.com/about/": "https://other.example.com/about/",
+        "#top": "#top",
+    }
+    for written, expected in cases.items():
+        assert blog.target(written, counts, base) == expected, written
+    # Curly quotes WordPress left out of the slug.
+    curly = OldBlog.of("http://blog.example.org")
+    curly.add("http://blog.example.org/2007/04/14/summer-the-add-in/", "", "8", "essays/b.md")
+    assert (
+        curly.target("/2007/04/14/summer-%E2%80%9Cthe-add-in%E2%80%9D/", counts) == "{filename}/essays/b.md"
+    )
+    # Inside a code block nothing changes; an autolink becomes a link that still shows its address.
+    markdown = 'See <http://blog.example.org/?p=7>.\n\n```\n<a href="/2007/04/14/the-add-in/">\n```\n'
+    assert blog.rewrite(markdown, counts) == (
+        "See [http://blog.example.org/?p=7]({filename}/essays/a.md).\n\n"
+        '```\n<a href="/2007/04/14/the-add-in/">\n```\n'
+    )

@@ -5,6 +5,7 @@ import re
 import subprocess
 
 from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from links import broken_links
 from pelican.plugins.reflections.core import published
 
 
@@ -59,6 +60,7 @@ def test_a_real_sites_comment_files_become_its_essays_reflections(tmp_path):
     assert f"the author's replies imported as responses: {len(answering)}" in result.stdout
     built = build_site(site / "pelicanconf.py", site / "output", site / "cache", cwd=site)
     assert built.returncode == 0, built.stderr
+    assert broken_links(site / "output", other_hosts=True) == []
     everything = b"".join(
         p.read_bytes() for d in ("content", "output") for p in (site / d).rglob("*") if p.is_file()
     )

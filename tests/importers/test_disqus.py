@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from links import broken_links
 from pelican.plugins.reflections.core import published
 
 NS = "{http://disqus.com}"
@@ -61,6 +62,7 @@ def test_a_one_thread_export_becomes_the_essays_reflections(tmp_path):
     assert snapshot(site) == again
     built = build_site(site / "pelicanconf.py", site / "output", site / "cache", cwd=site)
     assert built.returncode == 0, built.stderr
+    assert broken_links(site / "output", other_hosts=True) == []
 
 
 def test_threads_are_matched_by_address_or_map_and_the_rest_reported(tmp_path):

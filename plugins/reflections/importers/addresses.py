@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 #: What a post's media is, by the end of its address.
 MEDIA_SUFFIXES = {
@@ -25,12 +25,23 @@ _TARGET = re.compile(
     r"""|(?![a-zA-Z][\w+.-]*:)[^\s()<>"'#{/][^\s()<>"']*)"""
     r"""|(<)(https?://[^\s<>"']+)>"""  # an autolink
 )
+_DOMAIN_LIKE = re.compile(
+    r"(?:www\.[\w-]+|[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|info|io))(?:/|$)", re.I
+)
+_LEADING_DOTS = re.compile(r"^(?:\.\.?/)+")
+_COMMENT_ANCHOR = re.compile(r"comment-(\d+)")
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 
 
 def host_of(address: str) -> str:
     netloc = urlsplit(address).netloc.lower()
     return netloc.removeprefix("www.")
+
+
+def _key(address: str) -> str:
+    """A permalink's path as links are matched to it: decoded, lower case, only the characters
+    WordPress keeps in a slug (so a link written with curly quotes finds its post)."""
+    return re.sub(r"[^\w/.-]", "", old_path(address).lower())
 
 
 def old_path(address: str) -> str:
@@ -50,6 +61,10 @@ class OldBlog:
     #: Old path → the content source that has it now ("essays/slug.md"), and the same by post id.
     by_path: dict[str, str] = field(default_factory=dict)
     by_id: dict[str, str] = field(default_factory=dict)
+    #: The same, keyed as links are matched (_key).
+    by_key: dict[str, str] = field(default_factory=dict)
+    #: A published comment's WordPress id → its reflection's anchor on the new page.
+    comments: dict[str, str] = field(default_factory=dict)
     #: Media to fetch: old address (no query) → its place under the static folder.
     media: dict[str, str] = field(default_factory=dict)
     #: The static folder media goes into ("images"); empty when media stays where it is.
@@ -68,6 +83,7 @@ class OldBlog:
         for address in (link, guid):
             if address and host_of(address) in self.hosts and old_path(address) != "/":
                 self.by_path.setdefault(old_path(address), source)
+                self.by_key.setdefault(_key(address), source)
         if post_id:
             self.by_id[post_id] = source
 
@@ -92,31 +108,37 @@ class OldBlog:
         parts = [part for part in PurePosixPath(path).parts if part not in ("", ".", "..")]
         return posixpath.join(self.static, *parts) if parts else ""
 
-    def target(self, address: str, counts: Counter) -> str:
-        """What a link to `address` becomes in the new site (the address itself when nothing)."""
+    def target(self, address: str, counts: Counter, base: str = "") -> str:
+        """What a link to `address` on the page that was at `base` becomes in the new site (the
+        address itself when nothing)."""
         parts = urlsplit(address)
+        if parts.scheme not in ("", "http", "https") or address.startswith("#") or not address:
+            return address  # another kind of link, or a place on the same page
         if not parts.netloc and not address.startswith("/"):
-            # A relative link: WordPress writers often meant the blog's root ("2011/02/23/slug/").
-            source = self.by_path.get(old_path("/" + address))
-            if source is None:
+            if _DOMAIN_LIKE.match(address):  # "www.example.org/x": the writer forgot the http://
+                counts["links missing their http:// completed"] += 1
+                return "http://" + address
+            # WordPress writers often meant the blog's root ("2011/02/23/slug/", "../2008/…").
+            source = self._post("/" + _LEADING_DOTS.sub("", address))
+            if source is not None:
+                return self._to(source, parts.fragment, counts)
+            if not base:
                 return address
-            counts["links between posts rewritten"] += 1
-            return f"{{filename}}/{source}" + (f"#{parts.fragment}" if parts.fragment else "")
+            address = urljoin(base, address)  # what the old page's link led to
+            parts = urlsplit(address)
         own = not parts.netloc or host_of(address) in self.hosts
+        number = (parse_qs(parts.query).get("p") or parse_qs(parts.query).get("page_id") or [""])[0]
+        if own and number in self.by_id and old_path(address) in ("/", "/index.php"):
+            return self._to(self.by_id[number], parts.fragment, counts)
+        # A date-based permalink under any of the blog's names (it may have had several).
+        deep = old_path(address).count("/") >= 3
+        if (own or deep) and (source := self._post(parts.path)) is not None:
+            return self._to(source, parts.fragment, counts)
         if not own and not (host_of(address) in self.media_hosts and self.is_media(address)):
             return address
         absolute = address if parts.netloc else self.home + address
         if absolute.startswith("//"):
             absolute = "http:" + absolute
-        query = parse_qs(parts.query)
-        number = (query.get("p") or query.get("page_id") or [""])[0]
-        fragment = f"#{parts.fragment}" if parts.fragment else ""
-        if number in self.by_id and old_path(address) in ("/", "/index.php"):
-            counts["links between posts rewritten"] += 1
-            return f"{{filename}}/{self.by_id[number]}{fragment}"
-        if old_path(address) in self.by_path:
-            counts["links between posts rewritten"] += 1
-            return f"{{filename}}/{self.by_path[old_path(address)]}{fragment}"
         if self.is_media(address):
             place = self.media_place(address) if self.static else ""
             if place:
@@ -129,22 +151,33 @@ class OldBlog:
             return absolute
         return address
 
-    def rewrite(self, markdown: str, counts: Counter) -> str:
-        """The links of a post's Markdown, outside its code blocks, pointed at the new site."""
+    def _post(self, path: str) -> str | None:
+        return self.by_key.get(_key(path))
+
+    def _to(self, source: str, fragment: str, counts: Counter) -> str:
+        """A Pelican link to an imported file; a WordPress comment's anchor becomes its reflection's."""
+        counts["links between posts rewritten"] += 1
+        if found := _COMMENT_ANCHOR.fullmatch(fragment):
+            fragment = self.comments.get(found.group(1), "")
+        return f"{{filename}}/{source}" + (f"#{fragment}" if fragment else "")
+
+    def rewrite(self, markdown: str, counts: Counter, base: str = "") -> str:
+        """The links of a post's Markdown (the post was at `base`), outside its code blocks,
+        pointed at the new site."""
         pieces, last = [], 0
         for fence in _FENCE.finditer(markdown):
-            pieces.append(self._rewrite_links(markdown[last : fence.start()], counts))
+            pieces.append(self._rewrite_links(markdown[last : fence.start()], counts, base))
             pieces.append(fence.group(0))
             last = fence.end()
-        pieces.append(self._rewrite_links(markdown[last:], counts))
+        pieces.append(self._rewrite_links(markdown[last:], counts, base))
         return "".join(pieces)
 
-    def _rewrite_links(self, text: str, counts: Counter) -> str:
+    def _rewrite_links(self, text: str, counts: Counter, base: str) -> str:
         def replace(found: re.Match) -> str:
             if found.group(1):
-                return found.group(1) + self.target(found.group(2), counts)
+                return found.group(1) + self.target(found.group(2), counts, base)
             address = found.group(4)
-            target = self.target(address, counts)
+            target = self.target(address, counts, base)
             # A Pelican link is no autolink: it becomes a link showing the address it had.
             return f"<{address}>" if target == address else f"[{address}]({target})"
 

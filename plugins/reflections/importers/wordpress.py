@@ -209,14 +209,17 @@ def read_export(
     blog.static = static
     authors = _blog_authors(channel, ns)
     slugs: set[str] = set()
+    bases: dict[tuple[str, str], str] = {}  # where each post and page was, for its relative links
     for item in channel.findall("item"):
         kind = _text(item, "wp:post_type", ns)
         if kind == "post":
-            if slug := _read_post(item, ns, excerpt, authors, slugs, plan, include_pingbacks):
+            if slug := _read_post(item, ns, excerpt, authors, slugs, plan, include_pingbacks, blog):
                 _remember(item, ns, blog, posixpath.join(folders[0], f"{slug}.md"))
+                bases[("essay", slug)] = item.findtext("link") or ""
         elif kind == "page":
             if slug := _read_page(item, ns, plan):
                 _remember(item, ns, blog, posixpath.join(folders[1], f"{slug}.md"))
+                bases[("page", slug)] = item.findtext("link") or ""
         elif kind == "attachment":
             plan.counts["attachments skipped"] += 1
         elif kind == "nav_menu_item":
@@ -224,8 +227,12 @@ def read_export(
         else:
             plan.counts[f"{kind or 'untyped'} items skipped"] += 1
     # Links are rewritten once every post's new place is known (a post links to later ones too).
-    for files in (plan.essays, plan.pages):
-        files[:] = [(slug, blog.rewrite(text, plan.counts)) for slug, text in files]
+    shown = {item.id for item in plan.comments}
+    blog.comments = {number: anchor for number, anchor in blog.comments.items() if anchor[2:] in shown}
+    for kind, files in (("essay", plan.essays), ("page", plan.pages)):
+        files[:] = [
+            (slug, blog.rewrite(text, plan.counts, bases.get((kind, slug), ""))) for slug, text in files
+        ]
     plan.redirects = blog.redirects()
     plan.downloads = dict(blog.media)
     return plan
@@ -294,7 +301,9 @@ def _blog_authors(channel: Element, ns: dict) -> dict[str, BlogAuthor]:
     return authors
 
 
-def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool) -> str | None:
+def _read_post(
+    item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks: bool, blog: OldBlog
+) -> str | None:
     """The post as an essay with its comments; its slug (None when it is not imported)."""
     status = _text(item, "wp:status", ns)
     if status == "trash":
@@ -337,6 +346,7 @@ def _read_post(item, ns, excerpt, authors, slugs, plan: Plan, include_pingbacks:
         ids[_text(comment, "wp:comment_id", ns)] = comment_id(
             plan.site, _text(comment, "wp:comment_id", ns), moment
         )
+    blog.comments.update({number: f"r-{ours}" for number, ours in ids.items()})  # a reflection's anchor
     owner = authors.get(login)
     answers = _answered(comments, ns, owner)
     for comment in comments:

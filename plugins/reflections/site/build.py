@@ -435,7 +435,9 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflections_open = reflections_open(essay.metadata)
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     feed = settings["REFLECTIONS_FEED_ATOM"]
-    essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread else ""
+    # A draft's feed is never written (feeds list published essays): no link to it either.
+    public = getattr(essay, "status", "published") != "draft"
+    essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread and public else ""
     data = getattr(essay, "structured_data", None)
     if data is not None:
         essay_url = absolute_url(settings, essay.url)
