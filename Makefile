@@ -9,8 +9,10 @@ CONFFILE := pelicanconf.py
 PUBLISHCONF := publishconf.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOCALE := plugins/reflections/locale
+PYBABEL := $(BIN)/pybabel
 
-.PHONY: help run test lint html clean regenerate serve devserver publish bench
+.PHONY: help run test lint html clean regenerate serve devserver publish bench messages language catalogues
 
 help:
 	@echo "make run        build the site and serve it at http://$(HOST):$(PORT)/, rebuilding on change"
@@ -22,6 +24,9 @@ help:
 	@echo "make clean      remove output/ and the content cache"
 	@echo "make lint       ruff over the code"
 	@echo "make bench      the build benchmark (bench/site_build.py)"
+	@echo "make messages   extract every message into $(LOCALE)/withness.pot and update each catalogue"
+	@echo "make language LANGUAGE=xx   start a catalogue for a new language (docs/translating.md)"
+	@echo "make catalogues check and compile every catalogue (.mo files, not committed)"
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -67,6 +72,18 @@ publish: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/site_build.py
+
+# Translations (docs/translating.md). The service and the build read the .po files themselves.
+messages: $(BIN)/.installed
+	$(PYBABEL) extract -F babel.cfg -k N_ -k plural_forms:1,2 --no-location --sort-output -o $(LOCALE)/withness.pot .
+	$(PYBABEL) update -i $(LOCALE)/withness.pot -d $(LOCALE) -D withness --no-fuzzy-matching --ignore-obsolete
+
+language: $(BIN)/.installed
+	@test -n "$(LANGUAGE)" || (echo "name the language: make language LANGUAGE=xx" && exit 1)
+	$(PYBABEL) init -i $(LOCALE)/withness.pot -d $(LOCALE) -D withness -l $(LANGUAGE)
+
+catalogues: $(BIN)/.installed
+	$(PYBABEL) compile -d $(LOCALE) -D withness --statistics
 
 clean:
 	rm -rf $(OUTPUTDIR) cache

@@ -140,6 +140,9 @@ def test_the_wheel_holds_the_plugin_in_pelicans_namespace_and_nothing_of_pelican
         "static/reflect.js",
         "static/reflections.css",
         "static/service.css",
+        "locale/withness.pot",
+        "locale/de/LC_MESSAGES/withness.po",
+        "locale/pt_BR/LC_MESSAGES/withness.po",
     ):
         assert f"pelican/plugins/reflections/{needed}" in names
 

@@ -47,6 +47,8 @@ class EssayInfo:
     reflection_prompt: str
     reflections_open: bool
     url: str
+    #: The essay's language (`Lang`), "" for the site's (DEFAULT_LANG).
+    lang: str = ""
 
 
 class SiteView(Protocol):

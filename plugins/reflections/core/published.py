@@ -25,6 +25,7 @@ from pathlib import Path
 from ulid import ULID
 
 from .files import write_atomically
+from .i18n import N_
 from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_WEBSITE
 
 KINDS = ("reflection", "comment", "response")
@@ -38,7 +39,7 @@ _WEBSITE = re.compile(r"^https?://[^/\s?#\"'<>`\\]+[^\s\"'<>`\\]*$", re.IGNORECA
 
 
 #: What a reader who gave no name is called, everywhere: pages, feeds, mails, moderation, the CLI.
-ANONYMOUS = "A reader"
+ANONYMOUS = N_("A reader")  # translated where it is shown
 
 
 def display_name(name: str) -> str:

@@ -9,10 +9,11 @@ note.
 
 from dataclasses import dataclass, field
 
+from .i18n import N_
 from .published import PublishedItem
 
 DEFAULT_MAX_DEPTH = 4
-AUTHOR_NAME = "the author"
+AUTHOR_NAME = N_("the author")  # translated where it is shown
 
 
 @dataclass(slots=True)

@@ -24,8 +24,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..core import lengths, published, sanitizer
+from ..core import i18n, lengths, published, sanitizer
 from ..core.essay_header import EssayInfo, SiteView
+from ..core.i18n import N_
 from ..store import Reflection, Store, StoreUnavailable, body_hash, now
 from . import addresses, auth, bodies, intake, mail, moderate, origins
 from . import config as service_config
@@ -37,8 +38,8 @@ logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent.parent / "templates"
 #: The plugin's stylesheets and script: the service's pages use them, needing nothing of a theme.
 STATIC = Path(__file__).parent.parent / "static"
-DUPLICATE = "This reflection has already reached the author, so there is no need to send it again."
-UNAVAILABLE = (
+DUPLICATE = N_("This reflection has already reached the author, so there is no need to send it again.")
+UNAVAILABLE = N_(
     "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
     "are still in the form below. Please wait a moment and send it again."
 )
@@ -75,6 +76,8 @@ class Service:
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
         )
+        self.overrides = i18n.overrides_folder(self.settings)
+        i18n.install(self.pages)
         self.pages.filters["local"] = lambda moment: moment.astimezone(zone)
         self.pages.filters["mailto"] = mailto
         self.pages.globals.update(
@@ -91,11 +94,27 @@ class Service:
                 "reflections_static": f"{self.root}/reflections/static",
                 "ROOT": self.root,
                 "LIMITS": lengths.FORM_LIMITS,
+                "AUTHOR_NAME": "the author",
+                "REFLECTIONS_TRANSLATIONS_PATH": self.overrides,
             }
         )
 
-    def page(self, template: str, status: int = 200, **context) -> HTMLResponse:
-        html = self.pages.get_template(template).render(**context)
+    def language(self, essay: EssayInfo | str | None = None) -> str:
+        """The language a reader is answered in: the essay's they write to, else the site's."""
+        if isinstance(essay, str):
+            essay = self.site.essay(essay)
+        lang = essay.lang if essay is not None else ""
+        return lang or str(self.settings.get("DEFAULT_LANG") or i18n.SOURCE)
+
+    def words(self, essay: EssayInfo | str | None = None) -> i18n.Words:
+        """The messages in the language of `essay` (see language)."""
+        return i18n.Words(self.language(essay), self.overrides)
+
+    def page(self, template: str, status: int = 200, lang: str = "", **context) -> HTMLResponse:
+        """A page in `lang` (else the language of its `article`, else the site's)."""
+        article = context.get("article")
+        lang = lang or self.language(article if isinstance(article, EssayInfo) and article.lang else None)
+        html = self.pages.get_template(template).render(lang=lang, **context)
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
     def form_page(
@@ -160,12 +179,13 @@ def mailto(address: str, subject: str = "") -> str:
     return f"{link}?subject={quote(subject, safe='')}" if subject else link
 
 
-def shown(body: str) -> Markup:
+def shown(body: str, words=None) -> Markup:
     """A reader's text as a service page shows it: sanitized, or a note when it is too long to."""
     try:
         return sanitizer.sanitize(body)
     except sanitizer.TooLong:
-        return Markup("<p>(This text is too long to show here.)</p>")
+        note = N_("(This text is too long to show here.)")
+        return Markup("<p>%s</p>") % (words(note) if words else note)
 
 
 def _json_error(status: int, message: str, **extra) -> JSONResponse:
@@ -203,7 +223,7 @@ class Hold:
 MAX_HOLD_SECONDS = 10.0
 
 
-FOREIGN = (
+FOREIGN = N_(
     "This form was sent from a page that is not part of this site, so nothing was sent. If you "
     "wrote it, your words are below: read them over and send them from here."
 )
@@ -217,12 +237,13 @@ def _submit(
     foreign: bool = False,
     held: bool = False,
 ) -> Response | Hold:
+    _ = service.words()
     if raw is None:
-        message = "That was more than we can receive at once. Please shorten it and send it again."
+        message = _("That was more than we can receive at once. Please shorten it and send it again.")
         if wants_json:
             return _json_error(413, message)
         return service.page(
-            "service/message.html", status=413, heading="Too long to receive", message=message
+            "service/message.html", status=413, heading=_("Too long to receive"), message=message
         )
     try:
         if wants_json:
@@ -241,23 +262,25 @@ def _submit(
         if wants_json:
             return _json_error(400, message)
         return service.page(
-            "service/message.html", status=400, heading="We could not read that", message=message
+            "service/message.html", status=400, heading=_("We could not read that"), message=message
         )
 
     essay = service.site.essay(submission.essay)
+    _ = service.words(essay)
     if foreign:
         # Another site's page posting readers' browsers into the queue: refused, the words shown back
         # on the service's own page, where sending them is the reader's own act.
         if wants_json:
-            return _json_error(403, FOREIGN)
-        return service.form_page(essay, submission, 403, "Send this reflection?", message=FOREIGN)
+            return _json_error(403, _(FOREIGN))
+        return service.form_page(essay, submission, 403, _("Send this reflection?"), message=_(FOREIGN))
     address_hash = service.guard.address_hash(address)
     # The honeypot is looked at last: a bot that fills it meets every check and limit first.
-    problems = intake.verify(submission, service.site)
+    problems = intake.verify(submission, service.site, _)
     if not problems and service.guard.too_many_links(submission.body):
-        problems["body"] = (
-            f"Please keep to {service.config.max_links} links at most; it helps us keep spam out. "
-            "Everything you wrote is still here."
+        problems["body"] = _(
+            "Please keep to %(max)s links at most; it helps us keep spam out. "
+            "Everything you wrote is still here.",
+            max=service.config.max_links,
         )
     if problems:
         if wants_json:
@@ -266,9 +289,9 @@ def _submit(
             essay,
             submission,
             422,
-            "Your reflection",
+            _("Your reflection"),
             errors=problems,
-            message="A few things need a look before this can be sent; each is marked below.",
+            message=_("A few things need a look before this can be sent; each is marked below."),
         )
 
     problem, left = service.guard.token_verdict(submission.token, submission.essay)
@@ -278,10 +301,12 @@ def _submit(
         return _confirm_again(service, essay, submission, wants_json, too_soon=problem == "too fast")
 
     if service.guard.over_rate_limit(address_hash):
-        message = "You have sent several reflections in a short while. Please wait a little, then send again."
+        message = _(
+            "You have sent several reflections in a short while. Please wait a little, then send again."
+        )
         if wants_json:
             return JSONResponse({"errors": {"body": message}}, status_code=429)
-        return service.form_page(essay, submission, 429, "Please wait a moment", message=message)
+        return service.form_page(essay, submission, 429, _("Please wait a moment"), message=message)
 
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
@@ -292,12 +317,12 @@ def _submit(
     )
 
 
-AS_WRITTEN = "Here is what you wrote, as it will read. If it says what you want it to, send it."
-USED_TOKEN = (
+AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")
+USED_TOKEN = N_(
     "This form has already sent one reflection. If you meant to send another, here it is as you "
     "wrote it: send it again."
 )
-TOO_SOON = "That was sent a moment too soon for us to tell it from a program. Please send it again."
+TOO_SOON = N_("That was sent a moment too soon for us to tell it from a program. Please send it again.")
 
 
 def _confirm_again(
@@ -310,7 +335,7 @@ def _confirm_again(
 ) -> Response:
     """A submission whose form token is missing, expired or used: the same words back, with a fresh
     token (a person sends again; a program that posts the essay page's form as it is does not)."""
-    message = USED_TOKEN if used else TOO_SOON if too_soon else AS_WRITTEN
+    message = service.words(essay)(USED_TOKEN if used else TOO_SOON if too_soon else AS_WRITTEN)
     if wants_json:
         fresh = service.guard.form_token(submission.essay)
         if not (used or too_soon):
@@ -328,6 +353,7 @@ def _accept(
     state: str = "pending",
     flags: str = "",
 ) -> Response:
+    _ = service.words(essay)
     moment = now()
     row = Reflection(
         id=published.new_id(moment),
@@ -356,17 +382,19 @@ def _accept(
         if refused == "token used":
             return _confirm_again(service, essay, submission, wants_json, used=True)
         if refused == "duplicate":
-            problems = {"body": DUPLICATE}
+            problems = {"body": _(DUPLICATE)}
             if wants_json:
                 return JSONResponse({"errors": problems}, status_code=422)
             return service.form_page(
-                essay, submission, 422, "Your reflection", errors=problems, message=DUPLICATE
+                essay, submission, 422, _("Your reflection"), errors=problems, message=_(DUPLICATE)
             )
     except StoreUnavailable:
         logger.exception("Could not store a submission")
         if wants_json:
-            return JSONResponse({"errors": {"body": UNAVAILABLE}}, status_code=503)
-        return service.form_page(essay, submission, 503, "Please try again in a moment", message=UNAVAILABLE)
+            return JSONResponse({"errors": {"body": _(UNAVAILABLE)}}, status_code=503)
+        return service.form_page(
+            essay, submission, 503, _("Please try again in a moment"), message=_(UNAVAILABLE)
+        )
     service.guard.count_submission(address_hash)
     if state == "pending":
         try:
@@ -390,7 +418,10 @@ def _reflection_of(service: Service, token: str) -> Reflection | None:
 
 
 def _not_valid(service: Service) -> HTMLResponse:
-    return service.page("service/message.html", 404, heading="Not found", message="This link is not valid.")
+    _ = service.words()
+    return service.page(
+        "service/message.html", 404, heading=_("Not found"), message=_("This link is not valid.")
+    )
 
 
 def received(request: Request) -> Response:
@@ -402,6 +433,7 @@ def received(request: Request) -> Response:
     essay = service.site.essay(row.essay)
     return service.page(
         "service/received.html",
+        lang=service.language(essay),
         reflection=row,
         essay_title=service.site.title(row.essay),
         essay_url=essay.url if essay else "",
@@ -416,26 +448,44 @@ def withdraw(request: Request) -> Response:
     row = _reflection_of(service, token)
     if row is None:
         return _not_valid(service)
+    lang = service.language(row.essay)
+    _ = service.words(row.essay)
     if request.method == "POST":
         try:
-            done = service.moderation.withdraw(row.id, actor="reader")
-        except ModerationError as error:
-            done = str(error)
-        return service.page("service/confirm.html", heading="Withdrawn", done=done)
+            said = service.moderation.withdraw(row.id, actor="reader")
+        except ModerationError:
+            said = "already"
+        if said.startswith("This reflection was already") or said == "already":
+            done = _("This reflection was already withdrawn.")
+        elif row.is_published:
+            done = _("Your reflection is withdrawn. It leaves the site in a moment.")
+        else:
+            done = _("Your reflection is withdrawn.")
+        return service.page("service/confirm.html", lang=lang, heading=_("Withdrawn"), done=done)
     if row.state == "withdrawn":
-        return service.page(
-            "service/confirm.html", heading="Withdrawn", done="This reflection was already withdrawn."
+        done = _("This reflection was already withdrawn.")
+        return service.page("service/confirm.html", lang=lang, heading=_("Withdrawn"), done=done)
+    title = service.site.title(row.essay)
+    if row.is_published:
+        question = _(
+            "This takes your reflection on “%(title)s” away from the author’s queue and off the site. "
+            "It cannot be undone.",
+            title=title,
         )
-    off_the_site = " and off the site" if row.is_published else ""
+    else:
+        question = _(
+            "This takes your reflection on “%(title)s” away from the author’s queue. It cannot be undone.",
+            title=title,
+        )
     return service.page(
         "service/confirm.html",
-        heading="Withdraw your reflection?",
-        question=f"This takes your reflection on “{service.site.title(row.essay)}” away from the author’s "
-        f"queue{off_the_site}. It cannot be undone.",
-        body_html=shown(row.body),
-        button="Withdraw it",
+        lang=lang,
+        heading=_("Withdraw your reflection?"),
+        question=question,
+        body_html=shown(row.body, _),
+        button=_("Withdraw it"),
         keep_url=f"{service.root}/reflections/received/{token}",
-        keep_label="Keep it",
+        keep_label=_("Keep it"),
     )
 
 
@@ -445,8 +495,9 @@ def mail_action(request: Request) -> Response:
     found = service.mailer.read_action(request.path_params["token"])
     row = service.store.get(found[0]) if found else None
     if row is None:
-        message = "This link is not valid any more. The queue has every reflection."
-        return service.page("service/message.html", 404, heading="Link not valid", message=message)
+        _ = service.words()
+        message = _("This link is not valid any more. The queue has every reflection.")
+        return service.page("service/message.html", 404, heading=_("Link not valid"), message=message)
     item_id, action = found
     if request.method == "POST":
         try:
@@ -469,25 +520,41 @@ def mail_subscription(request: Request) -> Response:
     confirming = request.url.path.startswith("/reflections/mail/confirm/")
     read = service.mailer.read_confirm if confirming else service.mailer.read_unsubscribe
     email = read(request.path_params["token"])
-    if email is None or service.store.subscriber(email) is None:
+    subscriber = service.store.subscriber(email) if email is not None else None
+    # The reader is answered in the language of the essay they subscribed from, else the site's.
+    lang = service.language(getattr(subscriber, "essay", None) or None)
+    _ = i18n.Words(lang, service.overrides)
+    if subscriber is None:
         return service.page(
-            "service/message.html", 404, heading="Link not valid", message="This link is not valid."
+            "service/message.html",
+            404,
+            lang=lang,
+            heading=_("Link not valid"),
+            message=_("This link is not valid."),
         )
     if request.method == "POST":
         if confirming:
             service.store.set_subscription(email, confirmed=True)
-            done = (
+            done = _(
                 "Thank you. You will hear from us once each time the author replies to you, never otherwise."
             )
         else:
             service.store.set_subscription(email, unsubscribed=True)
-            done = "Done. You will get no more mails about replies."
-        return service.page("service/confirm.html", heading="Done", done=done)
+            done = _("Done. You will get no more mails about replies.")
+        return service.page("service/confirm.html", lang=lang, heading=_("Done"), done=done)
     if confirming:
-        heading, question, button = "Confirm your address?", "Hear when the author replies to you.", "Confirm"
+        heading, question, button = (
+            _("Confirm your address?"),
+            _("Hear when the author replies to you."),
+            _("Confirm"),
+        )
     else:
-        heading, question, button = "Stop the mails?", "No more mails when the author replies.", "Stop them"
-    return service.page("service/confirm.html", heading=heading, question=question, button=button)
+        heading, question, button = (
+            _("Stop the mails?"),
+            _("No more mails when the author replies."),
+            _("Stop them"),
+        )
+    return service.page("service/confirm.html", lang=lang, heading=heading, question=question, button=button)
 
 
 def token(request: Request) -> Response:
@@ -512,11 +579,12 @@ def reply(request: Request) -> Response:
         if essay
         else None
     )
+    _ = service.words(essay)
     if essay is None or item is None:
-        message = "The reflection you wanted to answer is no longer here."
-        return service.page("service/message.html", 404, heading="Not found", message=message)
+        message = _("The reflection you wanted to answer is no longer here.")
+        return service.page("service/message.html", 404, heading=_("Not found"), message=message)
     submission = intake.Submission(essay=essay.slug, parent=item.id)
-    heading = f"Reply to {item.shown_name}"
+    heading = _("Reply to %(name)s", name=item.author or _(published.ANONYMOUS))
     return service.form_page(essay, submission, 200, heading, replying_to=item)
 
 
@@ -539,10 +607,13 @@ def _busy(request: Request, error: Exception) -> Response:
     """The database could not be reached or stayed locked: say so kindly, never a traceback."""
     logger.warning("Database unavailable for %s: %s", request.url.path, " ".join(str(error).split())[:200])
     service: Service = request.app.state.service
-    message = "The service is busy just now. Nothing is lost; please try again in a moment."
+    _ = service.words()
+    message = _("The service is busy just now. Nothing is lost; please try again in a moment.")
     if request.url.path.startswith("/reflections/") and "json" in request.headers.get("accept", ""):
         return _json_error(503, message)
-    return service.page("service/message.html", 503, heading="Please try again in a moment", message=message)
+    return service.page(
+        "service/message.html", 503, heading=_("Please try again in a moment"), message=message
+    )
 
 
 def create_app(

@@ -1,18 +1,20 @@
 """A reader's submission: its fields, read from a form or JSON, and `verify()` with a kind reason."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from email_validator import EmailNotValidError, validate_email
 
 from ..core.essay_header import SiteView
+from ..core.i18n import N_
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.
 MAX_JSON_DEPTH = 16
 TRUE_WORDS = {"1", "true", "yes", "on"}
-BROKEN_TEXT = (
+BROKEN_TEXT = N_(
     "A character in this text came through broken (shown as �), so we could not keep it as it "
     "was. Please look it over and send it again."
 )
@@ -110,41 +112,51 @@ def from_mapping(data) -> Submission:
     )
 
 
-def verify(submission: Submission, site: SiteView) -> dict[str, str]:
-    """A kind reason for every field that is not right; empty when the submission can be queued."""
-    problems: dict[str, str] = {name: BROKEN_TEXT for name in submission.broken if name != "website"}
+def _english(message: str, **variables) -> str:
+    return message % variables if variables else message
+
+
+def verify(submission: Submission, site: SiteView, words: Callable[..., str] = _english) -> dict[str, str]:
+    """A kind reason for every field that is not right, in the reader's language (`words`, an
+    i18n.Words); empty when the submission can be queued."""
+    _ = words
+    problems: dict[str, str] = {name: _(BROKEN_TEXT) for name in submission.broken if name != "website"}
     essay = site.essay(submission.essay)
     if essay is None:
-        problems["essay"] = "We could not find this essay; it may have moved. Your words are still here."
+        problems["essay"] = _("We could not find this essay; it may have moved. Your words are still here.")
     elif not essay.reflections_open:
-        problems["essay"] = "Reflections on this essay are closed now. Thank you for wanting to answer."
+        problems["essay"] = _("Reflections on this essay are closed now. Thank you for wanting to answer.")
     if "body" in problems:
         pass  # already named as broken: one message at a time
     elif len(submission.body.strip()) < MIN_BODY:
-        problems["body"] = "Please write a few words before sending."
+        problems["body"] = _("Please write a few words before sending.")
     elif len(submission.body) > MAX_BODY:
-        problems["body"] = (
-            f"This is {len(submission.body):,} characters; the limit is {MAX_BODY:,}. "
-            "Could you shorten it a little? Everything you wrote is still here."
+        problems["body"] = _(
+            "This is %(length)s characters; the limit is %(max)s. Could you shorten it a little? "
+            "Everything you wrote is still here.",
+            length=f"{len(submission.body):,}",
+            max=f"{MAX_BODY:,}",
         )
     if len(submission.name) > MAX_NAME:
-        problems["name"] = f"Please keep your name to {MAX_NAME} characters."
+        problems["name"] = _("Please keep your name to %(max)s characters.", max=MAX_NAME)
     if len(submission.content_note) > MAX_CONTENT_NOTE:
-        problems["content_note"] = f"Please keep the content note to {MAX_CONTENT_NOTE} characters."
+        problems["content_note"] = _(
+            "Please keep the content note to %(max)s characters.", max=MAX_CONTENT_NOTE
+        )
     if submission.email:
         if len(submission.email) > MAX_EMAIL:
-            problems["email"] = f"An email address can have at most {MAX_EMAIL} characters."
+            problems["email"] = _("An email address can have at most %(max)s characters.", max=MAX_EMAIL)
         else:
             try:
                 validate_email(submission.email, check_deliverability=False)
             except EmailNotValidError:
-                problems["email"] = "This email address does not look quite right. You may leave it empty."
+                problems["email"] = _("This email address does not look quite right. You may leave it empty.")
     elif submission.notify:
-        problems["email"] = "To hear when the author replies, please add your email address."
+        problems["email"] = _("To hear when the author replies, please add your email address.")
     if submission.visibility not in ("public", "private"):
-        problems["visibility"] = "Please choose who may read it: everyone, or only the author."
+        problems["visibility"] = _("Please choose who may read it: everyone, or only the author.")
     if submission.parent and essay is not None and site.published_item(essay.slug, submission.parent) is None:
-        problems["parent"] = (
+        problems["parent"] = _(
             "The reflection you are replying to is no longer here. You can still send yours as a reflection "
             "on the essay."
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 from feedgenerator import Atom1Feed
 from markupsafe import Markup, escape
 
-from ..core import published, sanitizer
+from ..core import i18n, published, sanitizer
 from ..core.errors import ContentError
 from ..core.essay_header import reflections_open
 from ..core.files import write_atomically
@@ -37,7 +37,7 @@ FEEDS_CACHE_FILE = "reflections-feeds.json"
 ITEMS_CACHE_FILE = "reflections-items.pickle"
 #: Part of every cache file: a file of another version is ignored, never trusted. 5: items have a
 #: website.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -208,8 +208,14 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings.get("REFLECTIONS_FOLD_AFTER"),
         settings.get("REFLECTIONS_FOLD_REPLIES"),
         str(settings.get("TIMEZONE", "")),
+        i18n.signature(essay_language(essay, settings), i18n.overrides_folder(settings)),
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
+
+
+def essay_language(essay, settings: dict) -> str:
+    """The language an essay's reflections are shown in: its own (`Lang`), else the site's."""
+    return str(getattr(essay, "lang", "") or settings.get("DEFAULT_LANG") or i18n.SOURCE)
 
 
 def _report(error: published.FormatError, strict: bool) -> None:

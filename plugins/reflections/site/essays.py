@@ -18,7 +18,7 @@ from markupsafe import Markup
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
 
-from ..core import dates
+from ..core import dates, i18n
 from ..core.errors import ContentError, display_path
 from .settings import essay_roots, site_zone
 
@@ -178,11 +178,29 @@ class Essay(Article):
 
 
 @pass_context
-def reflection_date(context, moment, essay) -> str:
+def reflection_date(context, moment, essay) -> str:  # also the theme's essay dates
     """`{{ item.date|reflection_date(article) }}`: a reader's date as the site shows the essay's own
     (its language's DATE_FORMATS, else DEFAULT_DATE_FORMAT), on the site's clock (TIMEZONE)."""
-    fmt = getattr(essay, "date_format", None) or dates.date_format(context, getattr(essay, "lang", ""))
-    return dates.shown(moment, dates.as_format(fmt), site_zone(context))
+    lang = getattr(essay, "lang", "") or context.get("DEFAULT_LANG") or i18n.SOURCE
+    return localized(moment.astimezone(site_zone(context)), lang, context)
+
+
+def localized(moment, lang: str, settings) -> str:
+    """A date in `lang`: the site's format (DATE_FORMATS for the language, or DEFAULT_DATE_FORMAT
+    in the site's own language) with month and day names in that language; in another language
+    with no format of its own, as that language writes a date in full ("2026年3月16日")."""
+    own = (settings.get("DATE_FORMATS") or {}).get(lang)
+    site_language = i18n.locale_of(settings.get("DEFAULT_LANG"))
+    here = i18n.locale_of(lang)
+    if (
+        own is None
+        and site_language is not None
+        and here is not None
+        and here.language != site_language.language
+    ):
+        return i18n.long_date(moment, lang)
+    fmt = dates.as_format(own or settings.get("DEFAULT_DATE_FORMAT") or "%Y-%m-%d")
+    return i18n.localized_strftime(moment, fmt, lang)
 
 
 #: A list this long (an archive's year, a tag's page) is kept joined between publishes, found by its

@@ -98,6 +98,7 @@ class SiteIndex:
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=reflections_open(header),
                     url=(before.url if before else "") or self._address(header, slug),
+                    lang=header.get("lang", "") or (before.lang if before else ""),
                 )
             essays = {essay.slug: essay for essay in by_source.values()}
             # Published whole, never filled in place: a reader's request reading it meanwhile

@@ -37,6 +37,7 @@ def entries(essays: list, settings: dict) -> dict[str, dict]:
             "reflection_prompt": str(metadata.get("reflection_prompt", "")),
             "reflections_open": reflections_open(metadata),
             "url": essay.url,
+            "lang": str(getattr(essay, "lang", "") or ""),
         }
     return found
 

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from ..core import lengths, published
+from ..core import i18n, lengths, published, threads
 from ..core.files import write_atomically
 from . import build, contentcache, essays, manifest, readahead, redirects
 from . import settings as config
@@ -48,6 +48,9 @@ def add_templates(generator) -> None:
         env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
         env.globals["remembered_rows"] = essays.remembered_rows
         env.globals["ANONYMOUS"] = published.ANONYMOUS
+        env.globals["AUTHOR_NAME"] = threads.AUTHOR_NAME
+        env.globals["REFLECTIONS_TRANSLATIONS_PATH"] = i18n.overrides_folder(generator.settings)
+        i18n.install(env)
         env.globals["LIMITS"] = lengths.FORM_LIMITS
         env.filters["by_year"] = essays.by_year
         env.filters["reflection_date"] = essays.reflection_date

@@ -62,6 +62,9 @@ DEFAULTS = {
     # writes it). Every build writes a redirect page at each old path; `reflections recipe nginx`
     # makes them 301s. Empty: none.
     "REFLECTIONS_REDIRECTS": "redirects.txt",
+    # A folder of the site's own message catalogues, relative to PATH (`<lang>.po`, or
+    # `<lang>/LC_MESSAGES/withness.po`): any message in them replaces the shipped one. Empty: none.
+    "REFLECTIONS_TRANSLATIONS": "",
 }
 
 

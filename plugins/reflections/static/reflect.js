@@ -24,21 +24,38 @@
   var button = form.querySelector('button[type="submit"]');
   var label = document.getElementById("reflect-body-label");
   var asNew = { heading: heading.textContent, button: button.textContent, label: label ? label.textContent : "" };
+  // The page's words for what this script says (the form carries them in its language).
+  var words = {};
+  try { words = JSON.parse(form.getAttribute("data-words") || "{}"); } catch (error) { /* English below */ }
+  function word(key, english, values) {
+    var text = words[key] || english;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
+  function counted(key, english, count, max) {
+    var forms = words[key] || {};
+    var lang = form.closest("[lang]") ? form.closest("[lang]").getAttribute("lang") : "en";
+    var category = "other";
+    try { category = new Intl.PluralRules(lang).select(count); } catch (error) { /* "other" */ }
+    var text = forms[category] || forms.other || english;
+    var shown = count.toLocaleString(lang);
+    return text.split("%(num)s").join(shown).split("%(max)s").join(max.toLocaleString(lang));
+  }
   function choose(id) {
     var link = id && document.querySelector('[data-reply="' + CSS.escape(id) + '"]');
     var name = link ? link.getAttribute("data-name") : "";
     parent.value = link ? id : "";
     note.hidden = !link;
-    note.textContent = link ? "Replying to " + name + " " : "";
-    heading.textContent = link ? "Your reply to " + name : asNew.heading;
-    button.textContent = link ? "Send your reply" : asNew.button;
-    if (label) label.textContent = link ? "Your reply" : asNew.label;
+    note.textContent = link ? word("replying", "Replying to %(name)s", { name: name }) + " " : "";
+    heading.textContent = link ? word("replyTo", "Your reply to %(name)s", { name: name }) : asNew.heading;
+    button.textContent = link ? word("sendReply", "Send your reply") : asNew.button;
+    if (label) label.textContent = link ? word("yourReply", "Your reply") : asNew.label;
     if (!link) return;
     // A reply can be taken back to a reflection on the essay, and the reader back to what they answered.
     var cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "reply-cancel";
-    cancel.textContent = "Write a reflection instead";
+    cancel.textContent = word("instead", "Write a reflection instead");
     cancel.addEventListener("click", function () {
       choose("");
       history.replaceState(null, "", location.pathname + "#reflect");
@@ -80,7 +97,7 @@
     var kept = JSON.parse(localStorage.getItem(key) || "null");
     if (kept && kept.body && !form.elements.body.value) {
       fields.forEach(function (name) { if (form.elements[name] && kept[name]) form.elements[name].value = kept[name]; });
-      say("Your unsent words from your last visit are back in the form.");
+      say(word("restored", "Your unsent words from your last visit are back in the form."));
     }
   } catch (error) { /* storage off or unreadable */ }
   form.addEventListener("input", keep);
@@ -92,18 +109,18 @@
     function update() {
       var used = Array.from(field.value).length;  // characters, as the service counts them
       if (used > max) {
-        count.textContent = (used - max).toLocaleString() + " characters over the limit of " +
-          max.toLocaleString() + ". Everything you wrote is kept; please shorten it a little before sending.";
+        count.textContent = counted("over", "%(num)s characters over the limit of %(max)s. Everything you " +
+          "wrote is kept; please shorten it a little before sending.", used - max, max);
       } else if (used >= max * 0.9) {
-        count.textContent = (max - used).toLocaleString() + " characters left.";
+        count.textContent = counted("left", "%(num)s characters left.", max - used, max);
       }
       count.hidden = used < max * 0.9;
     }
     field.addEventListener("input", update);
     update();
   });
-  var unreachable = "The reflection service cannot be reached just now, so nothing was sent. " +
-    "Your words are kept in this browser: come back to this page and send them later.";
+  var unreachable = word("unreachable", "The reflection service cannot be reached just now, so nothing " +
+    "was sent. Your words are kept in this browser: come back to this page and send them later.");
   function askToken() {
     var essay = form.querySelector('[name="essay"]').value;
     return fetch(form.getAttribute("data-token-url") + "?essay=" + encodeURIComponent(essay), { credentials: "omit" })
