@@ -19,10 +19,11 @@ from pelican.plugins.reflections.site.essays import localized
 LOCALE = REPO / "plugins" / "reflections" / "locale"
 SHIPPED = ["en", "de", "fr", "es", "it", "nl", "pt_BR", "pl", "sv", "tr", "ja"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-#: Templates whose every word is marked (the author's moderation pages are not yet).
+#: Every template a reader or the author sees (robots.txt and the sitemap are for machines).
 MARKED = [
     *sorted((REPO / "plugins" / "reflections" / "templates" / "reflections").glob("*.html")),
     *sorted((REPO / "plugins" / "reflections" / "templates" / "service").glob("*.html")),
+    *sorted((REPO / "plugins" / "reflections" / "templates" / "moderate").glob("*.html")),
     *sorted(p for p in (REPO / "theme" / "templates").rglob("*.html") if p.stem not in ("robots", "sitemap")),
 ]
 
@@ -149,7 +150,7 @@ def test_the_checker_finds_an_unmarked_word(tmp_path):
 def test_plurals_follow_the_language(lang, expected):
     words = i18n.Words(lang)
     for count, text in expected.items():
-        assert words.n("%(count)s reflection", "%(count)s reflections", count) == text
+        assert words.ngettext("%(count)s reflection", "%(count)s reflections", count) == text
 
 
 def test_a_region_falls_back_to_its_language_and_an_unknown_language_to_english():
@@ -189,3 +190,25 @@ def test_dates_in_the_pages_language():
     assert (
         localized(moment, "en", {"DEFAULT_LANG": "en", "DEFAULT_DATE_FORMAT": "%-d %B %Y"}) == "16 March 2026"
     )
+
+
+def test_a_sites_override_catalogue_reaches_its_built_pages(tmp_path):
+    from conftest import build_site, copy_site
+
+    site = copy_site(tmp_path / "site")
+    settings = site / "pelicanconf.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + '\nREFLECTIONS_TRANSLATIONS = "translations"\n',
+        encoding="utf-8",
+    )
+    (site / "content" / "translations").mkdir()
+    (site / "content" / "translations" / "en.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Add your reflection"\nmsgstr "Leave a few words"\n',
+        encoding="utf-8",
+    )
+    built = build_site(settings, tmp_path / "output", tmp_path / "cache", cwd=site)
+    assert built.returncode == 0, built.stderr
+    page = (tmp_path / "output" / "essays" / "learning-to-stay" / "index.html").read_text(encoding="utf-8")
+    assert ">Leave a few words<" in page and "Add your reflection" not in page
+    assert ">Send your reflection<" in page  # the rest as shipped

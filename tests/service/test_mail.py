@@ -15,9 +15,11 @@ ESSAY = "learning-to-stay"
 AUTHOR = "author@site.example"
 
 
-def mail_service(tmp_path, smtp_port: int, public_url: bool = True, **environment) -> RunningService:
+def mail_service(
+    tmp_path, smtp_port: int, public_url: bool = True, site=None, **environment
+) -> RunningService:
     running = RunningService(
-        copy_site(tmp_path / "site"),
+        site or copy_site(tmp_path / "site"),
         tmp_path / "service.log",
         REFLECTIONS_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
         REFLECTIONS_AUTHOR_EMAIL=AUTHOR,
@@ -209,3 +211,53 @@ def test_the_received_page_promises_the_confirm_mail_when_mail_is_on(service, sm
         )
         page = client.get(f"/reflections/received/{answer.json()['withdraw_token']}").text
     assert "we have sent you a mail asking you to confirm it" in page
+
+
+def test_mail_speaks_the_readers_language_and_the_authors_site_language(tmp_path, smtp):
+    """A German site: a reader of a German essay and a reader of a Japanese one each get their
+    confirm and reply mails in their essay's language; the author's notices are in German."""
+    _, inbox = smtp
+    site = copy_site(tmp_path / "site")
+    settings = site / "pelicanconf.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('DEFAULT_LANG = "en"', 'DEFAULT_LANG = "de"'),
+        encoding="utf-8",
+    )
+    (site / "content" / "essays" / "kokoro.md").write_text(
+        "Title: 心\nDate: 2026-03-16 09:30\nSlug: kokoro\nLang: ja\n\n心についてのエッセイ。\n",
+        encoding="utf-8",
+    )
+    running = mail_service(tmp_path, smtp[0].port, site=site)
+    try:
+        german, japanese = "leserin@private.example", "dokusha@private.example"
+        first = submit_reflection(
+            running.base, ESSAY, "Bitte sagen Sie mir Bescheid.", email=german, notify=True
+        )
+        second = submit_reflection(
+            running.base, "kokoro", "返信を待っています。", email=japanese, notify=True
+        )
+        notices = wait_for(lambda: inbox.to(AUTHOR) if len(inbox.to(AUTHOR)) == 2 else None)
+        assert {notice["Subject"] for notice in notices} == {
+            "Neue Reflexion zu „Learning to Stay“",
+            "Neue Reflexion zu „心“",
+        }
+        assert all("Freigeben: " in notice.get_content() for notice in notices)
+
+        [confirm] = wait_for(lambda: inbox.to(german))
+        assert confirm["Subject"] == "Bitte bestätigen Sie Ihre Adresse"
+        assert "Wenn Sie das nicht waren, ignorieren Sie diese Mail" in confirm.get_content()
+        [kakunin] = wait_for(lambda: inbox.to(japanese))
+        assert kakunin["Subject"] == "アドレスを確認してください"
+
+        for mail in (confirm, kakunin):
+            link = next(link for link in links(mail) if "/reflections/mail/confirm/" in link)
+            assert httpx.post(link).status_code == 200
+        assert running.cli("respond", first, "--text", "Danke für Ihre Worte.").returncode == 0
+        assert running.cli("respond", second, "--text", "ありがとう。").returncode == 0
+        reply = wait_for(lambda: [m for m in inbox.to(german) if m["Subject"] != confirm["Subject"]])[0]
+        assert reply["Subject"] == "Die Autorin oder der Autor hat zu „Learning to Stay“ geantwortet"
+        assert "Keine solchen Mails mehr: " in reply.get_content()
+        henshin = wait_for(lambda: [m for m in inbox.to(japanese) if m["Subject"] != kakunin["Subject"]])[0]
+        assert henshin["Subject"] == "「心」について著者が返信しました"
+    finally:
+        running.stop()

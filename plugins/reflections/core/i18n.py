@@ -117,7 +117,7 @@ def shipped() -> list[str]:
 
 
 class Words:
-    """The messages of one language, for Python code: `words("…")`, `words.n("…", "…", n)`."""
+    """The messages of one language, for Python code: `_("…")`, `_.ngettext("…", "…", n)`."""
 
     def __init__(self, lang: str | None, overrides: str = "") -> None:
         self.lang = lang or SOURCE
@@ -127,7 +127,7 @@ class Words:
         text = self._translations.gettext(message)
         return text % variables if variables else text
 
-    def n(self, singular: str, plural: str, count: int, **variables) -> str:
+    def ngettext(self, singular: str, plural: str, count: int, **variables) -> str:
         text = self._translations.ngettext(singular, plural, count)
         shown = number(count, self.lang)
         return text % {"num": shown, "count": shown, **variables}
@@ -184,7 +184,7 @@ def page_language(context) -> str:
 
 
 def _overrides(context) -> str:
-    return str(context.get("REFLECTIONS_TRANSLATIONS_PATH") or "")
+    return str(context.get("withness_translations") or "")
 
 
 def _gettext_in_context(previous=None):

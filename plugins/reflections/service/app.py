@@ -71,7 +71,11 @@ class Service:
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)
         zone = site.zone
         self.moderation = Moderation(
-            self.store, self.settings.get("AUTHOR", ""), on_response=self.mailer.responded, title=site.title
+            self.store,
+            self.settings.get("AUTHOR", ""),
+            on_response=self.mailer.responded,
+            title=site.title,
+            words=i18n.Words(self.settings.get("DEFAULT_LANG"), i18n.overrides_folder(self.settings)),
         )
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
@@ -95,7 +99,7 @@ class Service:
                 "ROOT": self.root,
                 "LIMITS": lengths.FORM_LIMITS,
                 "AUTHOR_NAME": "the author",
-                "REFLECTIONS_TRANSLATIONS_PATH": self.overrides,
+                "withness_translations": self.overrides,
             }
         )
 
@@ -499,18 +503,37 @@ def mail_action(request: Request) -> Response:
         message = _("This link is not valid any more. The queue has every reflection.")
         return service.page("service/message.html", 404, heading=_("Link not valid"), message=message)
     item_id, action = found
+    _ = service.words()  # the author's: the site's language
     if request.method == "POST":
         try:
             done = getattr(service.moderation, action)(item_id, actor="email link")
         except ModerationError as error:
-            done = f"Not done: {error}."
-        return service.page("service/confirm.html", heading="Done", done=done)
+            done = _("Not done: %(reason)s.", reason=error)
+        return service.page("service/confirm.html", heading=_("Done"), done=done)
+    headings = {
+        "approve": (_("Approve this reflection?"), _("Approve")),
+        "reject": (_("Reject this reflection?"), _("Reject")),
+        "spam": (_("Spam this reflection?"), _("Spam")),
+    }
+    states = {
+        "pending": _("waiting"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "spam": _("spam"),
+        "withdrawn": _("withdrawn"),
+    }
+    heading, button = headings[action]
     return service.page(
         "service/confirm.html",
-        heading=f"{action.capitalize()} this reflection?",
-        question=f"{row.shown_name} on “{service.site.title(row.essay)}” ({row.state} now)",
-        body_html=shown(row.body),
-        button=action.capitalize(),
+        heading=heading,
+        question=_(
+            "%(name)s on “%(title)s” (%(state)s now)",
+            name=row.name or _(published.ANONYMOUS),
+            title=service.site.title(row.essay),
+            state=states.get(row.state, row.state),
+        ),
+        body_html=shown(row.body, _),
+        button=button,
     )
 
 

@@ -134,8 +134,8 @@ def verify(submission: Submission, site: SiteView, words: Callable[..., str] = _
         problems["body"] = _(
             "This is %(length)s characters; the limit is %(max)s. Could you shorten it a little? "
             "Everything you wrote is still here.",
-            length=f"{len(submission.body):,}",
-            max=f"{MAX_BODY:,}",
+            length=format(len(submission.body), ","),
+            max=format(MAX_BODY, ","),
         )
     if len(submission.name) > MAX_NAME:
         problems["name"] = _("Please keep your name to %(max)s characters.", max=MAX_NAME)

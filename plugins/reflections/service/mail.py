@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from ..core import i18n
+from ..core.published import ANONYMOUS
 from ..store import Reflection, Store
 from . import config as service_config
 
@@ -40,6 +42,13 @@ class Mailer:
         self._confirm = URLSafeTimedSerializer(secret, salt="mail-confirm-key")
         self._unsubscribe = URLSafeSerializer(secret, salt="mail-unsubscribe-key")
         self._unsubscribe_by_address = URLSafeSerializer(secret, salt="mail-unsubscribe")
+
+    def words(self, essay: str | None = None) -> i18n.Words:
+        """A reader is written to in the language of the essay they wrote to; the author in the
+        site's (essay None)."""
+        found = self.site.essay(essay) if essay else None
+        lang = (found.lang if found is not None else "") or self.site.settings.get("DEFAULT_LANG")
+        return i18n.Words(lang, i18n.overrides_folder(self.site.settings))
 
     @property
     def enabled(self) -> bool:
@@ -105,33 +114,41 @@ class Mailer:
             self.store.enqueue_mail(row.email, *self.confirm_notice(row))
 
     def author_notice(self, row: Reflection) -> tuple[str, str]:
+        _ = self.words()
         title = self.site.title(row.essay)
-        private = " It is private: for you only." if row.visibility == "private" else ""
+        if row.visibility == "private":
+            opening = _("A new reflection on “%(title)s”. It is private: for you only.", title=title)
+        else:
+            opening = _("A new reflection on “%(title)s”.", title=title)
         # Everything the reader wrote (name, note, words) is indented, apart from the lines this
         # mail writes itself: no reader can set a line that looks like one of the action links.
-        lines = [f"A new reflection on “{title}”.{private}", "", f"    From: {row.shown_name}"]
+        lines = [opening, "", "    " + _("From: %(name)s", name=row.name or _(ANONYMOUS))]
         if row.content_note:
-            lines.append(f"    Content note: {row.content_note}")
+            lines.append("    " + _("Content note: %(note)s", note=row.content_note))
         lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]
+        names = {"approve": _("Approve"), "reject": _("Reject"), "spam": _("Spam")}
         for action in ACTIONS:
             path = f"/reflections/mail/act/{self.action_token(row.id, action)}"
-            lines.append(f"{action.capitalize()}: {self.link(path)}")
+            lines.append(f"{names[action]}: {self.link(path)}")
         lines += [
             "",
-            f"Every link asks you before anything changes; they work for {LINK_DAYS} days.",
-            f"The whole queue: {self.link('/reflections/moderate')}",
+            _("Every link asks you before anything changes; they work for %(days)s days.", days=LINK_DAYS),
+            _("The whole queue: %(link)s", link=self.link("/reflections/moderate")),
         ]
-        return f"New reflection on “{title}”", "\n".join(lines) + "\n"
+        return _("New reflection on “%(title)s”", title=title), "\n".join(lines) + "\n"
 
     def confirm_notice(self, row: Reflection) -> tuple[str, str]:
+        _ = self.words(row.essay)
         title = self.site.title(row.essay)
         link = self.link(f"/reflections/mail/confirm/{self.confirm_token(row.email)}")
-        body = (
-            f"You asked to hear when the author replies to what you wrote on “{title}”.\n\n"
-            f"Please confirm this address by opening this link:\n{link}\n\n"
-            "If it was not you, ignore this mail: nothing more will be sent to you.\n"
+        body = "\n\n".join(
+            [
+                _("You asked to hear when the author replies to what you wrote on “%(title)s”.", title=title),
+                _("Please confirm this address by opening this link:") + "\n" + link,
+                _("If it was not you, ignore this mail: nothing more will be sent to you."),
+            ]
         )
-        return "Please confirm your address", body
+        return _("Please confirm your address"), body + "\n"
 
     def responded(self, reflection: Reflection, response: Reflection) -> None:
         """The author answered: tell the reader, if they asked and confirmed."""
@@ -140,35 +157,40 @@ class Mailer:
         subscriber = self.store.subscriber(reflection.email)
         if subscriber is None or not subscriber.confirmed or subscriber.unsubscribed is not None:
             return
+        _ = self.words(reflection.essay)
         title = self.site.title(reflection.essay)
         essay = self.site.essay(reflection.essay)
         unsubscribe = self.link(f"/reflections/mail/unsubscribe/{self.unsubscribe_token(reflection.email)}")
         lines = [
-            f"The author replied to what you wrote on “{title}”:",
+            _("The author replied to what you wrote on “%(title)s”:", title=title),
             "",
             *[f"    {line}" for line in response.body.splitlines()],
             "",
         ]
         if essay is not None and reflection.visibility == "public":
-            lines += [f"Read it on the page: {self.link('/' + essay.url)}#r-{response.id}", ""]
-        lines += [f"No more of these mails: {unsubscribe}"]
+            page = f"{self.link('/' + essay.url)}#r-{response.id}"
+            lines += [_("Read it on the page: %(link)s", link=page), ""]
+        lines += [_("No more of these mails: %(link)s", link=unsubscribe)]
         headers = {"List-Unsubscribe": f"<{unsubscribe}>"}
-        self.store.enqueue_mail(
-            reflection.email, f"The author replied on “{title}”", "\n".join(lines) + "\n", headers
-        )
+        subject = _("The author replied on “%(title)s”", title=title)
+        self.store.enqueue_mail(reflection.email, subject, "\n".join(lines) + "\n", headers)
 
     def digest(self, rows: list[Reflection]) -> None:
         if not (self.enabled and self.config.author_email and rows):
             return
+        _ = self.words()
         parts = []
         for row in rows:
             subject, body = self.author_notice(row)
             parts.append(f"{subject}\n{'-' * len(subject)}\n{body}")
-        body = (
-            f"{len(rows)} new reflection{'s' if len(rows) != 1 else ''} since the last digest.\n\n"
-            + "\n".join(parts)
+        count = len(rows)
+        opening = _.ngettext(
+            "%(num)s new reflection since the last digest.",
+            "%(num)s new reflections since the last digest.",
+            count,
         )
-        self.store.enqueue_mail(self.config.author_email, f"{len(rows)} new reflections", body)
+        subject = _.ngettext("%(num)s new reflection", "%(num)s new reflections", count)
+        self.store.enqueue_mail(self.config.author_email, subject, opening + "\n\n" + "\n".join(parts))
 
     # Sending -----------------------------------------------------------------------------------
     def send_due(self) -> tuple[int, int]:

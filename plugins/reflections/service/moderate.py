@@ -5,12 +5,14 @@ answers a stranger with the login page and nothing else."""
 from datetime import datetime
 from urllib.parse import parse_qs
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core import sanitizer
+from ..core.i18n import N_, Words
 from ..store import STATES, now
 from . import addresses, auth, bodies
 from .moderation import ModerationError
@@ -20,18 +22,21 @@ ACTIONS = ("approve", "approve_with_edit", "edit", "respond", "reject", "spam", 
 BULK_ACTIONS = ("approve", "reject")
 
 
-def age(moment: datetime) -> str:
+def age(moment: datetime, words: Words | None = None) -> str:
+    _ = words or Words(None)
     seconds = (now() - moment).total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return "a moment"
+    if seconds >= 86400:
+        return _.ngettext("%(num)s day", "%(num)s days", int(seconds // 86400))
+    if seconds >= 3600:
+        return _.ngettext("%(num)s hour", "%(num)s hours", int(seconds // 3600))
+    if seconds >= 60:
+        return _.ngettext("%(num)s minute", "%(num)s minutes", int(seconds // 60))
+    return _("a moment")
 
 
 #: The largest moderation form: a response or an edit of the longest body, with room to spare.
 MAX_FORM_BYTES = 128 * 1024
-PAUSED = (
+PAUSED = N_(
     "Logins are paused for a while: there have been many wrong passwords from many places. To log "
     "in now, run `reflections login-link` on the server and open the link it prints."
 )
@@ -53,6 +58,11 @@ def _refused_csrf() -> Response:
     return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
 
 
+def _words(request: Request) -> Words:
+    """What the author is told, in the site's language."""
+    return request.app.state.service.words()
+
+
 def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
     service = request.app.state.service
     response = service.page(
@@ -66,10 +76,28 @@ def _login_page(request: Request, status: int = 200, message: str = "") -> Respo
     return response
 
 
+def item_words(_: Words) -> dict[str, str]:
+    """An item's kind, visibility and state in the author's words."""
+    return {
+        "reflection": _("reflection"),
+        "comment": _("comment"),
+        "response": _("response"),
+        "public": _("public"),
+        "private": _("private"),
+        "pending": _("waiting"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "spam": _("spam"),
+        "withdrawn": _("withdrawn"),
+    }
+
+
 def _view(request: Request, template: str, **context) -> Response:
     service = request.app.state.service
     return service.page(
         template,
+        words=item_words(service.words()),
+        who=service.moderation.who,
         csrf=auth.csrf_token(request),
         flash=request.session.pop("flash", ""),
         base=service.root + BASE,
@@ -86,7 +114,7 @@ def _card(service, row) -> dict:
     try:
         html = sanitizer.sanitize(row.body)
     except sanitizer.TooLong:
-        html = "<p>(too long to show)</p>"
+        html = Markup("<p>%s</p>") % service.words()("(This text is too long to show here.)")
     # A reply shows what it answers: the name and the opening words.
     parent = service.store.get(row.parent) if row.parent else None
     return {
@@ -94,7 +122,7 @@ def _card(service, row) -> dict:
         "html": html,
         "answers": parent,
         "answers_excerpt": " ".join(parent.body.split())[:160] if parent else "",
-        "age": age(row.created),
+        "age": age(row.created, service.words()),
         "essay": essay,
         "essay_title": service.site.title(row.essay),
         "published": row.is_published,
@@ -116,6 +144,7 @@ def queue(request: Request) -> Response:
     if not auth.is_author(request):
         return _login_page(request)
     service = request.app.state.service
+    _ = service.words()
     state = request.query_params.get("state", "pending")
     state = state if state in STATES else "pending"
     essay = request.query_params.get("essay", "") or None
@@ -125,16 +154,22 @@ def queue(request: Request) -> Response:
     paging = {"essay": essay, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     if view == "private":
         rows = service.store.find(visibility="private", not_kind="response", **paging)
-        title = "Private reflections"
+        title = _("Private reflections")
     elif view == "published":
         rows = service.store.find(state="approved", visibility="public", **paging)
-        title = "Published"
+        title = _("Published")
     else:
         view = "queue"
         # Waiting: everything; decided private items live under Private.
         visibility = None if state == "pending" else "public"
         rows = service.store.find(state=state, visibility=visibility, **paging)
-        title = "Waiting for you" if state == "pending" else state.capitalize()
+        title = {
+            "pending": _("Waiting for you"),
+            "approved": _("Approved"),
+            "rejected": _("Rejected"),
+            "spam": _("Spam"),
+            "withdrawn": _("Withdrawn"),
+        }.get(state, state)
     return _view(
         request,
         "moderate/queue.html",
@@ -161,7 +196,7 @@ def log(request: Request) -> Response:
     return _view(
         request,
         "moderate/log.html",
-        title="Moderation log",
+        title=_words(request)("Moderation log"),
         entries=entries[:PAGE_SIZE],
         items={item: row for item, row in items.items() if row is not None},
         title_of=service.site.title,
@@ -180,17 +215,18 @@ async def login(request: Request) -> Response:
 
 def _login(request: Request, fields: dict[str, list[str]]) -> Response:
     service = request.app.state.service
+    _ = service.words()
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return _login_page(request, 403, "This form had expired. Please log in again.")
+        return _login_page(request, 403, _("This form had expired. Please log in again."))
     address = service.guard.address_hash(addresses.of_request(request))
     if service.guard.login_limited(address):
-        return _login_page(request, 429, "Too many attempts. Please wait a few minutes and try again.")
+        return _login_page(request, 429, _("Too many attempts. Please wait a few minutes and try again."))
     if service.guard.logins_paused():
-        return _login_page(request, 429, PAUSED)
+        return _login_page(request, 429, _(PAUSED))
     service.guard.count_login(address)
     if not auth.check_password(service.store, fields.get("password", [""])[0]):
         service.guard.count_failed_login()
-        return _login_page(request, 401, "That password is not right.")
+        return _login_page(request, 401, _("That password is not right."))
     auth.log_in(request)
     return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
@@ -199,7 +235,9 @@ def enter(request: Request) -> Response:
     """A one-time link from `reflections login-link`: the way in while logins are paused."""
     service = request.app.state.service
     if not auth.use_login_link(service.store, service.guard.secret, request.path_params["token"]):
-        return _login_page(request, 404, "That login link is not valid any more. Make a new one.")
+        return _login_page(
+            request, 404, service.words()("That login link is not valid any more. Make a new one.")
+        )
     auth.log_in(request)
     return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
@@ -232,6 +270,7 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
     service = request.app.state.service
+    _ = service.words()
     action = fields.get("action", [""])[0]
     ids = [item for item in fields.get("id", []) if item]
     text = fields.get("text", [""])[0]
@@ -244,10 +283,14 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
         row = service.store.get(ids[0])
         if row is not None:
             return _view(
-                request, "moderate/delete.html", title="Delete for good?", card=_card(service, row), back=back
+                request,
+                "moderate/delete.html",
+                title=_("Delete for good?"),
+                card=_card(service, row),
+                back=back,
             )
     if action not in allowed or not ids:
-        request.session["flash"] = "Choose an action and at least one reflection."
+        request.session["flash"] = _("Choose an action and at least one reflection.")
     else:
         messages = []
         operation = getattr(service.moderation, action)
@@ -260,7 +303,7 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
             try:
                 messages.append(operation(item, actor="author", **extra))
             except ModerationError as error:
-                messages.append(f"Not done: {error}.")
+                messages.append(_("Not done: %(reason)s.", reason=error))
         request.session["flash"] = " ".join(messages)
     return RedirectResponse(back, status_code=303)
 
@@ -288,9 +331,12 @@ def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
     store = request.app.state.service.store
+    _ = _words(request)
     count = store.retry_failed_jobs() + store.retry_failed_deployments()
     request.session["flash"] = (
-        f"Trying again: {count} waiting for the publisher." if count else "Nothing had failed."
+        _("Trying again: %(count)s waiting for the publisher.", count=count)
+        if count
+        else _("Nothing had failed.")
     )
     return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 

@@ -7,11 +7,13 @@ the file and renders the pages (publisher/). Private items are never written any
 database.
 """
 
-from ..core import published
+from ..core import i18n, published
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_NAME, MIN_BODY
 from ..store import Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")
+#: The longest text, as the author reads the number ("10,000").
+LONGEST = f"{MAX_BODY:,d}"
 
 
 class ModerationError(ValueError):
@@ -19,9 +21,11 @@ class ModerationError(ValueError):
 
 
 class Moderation:
-    def __init__(self, store: Store, author: str, on_response=None, title=None) -> None:
+    def __init__(self, store: Store, author: str, on_response=None, title=None, words=None) -> None:
         self.store = store
         self.author = author
+        # What the author is told, in the site's language (the command line: English).
+        self._ = words or i18n.Words(i18n.SOURCE)
         # An essay's title by its slug: messages speak of people and essays, not ids.
         self.title = title or (lambda slug: slug)
         # Called with (reflection, response) after the author answers: the mailer tells the reader.
@@ -30,39 +34,57 @@ class Moderation:
     def _row(self, item_id: str) -> Reflection:
         row = self.store.get(item_id)
         if row is None:
-            raise ModerationError(f"no reflection has the id {item_id!r}")
+            raise ModerationError(self._("no reflection has the id %(id)s", id=repr(item_id)))
         return row
 
-    def _who(self, row: Reflection) -> str:
+    def who(self, row: Reflection) -> str:
         """An item in the author's words: “Ana’s reflection on “Learning to Stay””."""
-        return f"{row.shown_name}’s {row.kind} on “{self.title(row.essay)}”"
+        _ = self._
+        name, title = row.name or _(published.ANONYMOUS), self.title(row.essay)
+        if row.kind == "comment":
+            return _("%(name)s’s comment on “%(title)s”", name=name, title=title)
+        if row.kind == "response":
+            return _("%(name)s’s response on “%(title)s”", name=name, title=title)
+        return _("%(name)s’s reflection on “%(title)s”", name=name, title=title)
 
     def approve(self, item_id: str, actor: str = "author") -> str:
-        row = self._row(item_id)
+        _, row = self._, self._row(item_id)
         if row.state == "withdrawn":
-            raise ModerationError(f"{self._who(row)} was withdrawn by the reader and cannot be approved")
+            raise ModerationError(
+                _("%(who)s was withdrawn by the reader and cannot be approved", who=self.who(row))
+            )
         if row.visibility == "public" and not published.valid_location(row.essay, row.id):
-            raise ModerationError(f"{self._who(row)} names no essay that can be published to")
+            raise ModerationError(_("%(who)s names no essay that can be published to", who=self.who(row)))
         before = self.store.transition(item_id, "approved", ("pending", "rejected", "spam"), actor)
         if before is None:
-            return f"{self._who(row)} was already approved."
+            return _("%(who)s was already approved.", who=self.who(row))
         if before.visibility == "public":
-            return f"{self._who(row)} is approved; it will be on the site in a moment."
-        return f"{self._who(row)} is kept; it is private, so it stays out of the site."
+            return _("%(who)s is approved; it will be on the site in a moment.", who=self.who(row))
+        return _("%(who)s is kept; it is private, so it stays out of the site.", who=self.who(row))
 
     def _decline(self, item_id: str, to: str, actor: str) -> str:
-        row = self._row(item_id)
-        who = self._who(row)
+        _, row = self._, self._row(item_id)
+        who = self.who(row)
+        if to == "rejected":
+            already, done, off = (
+                _("%(who)s was already rejected.", who=who),
+                _("%(who)s is rejected.", who=who),
+                _("%(who)s is rejected; it comes off the site in a moment.", who=who),
+            )
+        else:
+            already, done, off = (
+                _("%(who)s was already spam.", who=who),
+                _("%(who)s is spam.", who=who),
+                _("%(who)s is spam; it comes off the site in a moment.", who=who),
+            )
         if row.state == to:
-            return f"{who} was already {to}."
+            return already
         if row.state == "withdrawn":
-            raise ModerationError(f"{who} was withdrawn by the reader")
+            raise ModerationError(_("%(who)s was withdrawn by the reader", who=who))
         before = self.store.transition(item_id, to, DECIDABLE, actor)
         if before is None:
-            return f"{who} was already {to}."
-        if before.is_published:
-            return f"{who} is {to}; it comes off the site in a moment."
-        return f"{who} is {to}."
+            return already
+        return off if before.is_published else done
 
     def reject(self, item_id: str, actor: str = "author") -> str:
         return self._decline(item_id, "rejected", actor)
@@ -85,52 +107,66 @@ class Moderation:
         content_note: str | None = None,
     ) -> str:
         """Change the words, and the name or content note when given; the originals are logged."""
-        row = self._row(item_id)
+        _, row = self._, self._row(item_id)
         changes = {"body": body.strip()}
         if not MIN_BODY <= len(changes["body"]) <= MAX_BODY:
-            raise ModerationError(f"the text needs {MIN_BODY} to {MAX_BODY:,} characters")
-        for field, value, limit, words in (
-            ("name", name, MAX_NAME, "the name"),
-            ("content_note", content_note, MAX_CONTENT_NOTE, "the content note"),
+            raise ModerationError(
+                _("the text needs %(least)s to %(most)s characters", least=MIN_BODY, most=LONGEST)
+            )
+        for field, value, limit, too_long in (
+            ("name", name, MAX_NAME, _("the name can be at most %(max)s characters", max=MAX_NAME)),
+            (
+                "content_note",
+                content_note,
+                MAX_CONTENT_NOTE,
+                _("the content note can be at most %(max)s characters", max=MAX_CONTENT_NOTE),
+            ),
         ):
             if value is None:
                 continue
             if len(value.strip()) > limit:
-                raise ModerationError(f"{words} can be at most {limit} characters")
+                raise ModerationError(too_long)
             changes[field] = value.strip()
         if all(getattr(row, field) == value for field, value in changes.items()):
-            return f"{self._who(row)} is unchanged."
+            return _("%(who)s is unchanged.", who=self.who(row))
         before = self.store.edit(item_id, changes, actor)
         if before is None:
-            raise ModerationError(f"no reflection has the id {item_id!r}")
-        return f"{self._who(before)} is edited; the original is kept in the moderation log."
+            raise ModerationError(_("no reflection has the id %(id)s", id=repr(item_id)))
+        return _("%(who)s is edited; the original is kept in the moderation log.", who=self.who(before))
 
     def unpublish(self, item_id: str, actor: str = "author") -> str:
         """Take a published item off the site and put it back in the queue."""
-        row = self._row(item_id)
+        _, row = self._, self._row(item_id)
         if not row.is_published:
-            raise ModerationError(f"{self._who(row)} is not published")
+            raise ModerationError(_("%(who)s is not published", who=self.who(row)))
         before = self.store.transition(item_id, "pending", ("approved",), actor, detail="unpublished")
         if before is None:
-            raise ModerationError(f"{self._who(row)} is not published")
-        return f"{self._who(row)} is back in the queue; it comes off the site in a moment."
+            raise ModerationError(_("%(who)s is not published", who=self.who(row)))
+        return _("%(who)s is back in the queue; it comes off the site in a moment.", who=self.who(row))
 
     def delete(self, item_id: str, actor: str = "author") -> str:
         before = self.store.delete(item_id, actor)
         if before is None:
-            raise ModerationError(f"no reflection has the id {item_id!r}")
-        return f"{self._who(before)} is deleted."
+            raise ModerationError(self._("no reflection has the id %(id)s", id=repr(item_id)))
+        return self._("%(who)s is deleted.", who=self.who(before))
 
     def respond(self, item_id: str, text: str, actor: str = "author") -> str:
         """The author's response, published with the reflection (which is approved if it was not)."""
-        row = self._row(item_id)
+        _, row = self._, self._row(item_id)
         text = text.strip()
         if not MIN_BODY <= len(text) <= MAX_BODY:
-            raise ModerationError(f"a response needs {MIN_BODY} to {MAX_BODY:,} characters")
+            raise ModerationError(
+                _("a response needs %(least)s to %(most)s characters", least=MIN_BODY, most=LONGEST)
+            )
         if row.kind == "response":
-            raise ModerationError(f"{self._who(row)} is itself a response; respond to what it answers")
+            raise ModerationError(
+                _("%(who)s is itself a response; respond to what it answers", who=self.who(row))
+            )
         if row.state in ("rejected", "spam", "withdrawn"):
-            raise ModerationError(f"{self._who(row)} is {row.state}; approve it before responding")
+            state = {"rejected": _("rejected"), "spam": _("spam"), "withdrawn": _("withdrawn")}[row.state]
+            raise ModerationError(
+                _("%(who)s is %(state)s; approve it before responding", who=self.who(row), state=state)
+            )
         if row.state == "pending":
             self.approve(item_id, actor)
         moment = now()
@@ -155,8 +191,10 @@ class Moderation:
             detail=f"response to {item_id}",
         )
         if before is not None and row.visibility == "public":
-            return f"Your response to {self._who(row)} is approved; it goes on the site in a moment."
-        return f"Your response to {self._who(row)} is kept with it; private, so not published."
+            return _(
+                "Your response to %(who)s is approved; it goes on the site in a moment.", who=self.who(row)
+            )
+        return _("Your response to %(who)s is kept with it; private, so not published.", who=self.who(row))
 
     def withdraw(self, item_id: str, actor: str = "reader") -> str:
         """The reader takes their words back: out of the queue, and off the site if published."""

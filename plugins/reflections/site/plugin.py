@@ -49,7 +49,7 @@ def add_templates(generator) -> None:
         env.globals["remembered_rows"] = essays.remembered_rows
         env.globals["ANONYMOUS"] = published.ANONYMOUS
         env.globals["AUTHOR_NAME"] = threads.AUTHOR_NAME
-        env.globals["REFLECTIONS_TRANSLATIONS_PATH"] = i18n.overrides_folder(generator.settings)
+        env.globals["withness_translations"] = i18n.overrides_folder(generator.settings)
         i18n.install(env)
         env.globals["LIMITS"] = lengths.FORM_LIMITS
         env.filters["by_year"] = essays.by_year
