@@ -212,3 +212,30 @@ def test_a_sites_override_catalogue_reaches_its_built_pages(tmp_path):
     page = (tmp_path / "output" / "essays" / "learning-to-stay" / "index.html").read_text(encoding="utf-8")
     assert ">Leave a few words<" in page and "Add your reflection" not in page
     assert ">Send your reflection<" in page  # the rest as shipped
+
+
+#: The keyword arguments that carry words to a page or a message in the service's code.
+SHOWN = {"heading", "message", "done", "question", "button", "keep_label", "title"}
+
+
+def test_no_word_the_service_code_shows_is_left_unmarked():
+    """A page's heading, message, question or button given as a bare string (not through `_()`)
+    would reach every reader in English."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "plugins" / "reflections" / "service").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg in SHOWN and isinstance(keyword.value, ast.Constant | ast.JoinedStr):
+                    found.append(f"{path.name}:{node.lineno} {keyword.arg}=")
+    for path in sorted((REPO / "plugins" / "reflections" / "service").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # The moderation pages' flash: request.session["flash"] = "…"
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.JoinedStr):
+                target = node.targets[0]
+                if isinstance(target, ast.Subscript) and getattr(target.slice, "value", None) == "flash":
+                    found.append(f"{path.name}:{node.lineno} flash")
+    assert found == []
