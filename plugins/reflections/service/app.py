@@ -28,7 +28,7 @@ from ..core import i18n, lengths, published, sanitizer
 from ..core.essay_header import EssayInfo, SiteView
 from ..core.i18n import N_
 from ..store import Reflection, Store, StoreUnavailable, body_hash, now
-from . import addresses, auth, bodies, intake, mail, moderate, origins
+from . import addresses, auth, bodies, care, intake, mail, moderate, origins
 from . import config as service_config
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -315,10 +315,11 @@ def _submit(
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
         return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
-    held = service.guard.held_words(submission.body, submission.name, submission.content_note)
-    return _accept(
-        service, submission, essay, address_hash, wants_json, flags=",".join(f"held:{w}" for w in held)
-    )
+    texts = [submission.body, submission.name, submission.content_note]
+    flags = [f"held:{word}" for word in service.guard.held_words(*texts)]
+    if care.needs_care(texts, service.language(essay), care.extra_words(service.settings)):
+        flags.insert(0, care.FLAG)  # the reader is shown where to find help; the author told at once
+    return _accept(service, submission, essay, address_hash, wants_json, flags=",".join(flags))
 
 
 AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")
@@ -443,6 +444,9 @@ def received(request: Request) -> Response:
         essay_url=essay.url if essay else "",
         withdraw_token=token,
         mail_on=service.mailer.enabled,
+        needs_care=care.marked(row.flags) and row.state != "withdrawn",
+        help_url=str(service.settings["REFLECTIONS_HELP_URL"]),
+        help_name=str(service.settings["REFLECTIONS_HELP_NAME"]),
     )
 
 

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from ..core import i18n
 from ..core.published import ANONYMOUS
 from ..store import Reflection, Store
+from . import care
 from . import config as service_config
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,9 @@ class Mailer:
         """A reader's submission was stored: tell the author, and ask the reader to confirm."""
         if not self.enabled:
             return
-        if self.config.notify == "each" and self.config.author_email:
+        # What may come from someone in pain reaches the author at once, even under a digest.
+        at_once = self.config.notify == "each" or (self.config.notify == "digest" and care.marked(row.flags))
+        if at_once and self.config.author_email:
             self.store.enqueue_mail(self.config.author_email, *self.author_notice(row))
         if row.notify and row.email and self.store.ask_subscriber(row.email):
             self.store.enqueue_mail(row.email, *self.confirm_notice(row))
@@ -123,6 +126,14 @@ class Mailer:
         # Everything the reader wrote (name, note, words) is indented, apart from the lines this
         # mail writes itself: no reader can set a line that looks like one of the action links.
         lines = [opening, "", "    " + _("From: %(name)s", name=row.name or _(ANONYMOUS))]
+        if care.marked(row.flags):
+            lines[1:1] = [
+                "",
+                _(
+                    "It may need your care: its words speak of wanting to die or of self-harm. "
+                    "The reader was shown where to find help now; it is at the top of your queue."
+                ),
+            ]
         if row.content_note:
             lines.append("    " + _("Content note: %(note)s", note=row.content_note))
         lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]
@@ -135,7 +146,10 @@ class Mailer:
             _("Every link asks you before anything changes; they work for %(days)s days.", days=LINK_DAYS),
             _("The whole queue: %(link)s", link=self.link("/reflections/moderate")),
         ]
-        return _("New reflection on “%(title)s”", title=title), "\n".join(lines) + "\n"
+        subject = _("New reflection on “%(title)s”", title=title)
+        if care.marked(row.flags):
+            subject = _("Needs care: %(subject)s", subject=subject)
+        return subject, "\n".join(lines) + "\n"
 
     def confirm_notice(self, row: Reflection) -> tuple[str, str]:
         _ = self.words(row.essay)

@@ -162,7 +162,8 @@ def queue(request: Request) -> Response:
         view = "queue"
         # Waiting: everything; decided private items live under Private.
         visibility = None if state == "pending" else "public"
-        rows = service.store.find(state=state, visibility=visibility, **paging)
+        # What may come from someone in pain is read first.
+        rows = service.store.find(state=state, visibility=visibility, care_first=state == "pending", **paging)
         title = {
             "pending": _("Waiting for you"),
             "approved": _("Approved"),

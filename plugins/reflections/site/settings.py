@@ -65,6 +65,12 @@ DEFAULTS = {
     # A folder of the site's own message catalogues, relative to PATH (`<lang>.po`, or
     # `<lang>/LC_MESSAGES/withness.po`): any message in them replaces the shipped one. Empty: none.
     "REFLECTIONS_TRANSLATIONS": "",
+    # Phrases that mark a submission as needing care, in any language, besides the shipped lists.
+    "REFLECTIONS_CARE_WORDS": [],
+    # Where a reader whose words need care is shown help now: an international directory of free,
+    # confidential helplines, found by country, with no account and no tracking.
+    "REFLECTIONS_HELP_URL": "https://findahelpline.com/",
+    "REFLECTIONS_HELP_NAME": "Find A Helpline",
 }
 
 

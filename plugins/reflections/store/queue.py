@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -123,10 +123,16 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments):
         not_kind: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        care_first: bool = False,
     ) -> list[Reflection]:
         """Items oldest first, filtered by whichever of state, essay and visibility are given (and
-        leaving out one kind); `limit` and `offset` page through them."""
-        query = select(ReflectionRow).order_by(ReflectionRow.created, ReflectionRow.id)
+        leaving out one kind); `limit` and `offset` page through them. `care_first`: the items
+        marked as needing care (their flags start with `care`) before all others."""
+        order = [ReflectionRow.created, ReflectionRow.id]
+        if care_first:
+            marked = or_(ReflectionRow.flags == "care", ReflectionRow.flags.like("care,%"))
+            order.insert(0, case((marked, 0), else_=1))
+        query = select(ReflectionRow).order_by(*order)
         for column, value in (
             (ReflectionRow.state, state),
             (ReflectionRow.essay, essay),
