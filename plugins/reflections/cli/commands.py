@@ -293,6 +293,9 @@ def show(context: Context, item_id: str, as_json: bool) -> None:
         value = getattr(row, key)
         if value not in ("", None):
             click.echo(f"{key}: {value}")
+    click.echo(f"name shown: {row.shown_name} ({row.name_shown})")
+    if row.quote_ok:
+        click.echo("quote: the reader agrees you may quote it, without their name, in a future essay")
     click.echo("\n" + row.body)
 
 

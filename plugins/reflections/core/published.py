@@ -47,6 +47,23 @@ def display_name(name: str) -> str:
     return name or ANONYMOUS
 
 
+#: How a reader chose their name to be shown: as typed, the first name only, initials, or not at
+#: all ("A reader"). Only the name so shown is ever published.
+NAME_SHOWN = ("full", "first", "initials", "none")
+
+
+def shown_as(name: str, choice: str) -> str:
+    """The public form of a reader's name ("" for none): `choice` is one of NAME_SHOWN."""
+    words = name.split()
+    if not words or choice == "none":
+        return ""
+    if choice == "first":
+        return words[0]
+    if choice == "initials":
+        return " ".join(f"{word[0].upper()}." for word in words if word[0].isalnum()) or ""
+    return " ".join(words)
+
+
 class FormatError(ValueError):
     """A published-reflection file that cannot be read; names the file and the field."""
 

@@ -17,7 +17,7 @@ def published_item(row: Reflection, zone: tzinfo) -> published.PublishedItem:
         kind=row.kind,
         date=row.created.astimezone(zone),
         body=row.body,
-        author=row.name,
+        author=row.public_name,  # only the name as the reader chose to show it
         parent=row.parent,
         content_note=row.content_note,
     )

@@ -163,6 +163,7 @@ class Service:
             replying_to = self.site.published_item(essay.slug, submission.parent)
         return {
             "values": submission.values(),
+            "public_name": published.shown_as(submission.name, submission.name_shown),
             "article": article,
             "form_token": self.guard.form_token(article.slug),
             "replying_to": replying_to.shown_name if replying_to else "",
@@ -370,6 +371,8 @@ def _accept(
         name=submission.name[: lengths.MAX_NAME],
         email=submission.email[: lengths.MAX_EMAIL],
         notify=submission.notify and bool(submission.email),
+        name_shown=submission.name_shown,
+        quote_ok=submission.quote_ok,
         body=submission.body[: lengths.MAX_BODY],
         content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
         address_hash=address_hash,

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..core.essay_header import SiteView
 from ..core.i18n import N_
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
+from ..core.published import NAME_SHOWN
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.
@@ -28,6 +29,8 @@ class Submission:
     name: str = ""
     email: str = ""
     notify: bool = False
+    name_shown: str = "full"
+    quote_ok: bool = False
     content_note: str = ""
     visibility: str = "public"
     parent: str = ""
@@ -95,7 +98,7 @@ def from_mapping(data) -> Submission:
     """A submission from form fields or a decoded JSON object; raises NotAnObject for other shapes."""
     if not isinstance(data, dict):
         raise NotAnObject('the body must be a JSON object of fields, such as {"essay": …, "body": …}')
-    notify = data.get("notify")
+    notify, quote_ok = data.get("notify"), data.get("quote_ok")
     return _mended(
         Submission(
             essay=_text(data.get("essay")).strip(),
@@ -103,6 +106,8 @@ def from_mapping(data) -> Submission:
             name=" ".join(_text(data.get("name")).split()),
             email=_text(data.get("email")).strip(),
             notify=notify is True or _text(notify).strip().lower() in TRUE_WORDS,
+            name_shown=_text(data.get("name_shown") or "full").strip().lower(),
+            quote_ok=quote_ok is True or _text(quote_ok).strip().lower() in TRUE_WORDS,
             content_note=" ".join(_text(data.get("content_note")).split()),
             visibility=_text(data.get("visibility") or "public").strip().lower(),
             parent=_text(data.get("parent")).strip(),
@@ -153,6 +158,8 @@ def verify(submission: Submission, site: SiteView, words: Callable[..., str] = _
                 problems["email"] = _("This email address does not look quite right. You may leave it empty.")
     elif submission.notify:
         problems["email"] = _("To hear when the author replies, please add your email address.")
+    if submission.name_shown not in NAME_SHOWN:
+        problems["name_shown"] = _("Please choose how your name is shown.")
     if submission.visibility not in ("public", "private"):
         problems["visibility"] = _("Please choose who may read it: everyone, or only the author.")
     if submission.parent and essay is not None and site.published_item(essay.slug, submission.parent) is None:

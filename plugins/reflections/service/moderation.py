@@ -40,7 +40,7 @@ class Moderation:
     def who(self, row: Reflection) -> str:
         """An item in the author's words: “Ana’s reflection on “Learning to Stay””."""
         _ = self._
-        name, title = row.name or _(published.ANONYMOUS), self.title(row.essay)
+        name, title = row.public_name or _(published.ANONYMOUS), self.title(row.essay)
         if row.kind == "comment":
             return _("%(name)s’s comment on “%(title)s”", name=name, title=title)
         if row.kind == "response":

@@ -7,7 +7,7 @@ methods change what is stored, each in one transaction.
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from ..core.published import display_name
+from ..core.published import display_name, shown_as
 
 STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
 VISIBILITIES = ("public", "private")
@@ -47,11 +47,20 @@ class Reflection(_Record):
     body_hash: str = ""
     flags: str = ""
     decided: datetime | None = None
+    #: How the reader's name is shown (published.NAME_SHOWN); the typed name is the author's only.
+    name_shown: str = "full"
+    #: The reader agreed that the author may quote it, without their name, in a future essay.
+    quote_ok: bool = False
+
+    @property
+    def public_name(self) -> str:
+        """The name as the reader chose it to be shown ("" for none): all that is ever published."""
+        return shown_as(self.name, self.name_shown)
 
     @property
     def shown_name(self) -> str:
-        """The name shown for it: the reader's, or the one default for a reader who gave none."""
-        return display_name(self.name)
+        """The name shown for it: as the reader chose, or the one default for a reader who gave none."""
+        return display_name(self.public_name)
 
     @property
     def is_published(self) -> bool:

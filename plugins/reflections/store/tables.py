@@ -54,6 +54,8 @@ class ReflectionRow(Base):
     flags: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime())
     decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    name_shown: Mapped[str] = mapped_column(String(10), default="full")
+    quote_ok: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LogRow(Base):
