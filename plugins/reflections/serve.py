@@ -24,6 +24,7 @@ from .publisher.loop import Publisher
 from .service import config as service_config
 from .service.app import create_app
 from .service.mail import MailWorker
+from .service.retention import RetentionWorker
 from .site import settings as site_settings
 from .site.devserver import publish, rebuild_on_change
 from .site.index import SiteIndex
@@ -47,12 +48,15 @@ def _with_mail(config: service_config.ServiceConfig, publisher: "WarmPublisher |
         service = app.state.service
         worker = MailWorker(service.mailer, service.store.pending_since, config.mail_interval)
         worker.start()
+        keeper = RetentionWorker(service.store, service.settings)
+        keeper.start()
         if publisher is not None:
             publisher.start()  # builds in the background: readers are answered meanwhile
         try:
             yield
         finally:
             worker.stopped.set()
+            keeper.stopped.set()
             if publisher is not None:
                 publisher.stop()
 

@@ -367,6 +367,20 @@ def withdraw(context: Context, token: str, build: bool) -> None:
     _moderate(context, "withdraw", item_id, build, actor="cli")
 
 
+@main.command()
+@pass_context
+def purge(context: Context) -> None:
+    """Remove what is kept past its time (REFLECTIONS_KEEP_DECLINED_DAYS, REFLECTIONS_KEEP_EMAIL_DAYS):
+    `reflections serve` does it every hour; this is for a cron when no service runs."""
+    from ..service.retention import purge as purge_now
+
+    done = purge_now(context.store, context.site.settings)
+    click.echo(
+        f"Removed {done.items} rejected or spam item(s), {done.emails} reader address(es) from items, "
+        f"{done.subscribers} subscription(s) and {done.mails} mail(s)."
+    )
+
+
 @main.command(name="backup")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."

@@ -570,6 +570,7 @@ def mail_subscription(request: Request) -> Response:
             )
         else:
             service.store.set_subscription(email, unsubscribed=True)
+            service.store.forget_address(email)  # its purpose has ended: the address goes
             done = _("Done. You will get no more mails about replies.")
         return service.page("service/confirm.html", lang=lang, heading=_("Done"), done=done)
     if confirming:

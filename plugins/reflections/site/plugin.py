@@ -9,7 +9,7 @@ from pelican.contents import Article
 
 from ..core import i18n, lengths, published, threads
 from ..core.files import write_atomically
-from . import build, contentcache, essays, manifest, readahead, redirects
+from . import build, contentcache, essays, manifest, privacy, readahead, redirects
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -143,6 +143,7 @@ def register() -> None:
     signals.page_generator_preread.connect(readahead.start)
     signals.article_generator_pretaxonomy.connect(readahead.finish)
     signals.page_generator_finalized.connect(readahead.finish)
+    signals.page_generator_finalized.connect(privacy.add_page)
     signals.article_generator_finalized.connect(prepare_essays)
     signals.article_writer_finalized.connect(write_reflection_feeds)
     signals.all_generators_finalized.connect(write_redirects)

@@ -71,6 +71,14 @@ DEFAULTS = {
     # confidential helplines, found by country, with no account and no tracking.
     "REFLECTIONS_HELP_URL": "https://findahelpline.com/",
     "REFLECTIONS_HELP_NAME": "Find A Helpline",
+    # Days a rejected or spam item is kept after the decision, then removed (the moderation log
+    # keeps that it existed). 0: kept for ever.
+    "REFLECTIONS_KEEP_DECLINED_DAYS": 30,
+    # Days a reader's email is kept after their item was decided or they last had a mail from the
+    # site (at once when they unsubscribe). 0: kept for ever.
+    "REFLECTIONS_KEEP_EMAIL_DAYS": 90,
+    # A page at /privacy/ that says what is kept and for how long, from the settings in force.
+    "REFLECTIONS_PRIVACY_PAGE": True,
 }
 
 

@@ -22,6 +22,7 @@ from .jobs import Jobs
 from .keys import Keys
 from .outbox import Outbox
 from .records import LogEntry, Reflection
+from .retention import Retention
 from .tables import LogRow, ReflectionRow, UsedTokenRow, UTCDateTime
 
 # Built once: making these statement objects costs more per submission than running them.
@@ -46,7 +47,7 @@ _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
 
 
 @guarded
-class Store(Keys, Outbox, Backup, Jobs, Deployments):
+class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
     """The queue's operations. Every method is one transaction."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
