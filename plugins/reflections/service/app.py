@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..core import i18n, lengths, published, sanitizer
+from ..core import i18n, lengths, published, rest, sanitizer
 from ..core.essay_header import EssayInfo, SiteView
 from ..core.i18n import N_
 from ..store import Reflection, Store, StoreUnavailable, body_hash, now
@@ -278,6 +278,17 @@ def _submit(
         if wants_json:
             return _json_error(403, _(FOREIGN))
         return service.form_page(essay, submission, 403, _("Send this reflection?"), message=_(FOREIGN))
+    resting = rest.until(service.settings)
+    if resting is not None:
+        # The author's rest: the reader's words come back to them with a kind word, nothing kept.
+        message = _(
+            "The author is taking a rest, and reflections are paused until %(day)s. Your words are "
+            "still here: keep them, and send them then.",
+            day=i18n.long_date(resting, service.language(essay)),
+        )
+        if wants_json:
+            return JSONResponse({"errors": {"body": message}}, status_code=503)
+        return service.form_page(essay, submission, 503, _("The author is resting"), message=message)
     address_hash = service.guard.address_hash(address)
     # The honeypot is looked at last: a bot that fills it meets every check and limit first.
     problems = intake.verify(submission, service.site, _)

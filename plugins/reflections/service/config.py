@@ -38,6 +38,8 @@ class ServiceConfig:
     mail_interval: float
     digest_seconds: int
     deploy: str = ""
+    #: Hours (start, end) of the site's day when the author is not written to ("22-7"), or None.
+    quiet_hours: tuple[int, int] | None = None
 
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
@@ -107,7 +109,22 @@ def _read(environ: dict | None) -> ServiceConfig:
         mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
         digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
         deploy=config("REFLECTIONS_DEPLOY", default=""),
+        quiet_hours=_hours(config("REFLECTIONS_QUIET_HOURS", default="")),
     )
+
+
+def _hours(value: str) -> tuple[int, int] | None:
+    """ "22-7" as (22, 7): the author's quiet hours, on the site's clock."""
+    if not value.strip():
+        return None
+    start, dash, end = value.strip().partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = None
+    if not dash or hours is None or not all(0 <= hour <= 23 for hour in hours) or hours[0] == hours[1]:
+        raise ValueError(f"REFLECTIONS_QUIET_HOURS must be two hours of the day, such as 22-7, not {value!r}")
+    return hours
 
 
 def public_url(config: ServiceConfig, settings: dict, host: str = "127.0.0.1", port: int = 8000) -> str:

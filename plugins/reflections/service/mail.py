@@ -112,7 +112,9 @@ class Mailer:
         # What may come from someone in pain reaches the author at once, even under a digest.
         at_once = self.config.notify == "each" or (self.config.notify == "digest" and care.marked(row.flags))
         if at_once and self.config.author_email:
-            self.store.enqueue_mail(self.config.author_email, *self.author_notice(row))
+            # Quiet hours hold the author's mail till morning; what needs care never waits.
+            later = None if care.marked(row.flags) else self.after_quiet_hours()
+            self.store.enqueue_mail(self.config.author_email, *self.author_notice(row), not_before=later)
         if row.notify and row.email and self.store.ask_subscriber(row.email):
             self.store.enqueue_mail(row.email, *self.confirm_notice(row))
 
@@ -204,7 +206,28 @@ class Mailer:
             count,
         )
         subject = _.ngettext("%(num)s new reflection", "%(num)s new reflections", count)
-        self.store.enqueue_mail(self.config.author_email, subject, opening + "\n\n" + "\n".join(parts))
+        self.store.enqueue_mail(
+            self.config.author_email,
+            subject,
+            opening + "\n\n" + "\n".join(parts),
+            not_before=self.after_quiet_hours(),
+        )
+
+    def after_quiet_hours(self, moment: datetime | None = None) -> datetime | None:
+        """When the author's quiet hours (REFLECTIONS_QUIET_HOURS, the site's clock) end, if
+        `moment` (now) is within them; else None."""
+        if self.config.quiet_hours is None:
+            return None
+        start, end = self.config.quiet_hours
+        local = (moment or datetime.now(UTC)).astimezone(self.site.zone)
+        hour = local.hour
+        quiet = start <= hour or hour < end if start > end else start <= hour < end
+        if not quiet:
+            return None
+        morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        if morning <= local:
+            morning += timedelta(days=1)
+        return morning.astimezone(UTC)
 
     # Sending -----------------------------------------------------------------------------------
     def send_due(self) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 published, and the log. Plain forms; every change of state is a POST with a CSRF token; every page
 answers a stranger with the login page and nothing else."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs
 
 from markupsafe import Markup
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..core import sanitizer
+from ..core import i18n, rest, sanitizer
 from ..core.i18n import N_, Words
 from ..store import STATES, now
 from . import addresses, auth, bodies
@@ -98,6 +98,7 @@ def _view(request: Request, template: str, **context) -> Response:
         template,
         words=item_words(service.words()),
         who=service.moderation.who,
+        **_rest_context(service),
         csrf=auth.csrf_token(request),
         flash=request.session.pop("flash", ""),
         base=service.root + BASE,
@@ -257,19 +258,30 @@ def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
     return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
-async def act(request: Request) -> Response:
-    """Every change of state: one POST, a CSRF token, an action and one or more ids."""
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    return await run_in_threadpool(_act, request, fields)
+def _author_post(handler):
+    """A moderation form's endpoint: its fields read (within MAX_FORM_BYTES), the author and the
+    CSRF token checked, then `handler(request, fields)` in a worker thread (it writes the store)."""
+
+    async def endpoint(request: Request) -> Response:
+        fields = await _form(request)
+        if fields is None:
+            return _too_large()
+        return await run_in_threadpool(_checked, handler, request, fields)
+
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
 
 
-def _act(request: Request, fields: dict[str, list[str]]) -> Response:
+def _checked(handler, request: Request, fields: dict[str, list[str]]) -> Response:
     if not auth.is_author(request):
         return _login_page(request, 401)
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
+    return handler(request, fields)
+
+
+def _act(request: Request, fields: dict[str, list[str]]) -> Response:
+    """Every change of state: one POST, a CSRF token, an action and one or more ids."""
     service = request.app.state.service
     _ = service.words()
     action = fields.get("action", [""])[0]
@@ -318,19 +330,41 @@ def _edits(fields: dict[str, list[str]], text: str) -> dict[str, str]:
     return edits
 
 
-async def retry(request: Request) -> Response:
-    """Try the failed publications and deploys again now (their cause may be fixed)."""
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    return await run_in_threadpool(_retry, request, fields)
+def _rest_context(service) -> dict:
+    resting = rest.until(service.settings)
+    lang = service.language()
+    return {
+        "resting": resting is not None,
+        "resting_day": i18n.long_date(resting, lang) if resting else "",
+        "tomorrow": (date.today() + timedelta(days=1)).isoformat(),
+    }
+
+
+def _rest_switch(request: Request, fields: dict[str, list[str]]) -> Response:
+    """The author's rest: pause reflections until a day, or end the rest now."""
+    service = request.app.state.service
+    _ = service.words()
+    if fields.get("action", [""])[0] == "resume":
+        rest.resume(service.settings)
+        request.session["flash"] = _("The rest is over: the form is back on every essay in a moment.")
+    else:
+        try:
+            day = date.fromisoformat(fields.get("until", [""])[0])
+        except ValueError:
+            day = None
+        if day is None or day <= date.today():
+            request.session["flash"] = _("Choose a day after today for reflections to open again.")
+        else:
+            rest.pause(service.settings, day)
+            request.session["flash"] = _(
+                "Reflections rest until %(day)s: every essay says so in a moment.",
+                day=i18n.long_date(day, service.language()),
+            )
+    return RedirectResponse(service.root + BASE, status_code=303)
 
 
 def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
-    if not auth.is_author(request):
-        return _login_page(request, 401)
-    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return _refused_csrf()
+    """Try the failed publications and deploys again now (their cause may be fixed)."""
     store = request.app.state.service.store
     _ = _words(request)
     count = store.retry_failed_jobs() + store.retry_failed_deployments()
@@ -347,7 +381,8 @@ routes = [
     Route(f"{BASE}/log", log, methods=["GET"]),
     Route(f"{BASE}/login", login, methods=["POST"]),
     Route(f"{BASE}/logout", logout, methods=["POST"]),
-    Route(f"{BASE}/act", act, methods=["POST"]),
-    Route(f"{BASE}/retry", retry, methods=["POST"]),
+    Route(f"{BASE}/act", _author_post(_act), methods=["POST"]),
+    Route(f"{BASE}/retry", _author_post(_retry), methods=["POST"]),
+    Route(f"{BASE}/rest", _author_post(_rest_switch), methods=["POST"]),
     Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
 ]

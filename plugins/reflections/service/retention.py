@@ -5,6 +5,7 @@ does the same once, for a cron or a service that does not run all the time."""
 import logging
 import threading
 
+from ..core import rest
 from ..store import Store
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def purge(store: Store, settings: dict, moment=None):
 
 
 class RetentionWorker(threading.Thread):
-    """Purges once at start and then every INTERVAL seconds."""
+    """Purges once at start and then every INTERVAL seconds; ends the author's rest on its day."""
 
     def __init__(self, store: Store, settings: dict, interval: float = INTERVAL) -> None:
         super().__init__(daemon=True, name="withness-retention")
@@ -43,6 +44,8 @@ class RetentionWorker(threading.Thread):
         while True:
             try:
                 purge(self.store, self.settings)
+                # A rest whose day has come ends: its file goes, and the site builds with the form.
+                rest.ended(self.settings)
             except Exception:  # the next round tries again; nothing is lost by waiting
                 logger.exception("The retention purge met an error; it will try again")
             if self.stopped.wait(self.interval):

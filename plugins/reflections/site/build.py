@@ -21,7 +21,7 @@ from pathlib import Path
 from feedgenerator import Atom1Feed
 from markupsafe import Markup, escape
 
-from ..core import i18n, published, sanitizer
+from ..core import i18n, published, rest, sanitizer
 from ..core.errors import ContentError
 from ..core.essay_header import reflections_open
 from ..core.files import write_atomically
@@ -209,6 +209,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings.get("REFLECTIONS_FOLD_REPLIES"),
         str(settings.get("TIMEZONE", "")),
         i18n.signature(essay_language(essay, settings), i18n.overrides_folder(settings)),
+        str(rest.until(settings)),  # resting, a thread shows no Reply links
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
 

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from ..core import i18n, lengths, published, threads
+from ..core import i18n, lengths, published, rest, threads
 from ..core.files import write_atomically
 from . import build, contentcache, essays, manifest, privacy, readahead, redirects
 from . import settings as config
@@ -50,6 +50,8 @@ def add_templates(generator) -> None:
         env.globals["ANONYMOUS"] = published.ANONYMOUS
         env.globals["AUTHOR_NAME"] = threads.AUTHOR_NAME
         env.globals["withness_translations"] = i18n.overrides_folder(generator.settings)
+        env.globals["reflections_rest"] = rest.until(generator.settings)
+        env.globals["long_date"] = i18n.long_date
         i18n.install(env)
         env.globals["LIMITS"] = lengths.FORM_LIMITS
         env.filters["by_year"] = essays.by_year

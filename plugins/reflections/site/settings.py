@@ -79,6 +79,10 @@ DEFAULTS = {
     "REFLECTIONS_KEEP_EMAIL_DAYS": 90,
     # A page at /privacy/ that says what is kept and for how long, from the settings in force.
     "REFLECTIONS_PRIVACY_PAGE": True,
+    # The author's rest: reflections paused on every essay until this day (YYYY-MM-DD), kindly.
+    "REFLECTIONS_PAUSED_UNTIL": "",
+    # The file, relative to PATH, that the moderation page's rest switch writes (the same, by hand).
+    "REFLECTIONS_PAUSE_FILE": "resting.txt",
 }
 
 

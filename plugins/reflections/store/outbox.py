@@ -18,7 +18,15 @@ CLAIM_HOLD = timedelta(minutes=5)
 
 
 class Outbox:
-    def enqueue_mail(self, recipient: str, subject: str, body: str, headers: dict | None = None) -> None:
+    def enqueue_mail(
+        self,
+        recipient: str,
+        subject: str,
+        body: str,
+        headers: dict | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        """A mail to send, at once or from `not_before` (the author's quiet hours)."""
         moment = now()
         with self.sessions.begin() as session:
             session.add(
@@ -29,7 +37,7 @@ class Outbox:
                     headers=json.dumps(headers or {}),
                     created=moment,
                     attempts=0,
-                    next_attempt=moment,
+                    next_attempt=max(moment, not_before) if not_before else moment,
                     last_error="",
                 )
             )
