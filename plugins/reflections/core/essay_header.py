@@ -49,6 +49,10 @@ class EssayInfo:
     url: str
     #: The essay's language (`Lang`), "" for the site's (DEFAULT_LANG).
     lang: str = ""
+    #: (anchor, label) of the passages a reader may answer (core/passages.py).
+    reflection_passages: tuple = ()
+    #: Every passage's anchor (a paragraph chosen by selecting its words is one of these).
+    reflection_anchors: tuple = ()
 
 
 class SiteView(Protocol):

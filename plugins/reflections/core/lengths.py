@@ -13,6 +13,9 @@ MAX_EMAIL = 254
 MAX_WEBSITE = 300
 #: A content note ("grief", "self-harm"…).
 MAX_CONTENT_NOTE = 120
+#: The passage a reflection answers (an anchor: core/passages.py) and the words it quotes.
+MAX_PASSAGE = 64
+MAX_QUOTE = 300
 #: What a reader may send as a body.
 MIN_BODY = 2
 MAX_BODY = 10_000
@@ -21,4 +24,10 @@ MAX_BODY = 10_000
 MAX_SOURCE_CHARS = 20_000
 
 #: The form's fields and their limits, for the templates (the form's live counts).
-FORM_LIMITS = {"body": MAX_BODY, "name": MAX_NAME, "content_note": MAX_CONTENT_NOTE, "email": MAX_EMAIL}
+FORM_LIMITS = {
+    "body": MAX_BODY,
+    "name": MAX_NAME,
+    "content_note": MAX_CONTENT_NOTE,
+    "email": MAX_EMAIL,
+    "quote": MAX_QUOTE,
+}

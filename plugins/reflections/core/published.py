@@ -26,12 +26,13 @@ from ulid import ULID
 
 from .files import write_atomically
 from .i18n import N_
-from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_WEBSITE
+from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_PASSAGE, MAX_QUOTE, MAX_WEBSITE
 
 KINDS = ("reflection", "comment", "response")
-FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Website", "Date", "Content_note")
+FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Website", "Date", "Content_note", "Passage", "Quote")
 REQUIRED = ("Id", "Essay", "Kind", "Date")
 _ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_ID - 1}}}$")
+_PASSAGE = re.compile(rf"^[\w-]{{1,{MAX_PASSAGE}}}$")
 _SLUG_FORBIDDEN = re.compile(r"[\s/\\]|^\.\.?$")
 #: An absolute http or https address with a host, and nothing an attribute or a page could take as
 #: markup (the templates escape it all the same).
@@ -98,8 +99,12 @@ class PublishedItem:
     parent: str = ""
     content_note: str = ""
     website: str = ""
+    #: The passage of the essay it answers (its anchor) and the words it quotes; "" for the essay.
+    passage: str = ""
+    quote: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "quote", one_line(self.quote))
         object.__setattr__(self, "author", one_line(self.author))
         object.__setattr__(self, "content_note", one_line(self.content_note))
         object.__setattr__(self, "website", one_line(self.website))
@@ -129,6 +134,10 @@ class PublishedItem:
             return "Website", f"{self.website[:80]!r} is not an http or https address (at most {MAX_WEBSITE})"
         if len(self.content_note) > MAX_CONTENT_NOTE:
             return "Content_note", f"longer than {MAX_CONTENT_NOTE} characters"
+        if self.passage and not _PASSAGE.match(self.passage):
+            return "Passage", f"{self.passage[:80]!r} is not a passage's anchor (letters, digits and -)"
+        if len(self.quote) > MAX_QUOTE:
+            return "Quote", f"longer than {MAX_QUOTE} characters"
         if not self.body.strip():
             return "body", "empty"
         return None
@@ -155,6 +164,8 @@ def serialise(item: PublishedItem) -> str:
         "Website": item.website,
         "Date": item.date.isoformat(),
         "Content_note": item.content_note,
+        "Passage": item.passage,
+        "Quote": item.quote,
     }
     lines = [f"{key}: {value}".rstrip() for key, value in values.items() if value or key in ("Author",)]
     return "\n".join(lines) + "\n\n" + item.body + "\n"
@@ -197,6 +208,8 @@ def parse(text: str, path: str | os.PathLike = "<text>") -> PublishedItem:
         parent=values.get("Parent", ""),
         content_note=values.get("Content_note", ""),
         website=values.get("Website", ""),
+        passage=values.get("Passage", ""),
+        quote=values.get("Quote", ""),
     )
     problem = item.verify()
     if problem:

@@ -20,6 +20,8 @@ def published_item(row: Reflection, zone: tzinfo) -> published.PublishedItem:
         author=row.public_name,  # only the name as the reader chose to show it
         parent=row.parent,
         content_note=row.content_note,
+        passage=row.passage,
+        quote=row.quote,
     )
 
 

@@ -384,6 +384,9 @@ def _accept(
         notify=submission.notify and bool(submission.email),
         name_shown=submission.name_shown,
         quote_ok=submission.quote_ok,
+        # A passage the essay no longer has: the reflection answers the essay, its quote kept.
+        passage=submission.passage if essay and submission.passage in essay.reflection_anchors else "",
+        quote=submission.quote[: lengths.MAX_QUOTE],
         body=submission.body[: lengths.MAX_BODY],
         content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
         address_hash=address_hash,

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..core.essay_header import SiteView
 from ..core.i18n import N_
-from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MIN_BODY
+from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MAX_QUOTE, MIN_BODY
 from ..core.published import NAME_SHOWN
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
@@ -32,6 +32,8 @@ class Submission:
     name_shown: str = "full"
     quote_ok: bool = False
     content_note: str = ""
+    passage: str = ""
+    quote: str = ""
     visibility: str = "public"
     parent: str = ""
     website: str = ""  # the honeypot: hidden from people and assistive technology
@@ -109,6 +111,8 @@ def from_mapping(data) -> Submission:
             name_shown=_text(data.get("name_shown") or "full").strip().lower(),
             quote_ok=quote_ok is True or _text(quote_ok).strip().lower() in TRUE_WORDS,
             content_note=" ".join(_text(data.get("content_note")).split()),
+            passage=_text(data.get("passage")).strip(),
+            quote=" ".join(_text(data.get("quote")).split()),
             visibility=_text(data.get("visibility") or "public").strip().lower(),
             parent=_text(data.get("parent")).strip(),
             website=_text(data.get("website")),
@@ -158,6 +162,8 @@ def verify(submission: Submission, site: SiteView, words: Callable[..., str] = _
                 problems["email"] = _("This email address does not look quite right. You may leave it empty.")
     elif submission.notify:
         problems["email"] = _("To hear when the author replies, please add your email address.")
+    if len(submission.quote) > MAX_QUOTE:
+        problems["quote"] = _("Please keep the words you quote to %(max)s characters.", max=MAX_QUOTE)
     if submission.name_shown not in NAME_SHOWN:
         problems["name_shown"] = _("Please choose how your name is shown.")
     if submission.visibility not in ("public", "private"):

@@ -21,7 +21,7 @@ from pathlib import Path
 from feedgenerator import Atom1Feed
 from markupsafe import Markup, escape
 
-from ..core import i18n, published, rest, sanitizer
+from ..core import i18n, passages, published, rest, sanitizer
 from ..core.errors import ContentError
 from ..core.essay_header import reflections_open
 from ..core.files import write_atomically
@@ -210,8 +210,30 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         str(settings.get("TIMEZONE", "")),
         i18n.signature(essay_language(essay, settings), i18n.overrides_folder(settings)),
         str(rest.until(settings)),  # resting, a thread shows no Reply links
+        sorted(getattr(essay, "reflection_anchors", ())),  # a quote links to its passage while it is there
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
+
+
+def _count_passages(essay, items: list, settings: dict) -> None:
+    """At the end of each passage readers reflected on, how many did, linking to the first."""
+    original = getattr(essay, "reflection_original_content", None)
+    anchors = getattr(essay, "reflection_anchors", frozenset())
+    if original is None:
+        return
+    counts: dict[str, tuple[int, str]] = {}
+    for item in sorted(items, key=lambda item: (item.date, item.id)):
+        if item.passage in anchors and item.kind != "response":
+            count, first = counts.get(item.passage, (0, item.id))
+            counts[item.passage] = (count + 1, first)
+    words = i18n.Words(essay_language(essay, settings), i18n.overrides_folder(settings))
+
+    def label(count: int) -> str:
+        return words.ngettext(
+            "%(num)s reflection on this passage", "%(num)s reflections on this passage", count
+        )
+
+    essay._content = passages.with_counts(original, counts, label)
 
 
 def essay_language(essay, settings: dict) -> str:
@@ -441,6 +463,7 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflections_newest_key = max(map(_newest_key, walk(thread)), default=None)
     essay.reflections_open = reflections_open(essay.metadata)
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
+    _count_passages(essay, items, settings)
     feed = settings["REFLECTIONS_FEED_ATOM"]
     # A draft's feed is never written (feeds list published essays): no link to it either.
     public = getattr(essay, "status", "published") != "draft"

@@ -99,6 +99,8 @@ class SiteIndex:
                     reflections_open=reflections_open(header),
                     url=(before.url if before else "") or self._address(header, slug),
                     lang=header.get("lang", "") or (before.lang if before else ""),
+                    reflection_passages=before.reflection_passages if before else (),
+                    reflection_anchors=before.reflection_anchors if before else (),
                 )
             essays = {essay.slug: essay for essay in by_source.values()}
             # Published whole, never filled in place: a reader's request reading it meanwhile

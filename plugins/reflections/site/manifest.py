@@ -38,6 +38,8 @@ def entries(essays: list, settings: dict) -> dict[str, dict]:
             "reflections_open": reflections_open(metadata),
             "url": essay.url,
             "lang": str(getattr(essay, "lang", "") or ""),
+            "reflection_passages": [list(pair) for pair in getattr(essay, "reflection_passages", ())],
+            "reflection_anchors": sorted(getattr(essay, "reflection_anchors", ())),
         }
     return found
 
@@ -65,6 +67,10 @@ def read(path: Path) -> dict[str, EssayInfo]:
     found = {}
     for source, fields in (data.get("essays") or {}).items():
         try:
+            fields["reflection_passages"] = tuple(
+                tuple(pair) for pair in fields.get("reflection_passages", ())
+            )
+            fields["reflection_anchors"] = tuple(fields.get("reflection_anchors", ()))
             found[source] = EssayInfo(**fields)
         except TypeError:
             continue

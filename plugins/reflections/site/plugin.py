@@ -7,7 +7,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 
-from ..core import i18n, lengths, published, rest, threads
+from ..core import i18n, lengths, passages, published, rest, threads
 from ..core.files import write_atomically
 from . import build, contentcache, essays, manifest, privacy, readahead, redirects
 from . import settings as config
@@ -76,6 +76,12 @@ def prepare_essay(essay, settings: dict) -> None:
     words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
     essay.reading_time = essays.reading_minutes(words, words_per_minute)
     essay.structured_data = essays.structured_data(essay, settings, words)
+    if not hasattr(essay, "reflection_anchors"):  # once per essay object: a warm build keeps it
+        # Every paragraph and section addressable, from its own words (core/passages.py).
+        essay._content, found = passages.anchored(essay._content)
+        essay.reflection_original_content = essay._content
+        essay.reflection_anchors = frozenset(anchor for anchor, _, _ in found)
+        essay.reflection_passages = passages.choices(found)
 
 
 def thread_renderer(generator):

@@ -64,6 +64,46 @@
     });
     note.appendChild(cancel);
   }
+  // Reflect on a passage: select some of the essay's words, and a button offers to answer them.
+  var passage = document.getElementById("reflect-passage");
+  var quote = document.getElementById("reflect-quote");
+  var offer = document.createElement("button");
+  offer.type = "button";
+  offer.className = "reflect-on-passage";
+  offer.textContent = word("onThis", "Reflect on this");
+  offer.hidden = true;
+  document.body.appendChild(offer);
+  var chosen = null;
+  function passageOf(node) {
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    return element && element.closest('[id^="p-"], [id^="s-"], h2[id], h3[id], h4[id]');
+  }
+  document.addEventListener("selectionchange", function () {
+    var selection = window.getSelection();
+    var text = selection ? selection.toString().replace(/\s+/g, " ").trim() : "";
+    var block = text && passageOf(selection.anchorNode);
+    if (!block || !passage || form.contains(block)) { offer.hidden = true; chosen = null; return; }
+    chosen = { id: block.id, text: text.slice(0, Number(quote.getAttribute("maxlength")) || 300) };
+    var box = selection.getRangeAt(0).getBoundingClientRect();
+    offer.style.top = (window.scrollY + box.bottom + 6) + "px";
+    offer.style.left = (window.scrollX + box.left) + "px";
+    offer.hidden = false;
+  });
+  offer.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the selection
+  offer.addEventListener("click", function () {
+    if (!chosen) return;
+    if (!passage.querySelector('option[value="' + CSS.escape(chosen.id) + '"]')) {
+      var option = document.createElement("option");
+      option.value = chosen.id;
+      option.textContent = chosen.text.slice(0, 60);
+      passage.appendChild(option);
+    }
+    passage.value = chosen.id;
+    quote.value = chosen.text;
+    offer.hidden = true;
+    form.scrollIntoView();
+    document.getElementById("reflect-body").focus();
+  });
   var asked = new URLSearchParams(location.search).get("reply");
   if (asked) choose(asked);
   document.addEventListener("click", function (event) {

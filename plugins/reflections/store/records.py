@@ -51,6 +51,9 @@ class Reflection(_Record):
     name_shown: str = "full"
     #: The reader agreed that the author may quote it, without their name, in a future essay.
     quote_ok: bool = False
+    #: The passage of the essay it answers (an anchor) and the words of it the reader quoted.
+    passage: str = ""
+    quote: str = ""
 
     @property
     def public_name(self) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME
+from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME, MAX_PASSAGE, MAX_QUOTE
 
 
 class UTCDateTime(TypeDecorator):
@@ -56,6 +56,8 @@ class ReflectionRow(Base):
     decided: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     name_shown: Mapped[str] = mapped_column(String(10), default="full")
     quote_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    passage: Mapped[str] = mapped_column(String(MAX_PASSAGE), default="")
+    quote: Mapped[str] = mapped_column(String(MAX_QUOTE), default="")
 
 
 class LogRow(Base):
