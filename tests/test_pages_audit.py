@@ -65,6 +65,8 @@ def test_the_reader_s_pages(browser, service, shots):
     audit(page, "reply", shots)
     page.goto(f"{service.base}/reflections/reply/{PARENT[0]}/no-such-item")
     audit(page, "not-found", shots)
+    page.goto(f"{service.base}/privacy/")
+    audit(page, "privacy", shots)
 
     page.goto(f"{service.base}/essays/{ESSAY}/")
     page.fill("#reflect-body", "x")
