@@ -52,6 +52,14 @@ def test_words_that_do_not(words, lang):
     assert not care.needs_care([words], lang)
 
 
+def test_a_sites_own_list_replaces_the_shipped_one_for_its_language(tmp_path):
+    (tmp_path / "de.txt").write_text("# unsere eigenen\ndunkle zeit\n", encoding="utf-8")
+    folder = str(tmp_path)
+    assert care.needs_care(["Eine dunkle Zeit."], "de", (), folder)
+    assert not care.needs_care(["Ich denke an Selbstmord."], "de", (), folder)  # replaced
+    assert care.needs_care(["I want to die."], "de", (), folder)  # English's list is still the shipped one
+
+
 def test_a_sites_own_words_count_in_every_language():
     assert not care.needs_care(["the dark place again"], "fr")
     assert care.needs_care(["the dark place again"], "fr", ("dark place",))

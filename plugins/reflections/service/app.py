@@ -329,7 +329,8 @@ def _submit(
         return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
     texts = [submission.body, submission.name, submission.content_note]
     flags = [f"held:{word}" for word in service.guard.held_words(*texts)]
-    if care.needs_care(texts, service.language(essay), care.extra_words(service.settings)):
+    lists = care.lists_folder(service.settings)
+    if care.needs_care(texts, service.language(essay), care.extra_words(service.settings), lists):
         flags.insert(0, care.FLAG)  # the reader is shown where to find help; the author told at once
     return _accept(service, submission, essay, address_hash, wants_json, flags=",".join(flags))
 

@@ -27,13 +27,19 @@ def _read(path: Path) -> list[str]:
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
+def _list(name: str, folder: str) -> list[str]:
+    """A language's phrases: the site's own file for it when it has one, else the shipped one."""
+    own = Path(folder) / f"{name}.txt" if folder else None
+    return _read(own) if own is not None and own.is_file() else _read(LISTS / f"{name}.txt")
+
+
 @lru_cache(maxsize=64)
-def _patterns(lang: str, extra: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+def _patterns(lang: str, extra: tuple[str, ...], folder: str = "") -> tuple[re.Pattern, ...]:
     locale = i18n.locale_of(lang)
     names = [str(locale), locale.language] if locale is not None else []
-    phrases = set(_read(LISTS / "en.txt")) | set(extra)
+    phrases = set(_list("en", folder)) | set(extra)
     for name in dict.fromkeys(names):
-        phrases |= set(_read(LISTS / f"{name}.txt"))
+        phrases |= set(_list(name, folder))
     unspaced = locale is not None and locale.language in UNSPACED
     patterns = []
     for phrase in sorted(phrases):
@@ -45,10 +51,17 @@ def _patterns(lang: str, extra: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(patterns)
 
 
-def needs_care(texts: list[str], lang: str, extra: tuple[str, ...] = ()) -> bool:
-    """Whether any of `texts` (the words, the name, the content note) holds a phrase of `lang`."""
+def needs_care(texts: list[str], lang: str, extra: tuple[str, ...] = (), folder: str = "") -> bool:
+    """Whether any of `texts` (the words, the name, the content note) holds a phrase of `lang`
+    (the site's own lists in `folder` replacing the shipped ones of their languages)."""
     text = " ".join(texts).casefold().replace("’", "'")
-    return any(pattern.search(text) for pattern in _patterns(lang or i18n.SOURCE, tuple(extra)))
+    return any(pattern.search(text) for pattern in _patterns(lang or i18n.SOURCE, tuple(extra), folder))
+
+
+def lists_folder(settings: dict) -> str:
+    """The site's own lists (REFLECTIONS_CARE_LISTS, relative to PATH), or ""."""
+    name = settings.get("REFLECTIONS_CARE_LISTS") or ""
+    return str(Path(settings["PATH"]) / name) if name else ""
 
 
 def extra_words(settings: dict) -> tuple[str, ...]:

@@ -67,6 +67,9 @@ DEFAULTS = {
     "REFLECTIONS_TRANSLATIONS": "",
     # Phrases that mark a submission as needing care, in any language, besides the shipped lists.
     "REFLECTIONS_CARE_WORDS": [],
+    # A folder of the site's own lists (`<lang>.txt`, relative to PATH): each replaces the shipped
+    # list of its language. Empty: the shipped lists.
+    "REFLECTIONS_CARE_LISTS": "",
     # Where a reader whose words need care is shown help now: an international directory of free,
     # confidential helplines, found by country, with no account and no tracking.
     "REFLECTIONS_HELP_URL": "https://findahelpline.com/",
