@@ -57,7 +57,8 @@ def built_files(site) -> set[str]:
 
 def test_adding_the_plugin_changes_no_file_that_builds(tmp_path):
     """An untitled note and an essay with no date: plain Pelican skips the one and dates the other
-    by the file; with the plugin, exactly the same (strict reading is a setting, off by default)."""
+    by the file; with the plugin, exactly the same (strict reading is a setting, off by default),
+    and the privacy page (REFLECTIONS_PRIVACY_PAGE)."""
 
     def with_notes(site):
         (site / "content" / "note.md").write_text("Just a thought, no header.\n", encoding="utf-8")
@@ -74,7 +75,8 @@ def test_adding_the_plugin_changes_no_file_that_builds(tmp_path):
     assert plain_result.returncode == 0, plain_result.stdout + plain_result.stderr
     assert plugin_result.returncode == 0, plugin_result.stdout + plugin_result.stderr
     assert built_files(plain) <= built_files(with_plugin)
-    assert {name for name in built_files(with_plugin) - built_files(plain)} == set()
+    # The plugin's one page of its own: what readers' words are kept for, and how long.
+    assert {name for name in built_files(with_plugin) - built_files(plain)} == {"privacy/index.html"}
 
 
 def test_strict_essays_stop_the_build_naming_the_file_and_the_field(tmp_path):
