@@ -37,6 +37,7 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     return message
 
 
+@lru_cache(maxsize=128)
 def locale_of(lang: str | None) -> Locale | None:
     """Babel's locale for a Pelican `Lang` ("de", "pt-BR", "pt_br"), or None when unknown."""
     if not lang:
@@ -220,13 +221,23 @@ def plural_forms(context, singular: str, plural: str) -> dict[str, str]:
     """A plural message for the page's script, by CLDR plural category ("one", "few", "many",
     "other"), which the browser's Intl.PluralRules picks for a number: each category's form is
     the catalogue's for a number of that category."""
-    lang = page_language(context)
+    return _plural_forms(page_language(context), _overrides(context), singular, plural)
+
+
+@lru_cache(maxsize=256)
+def _plural_forms(lang: str, overrides: str, singular: str, plural: str) -> dict[str, str]:
+    chosen = translations(lang, overrides)
+    return {category: chosen.ngettext(singular, plural, count) for category, count in _examples(lang).items()}
+
+
+@lru_cache(maxsize=64)
+def _examples(lang: str) -> dict[str, int]:
+    """A number of each plural category the language has (Polish: one 1, few 2, many 0)."""
     locale = locale_of(lang) or Locale.parse(SOURCE)
-    chosen = translations(lang, _overrides(context))
-    forms: dict[str, str] = {}
+    found: dict[str, int] = {}
     for count in range(0, 200):
-        forms.setdefault(locale.plural_form(count), chosen.ngettext(singular, plural, count))
-    return forms
+        found.setdefault(locale.plural_form(count), count)
+    return found
 
 
 def install(environment) -> None:

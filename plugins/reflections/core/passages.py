@@ -7,13 +7,17 @@ count). A reflection names its passage by that anchor and quotes a few of its wo
 import hashlib
 import html
 import re
+from itertools import islice
 
 #: Words of a paragraph its anchor is made of: a fix further on keeps the anchor.
 OPENING_WORDS = 12
+#: Characters of a paragraph's HTML read for them (and for its label in the form).
+LOOKED_AT = 400
 #: The blocks that are passages: paragraphs (a quote's too) and headings.
 _BLOCK = re.compile(r"<(p|h[2-6])(\s[^>]*)?>(.*?)</\1>", re.S | re.I)
 _ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""", re.I)
 _TAG = re.compile(r"<[^>]+>")
+_PARTIAL_TAG = re.compile(r"<[^>]*$")
 _WORD = re.compile(r"\w+", re.U)
 
 
@@ -32,10 +36,11 @@ def plain(fragment: str) -> str:
 def anchor_of(text: str, heading: bool = False) -> str:
     """A passage's anchor from its words: "p-" and a short hash of its opening words, or for a
     heading "s-" and its words."""
-    words = [word.casefold() for word in _WORD.findall(text)]
     if heading:
+        words = [word.casefold() for word in _WORD.findall(text)]
         return "s-" + ("-".join(words)[:60].strip("-") or "section")
-    digest = hashlib.sha256(" ".join(words[:OPENING_WORDS]).encode()).hexdigest()[:8]
+    opening = [found.group().casefold() for found in islice(_WORD.finditer(text), OPENING_WORDS)]
+    digest = hashlib.sha256(" ".join(opening).encode()).hexdigest()[:8]
     return f"p-{digest}"
 
 
@@ -48,7 +53,8 @@ def anchored(content: str) -> tuple[str, list[tuple[str, str, bool]]]:
 
     def add(match: re.Match) -> str:
         tag, attributes, inner = match.group(1), match.group(2) or "", match.group(3)
-        text = plain(inner)
+        # A paragraph is known by its opening words: its first few hundred characters are enough.
+        text = plain(inner if tag.lower().startswith("h") else _PARTIAL_TAG.sub("", inner[:LOOKED_AT]))
         if not text:
             return match.group(0)
         heading = tag.lower().startswith("h")
