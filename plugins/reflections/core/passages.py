@@ -53,12 +53,15 @@ def anchored(content: str) -> tuple[str, list[tuple[str, str, bool]]]:
 
     def add(match: re.Match) -> str:
         tag, attributes, inner = match.group(1), match.group(2) or "", match.group(3)
-        # A paragraph is known by its opening words: its first few hundred characters are enough.
-        text = plain(inner if tag.lower().startswith("h") else _PARTIAL_TAG.sub("", inner[:LOOKED_AT]))
-        if not text:
-            return match.group(0)
         heading = tag.lower().startswith("h")
         found = _ID.search(attributes)
+        if found and not heading:  # anchored already (the reader did it): its words wait till asked
+            passages.append((found.group(1), _Words(inner), False))
+            return match.group(0)
+        # A paragraph is known by its opening words: its first few hundred characters are enough.
+        text = plain(inner if heading else _PARTIAL_TAG.sub("", inner[:LOOKED_AT]))
+        if not text:
+            return match.group(0)
         anchor = found.group(1) if found else anchor_of(text, heading)
         if not found:
             seen[anchor] = seen.get(anchor, 0) + 1
@@ -71,12 +74,25 @@ def anchored(content: str) -> tuple[str, list[tuple[str, str, bool]]]:
     return _BLOCK.sub(add, content), passages
 
 
+class _Words(str):
+    """A paragraph's words, read from its HTML only when they are asked for."""
+
+    def __new__(cls, inner: str):
+        return super().__new__(cls, "")
+
+    def __init__(self, inner: str) -> None:
+        self.inner = inner
+
+    def __str__(self) -> str:
+        return plain(_PARTIAL_TAG.sub("", self.inner[:LOOKED_AT]))
+
+
 def choices(passages: list[tuple[str, str, bool]], length: int = 60) -> list[tuple[str, str]]:
     """What the form offers a reader without JavaScript: the essay's sections when it has
     headings, else its paragraphs by their opening words."""
-    headings = [(anchor, text) for anchor, text, heading in passages if heading]
-    chosen = headings or [(anchor, text) for anchor, text, heading in passages if not heading]
-    return [(anchor, _shortened(text, length)) for anchor, text in chosen]
+    headings = [(anchor, str(text)) for anchor, text, heading in passages if heading]
+    chosen = headings or [(anchor, str(text)) for anchor, text, heading in passages if not heading]
+    return [(anchor, _shortened(text, length)) for anchor, text in chosen if text]
 
 
 def _shortened(text: str, length: int) -> str:

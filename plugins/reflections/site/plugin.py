@@ -1,5 +1,6 @@
 """Signal receivers that wire Withness into Pelican. `register()` is called by Pelican."""
 
+import functools
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
@@ -28,10 +29,25 @@ def add_defaults(pelican) -> None:
 
 
 def use_essay_reader(readers) -> None:
-    if not readers.settings.get("REFLECTIONS_STRICT_ESSAYS"):
-        return
-    for extension in essays.EssayReader.file_extensions:
-        readers.reader_classes[extension] = essays.EssayReader
+    if readers.settings.get("REFLECTIONS_STRICT_ESSAYS"):
+        for extension in essays.EssayReader.file_extensions:
+            readers.reader_classes[extension] = essays.EssayReader
+    # Every passage addressable from the reader on: Pelican's content cache keeps the anchors, so
+    # a warm build does not look for them again.
+    for extension, reader_class in list(readers.reader_classes.items()):
+        if reader_class is not None:
+            readers.reader_classes[extension] = anchoring(reader_class)
+
+
+@functools.cache
+def anchoring(reader_class: type) -> type:
+    """`reader_class` whose content comes back with an anchor on every passage (core/passages.py)."""
+
+    def read(self, source_path):
+        content, metadata = reader_class.read(self, source_path)
+        return passages.anchored(content)[0] if isinstance(content, str) else content, metadata
+
+    return type(reader_class.__name__, (reader_class,), {"read": read, "__module__": reader_class.__module__})
 
 
 def remember_addresses(content) -> None:
