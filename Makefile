@@ -75,7 +75,7 @@ bench: $(BIN)/.installed
 
 # Translations (docs/translating.md). The service and the build read the .po files themselves.
 messages: $(BIN)/.installed
-	$(PYBABEL) extract -F babel.cfg -k N_ -k plural_forms:1,2 --no-location --sort-output -o $(LOCALE)/withness.pot .
+	$(PYBABEL) extract -F babel.cfg -k N_ -k plural_forms:1,2 -k plural_message:1,2 --no-location --sort-output -o $(LOCALE)/withness.pot .
 	$(PYBABEL) update -i $(LOCALE)/withness.pot -d $(LOCALE) -D withness --no-fuzzy-matching --ignore-obsolete
 
 language: $(BIN)/.installed

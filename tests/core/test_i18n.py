@@ -42,7 +42,7 @@ def test_the_template_holds_every_marked_message(tmp_path):
     made = tmp_path / "withness.pot"
     command = [
         str(Path(sys.executable).with_name("pybabel")), "extract", "-F", "babel.cfg", "-k", "N_",
-        "-k", "plural_forms:1,2", "--no-location", "-o", str(made), ".",
+        "-k", "plural_forms:1,2", "-k", "plural_message:1,2", "--no-location", "-o", str(made), ".",
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

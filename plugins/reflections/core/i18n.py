@@ -25,6 +25,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import pass_context
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 DOMAIN = "withness"
 CATALOGUES = Path(__file__).resolve().parent.parent / "locale"
@@ -35,6 +37,11 @@ SOURCE = "en"
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     """Mark a message for extraction where it is defined; it is translated where it is shown."""
     return message
+
+
+def plural_message(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural message for extraction where it is defined (as N_ does a message)."""
+    return singular, plural
 
 
 @lru_cache(maxsize=128)
@@ -224,6 +231,47 @@ def plural_forms(context, singular: str, plural: str) -> dict[str, str]:
     return _plural_forms(page_language(context), _overrides(context), singular, plural)
 
 
+#: What reflect.js says; %(name)s, %(num)s and %(max)s are filled in by it.
+SCRIPT_WORDS = {
+    "replying": N_("Replying to %(name)s"),
+    "replyTo": N_("Your reply to %(name)s"),
+    "sendReply": N_("Send your reply"),
+    "yourReply": N_("Your reply"),
+    "instead": N_("Write a reflection instead"),
+    "onThis": N_("Reflect on this"),
+    "restored": N_("Your unsent words from your last visit are back in the form."),
+    "unreachable": N_(
+        "The reflection service cannot be reached just now, so nothing was sent. Your words are kept "
+        "in this browser: come back to this page and send them later."
+    ),
+}
+SCRIPT_PLURALS = {
+    "over": plural_message(
+        "%(num)s character over the limit of %(max)s. Everything you wrote is kept; please shorten it "
+        "a little before sending.",
+        "%(num)s characters over the limit of %(max)s. Everything you wrote is kept; please shorten it "
+        "a little before sending.",
+    ),
+    "left": plural_message("%(num)s character left.", "%(num)s characters left."),
+}
+
+
+@pass_context
+def script_words(context) -> Markup:
+    """The form's `data-words`: what reflect.js says, in the page's language (JSON, made once per
+    language: every essay page carries it)."""
+    return _script_words(page_language(context), _overrides(context))
+
+
+@lru_cache(maxsize=64)
+def _script_words(lang: str, overrides: str) -> Markup:
+    chosen = translations(lang, overrides)
+    words: dict = {key: chosen.gettext(message) for key, message in SCRIPT_WORDS.items()}
+    for key, (singular, plural) in SCRIPT_PLURALS.items():
+        words[key] = _plural_forms(lang, overrides, singular, plural)
+    return htmlsafe_json_dumps(words)
+
+
 @lru_cache(maxsize=256)
 def _plural_forms(lang: str, overrides: str, singular: str, plural: str) -> dict[str, str]:
     chosen = translations(lang, overrides)
@@ -252,6 +300,7 @@ def install(environment) -> None:
     environment.globals["withness_i18n"] = True
     environment.globals["text_direction"] = direction
     environment.globals["plural_forms"] = plural_forms
+    environment.globals["script_words"] = script_words
 
 
 def overrides_folder(settings: dict) -> str:
