@@ -326,6 +326,18 @@ def test_warm_build_reuses_a_rendered_thread_until_what_it_shows_changes(fixture
     assert "A new reply." in page(fixture_site)
 
 
+def test_an_edited_quote_renders_the_thread_again(fixture_site):
+    """The quote a reflection answers is part of what its thread shows, so the author mending it
+    (a typo, a quote trimmed) must not leave the old words in a cached thread."""
+    publish(fixture_site, item(1, quote="the first words quoted"))
+    assert build(fixture_site).returncode == 0
+    assert "the first words quoted" in page(fixture_site)
+    publish(fixture_site, item(1, quote="the mended words"))
+    assert build(fixture_site).returncode == 0
+    html = page(fixture_site)
+    assert "the mended words" in html and "the first words quoted" not in html
+
+
 def test_dates_are_shown_in_the_sites_time_zone(fixture_site):
     """Sent at 23:30 UTC on 15 March: just after midnight in Stockholm (pelicanconf's TIMEZONE)."""
     publish(fixture_site, item(1, date=datetime(2026, 3, 15, 23, 30, tzinfo=UTC)))

@@ -13,7 +13,7 @@ import os
 import pickle
 from collections import defaultdict
 from copy import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import compress, islice, repeat
 from operator import is_not
 from pathlib import Path
@@ -179,9 +179,9 @@ class ThreadCache:
         self.shelf.keep_only("threads", "slug", self.slugs)
 
 
-def thread_signature(essay, thread: list[Node], settings: dict, templates: str) -> str:
+def thread_signature(essay, thread: list[Node], settings: dict, templates: str, resting: date | None) -> str:
     """Everything a rendered thread depends on: its items as shown, the settings its templates read,
-    and the templates' own source."""
+    the templates' own source, and the day reflections rest until (read once per build)."""
     nodes = [
         (
             n.item.id,
@@ -190,6 +190,8 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
             n.item.date.isoformat(),
             n.item.content_note,
             n.item.website,
+            n.item.passage,
+            n.item.quote,
             n.item.parent,
             n.depth,
             n.in_reply_to,
@@ -209,7 +211,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str) 
         settings.get("REFLECTIONS_FOLD_REPLIES"),
         str(settings.get("TIMEZONE", "")),
         i18n.signature(essay_language(essay, settings), i18n.overrides_folder(settings)),
-        str(rest.until(settings)),  # resting, a thread shows no Reply links
+        str(resting),  # resting, a thread shows no Reply links
         sorted(getattr(essay, "reflection_anchors", ())),  # a quote links to its passage while it is there
     )
     return _signature(CACHE_VERSION, templates, shown, nodes)
@@ -422,7 +424,8 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
         for essay in essays:
             attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
         if render is not None:
-            signatures = [thread_signature(e, thread, settings, templates) for e, thread in threaded]
+            resting = rest.until(settings)
+            signatures = [thread_signature(e, thread, settings, templates, resting) for e, thread in threaded]
             _render_ahead(threaded, signatures, rendered_threads, render, settings)
             for (essay, _), signature in zip(threaded, signatures, strict=True):
                 html = rendered_threads.html(essay.slug, signature, lambda: render(essay))  # noqa: B023
