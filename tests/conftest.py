@@ -302,7 +302,9 @@ class Inbox:
         import email
         import email.policy
 
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message.raw = envelope.content  # as it came over the wire: headers as a mail client reads them
+        self.messages.append(message)
         return "250 OK"
 
     def to(self, address: str) -> list:

@@ -261,3 +261,55 @@ def test_mail_speaks_the_readers_language_and_the_authors_site_language(tmp_path
         assert henshin["Subject"] == "「心」について著者が返信しました"
     finally:
         running.stop()
+
+
+def test_reply_mail_has_a_one_click_unsubscribe_header_that_mail_clients_read(service, smtp):
+    _, inbox = smtp
+    reader = "one.click.reader@private.example"
+    item = submit(service, "Tell me of a reply, and let me stop it in one click.", email=reader, notify=True)
+    [confirm] = wait_for(lambda: inbox.to(reader))
+    httpx.post(next(link for link in links(confirm) if "/reflections/mail/confirm/" in link))
+    assert service.cli("respond", item, "--text", "A reply with a one-click way out.").returncode == 0
+    reply = wait_for(lambda: [m for m in inbox.to(reader) if "replied" in m["Subject"]])[0]
+    # The header on the wire: one line, the address in angle brackets, never an encoded word.
+    head = reply.raw.split(b"\r\n\r\n")[0].split(b"\n\n")[0].decode("ascii")
+    unfolded = re.findall(r"^List-Unsubscribe: (.*?)\r?$", head, re.MULTILINE)
+    assert (
+        unfolded and unfolded[0].startswith("<http") and "=?" not in head.split("List-Unsubscribe:")[1][:20]
+    )
+    one_click = re.fullmatch(r"<(http[^>]+)>", unfolded[0]).group(1)
+    assert re.search(r"^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$", head, re.MULTILINE)
+    # The link in the body still asks first; the header's address acts on the client's POST alone.
+    in_body = next(link for link in links(reply) if "/reflections/mail/unsubscribe/" in link)
+    assert "Stop the mails?" in httpx.get(in_body).text
+    answer = httpx.post(
+        one_click,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    assert service.cli("respond", item, "--text", "Unheard: the reader left in one click.").returncode == 0
+    time.sleep(1.5)
+    assert len([m for m in inbox.to(reader) if "replied" in m["Subject"]]) == 1
+
+
+def test_a_reader_mail_that_cannot_be_sent_is_logged_without_its_address(tmp_path):
+    port = free_port()  # nothing listens here: every attempt fails
+    running = mail_service(tmp_path, port)
+    reader = "unreachable.reader@private.example"
+    try:
+        submit(running, "My address must never reach a log.", email=reader, notify=True, name="Ottilie Quill")
+
+        def retried():
+            lines = [line for line in running.log.read_text().splitlines() if "not sent" in line]
+            return len(lines) >= 4 and lines
+
+        lines = wait_for(retried, seconds=60)
+    finally:
+        running.stop()
+    log = running.log.read_text()
+    assert reader not in log and "unreachable.reader" not in log and "Ottilie" not in log
+    assert AUTHOR not in log
+    # What the operator needs instead: which outbox message, of what kind, which attempt.
+    assert any(re.search(r"Mail \d+ \(confirm\) not sent \(attempt \d+", line) for line in lines), lines
+    assert any(re.search(r"Mail \d+ \(author-notice\) not sent", line) for line in lines), lines

@@ -315,3 +315,63 @@ def test_an_essay_s_prompt_is_shown_once_not_on_every_card(service, author):
         submit(service, f"Prompt-once item {n} {time.time_ns()}")
     page = author.get(f"{BASE}?essay={ESSAY}").text
     assert page.count("When did someone simply stay with you in something hard") == 1
+
+
+@pytest.mark.parametrize("form", ["login", "act", "logout"])
+def test_a_non_ascii_csrf_value_is_refused_not_a_server_error(service, author, form):
+    # hmac.compare_digest refuses str with non-ASCII characters: the token is compared as bytes.
+    item = submit(service, f"A form token that is not ASCII must not approve me ({form}).")
+    body = f"csrf=%C3%A9&password=x&action=approve&id={item}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = author.post(f"{BASE}/{form}", content=body, headers=headers)
+    assert answer.status_code == 403, (form, answer.status_code, answer.text[:200])
+    with httpx.Client(base_url=service.base) as stranger:
+        answer = stranger.post(f"{BASE}/{form}", content=body, headers=headers)
+    # A stranger's logout has nothing to end (303); the other forms refuse them.
+    assert answer.status_code == (303 if form == "logout" else 401 if form == "act" else 403), answer.text
+    assert state(service, item) == "pending"
+    assert "Waiting for you" in author.get(BASE).text  # the author is still logged in
+    assert "Traceback" not in service.log.read_text()
+
+
+@pytest.mark.parametrize("path", [BASE, f"{BASE}/log", f"{BASE}?view=published", f"{BASE}?view=private"])
+@pytest.mark.parametrize("page", ["9223372036854775807", "99999999999999999999999", "-3", "1e9", "٣"])
+def test_any_page_number_answers_without_a_server_error(service, author, path, page):
+    joiner = "&" if "?" in path else "?"
+    answer = author.get(f"{path}{joiner}page={page}")
+    assert answer.status_code in (200, 404), (path, page, answer.status_code)
+    if answer.status_code == 200:
+        assert "Moderation" in answer.text or "Waiting" in answer.text or "Published" in answer.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+    ],
+)
+def test_a_cross_origin_moderation_post_is_refused_even_with_a_valid_token(service, author, headers):
+    item = submit(service, f"Approve me only from the moderation page itself ({sorted(headers.items())}).")
+    answer = author.post(
+        f"{BASE}/act", data={"csrf": author.csrf, "action": "approve", "id": item}, headers=headers
+    )
+    assert answer.status_code == 403, answer.text[:200]
+    assert state(service, item) == "pending"
+    # The service's own origin, as a browser sends it, is still accepted.
+    own = {"Origin": service.base, "Referer": f"{service.base}{BASE}"}
+    answer = author.post(
+        f"{BASE}/act", data={"csrf": author.csrf, "action": "approve", "id": item}, headers=own
+    )
+    assert answer.status_code == 303
+    assert state(service, item) == "approved"
+
+
+def test_a_cross_origin_logout_or_rest_switch_is_refused(service, author):
+    headers = {"Origin": "https://evil.example"}
+    answer = author.post(f"{BASE}/logout", data={"csrf": author.csrf}, headers=headers)
+    assert answer.status_code == 403
+    assert "Waiting for you" in author.get(BASE).text  # still logged in
+    answer = author.post(f"{BASE}/rest", data={"csrf": author.csrf, "until": "2999-01-01"}, headers=headers)
+    assert answer.status_code == 403

@@ -66,6 +66,11 @@ class Service:
         self.origins = origins.site_origins(
             site_url, str(self.settings.get("REFLECTIONS_SERVICE_URL") or ""), config.public_url
         )
+        #: The origins the moderation forms may be posted from: the service's own pages, never the
+        #: site's (a static host's page has no business posting an author's form).
+        self.own_origins = origins.site_origins(
+            str(self.settings.get("REFLECTIONS_SERVICE_URL") or ""), config.public_url
+        )
         self.store = store or Store(config.database_url, config.database_timeout)
         self.guard = Guard(config, self.store)
         self.mailer = mail.for_site(config, self.store, self.guard.secret, self.site)

@@ -86,7 +86,11 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, submitted: str) -> bool:
     expected = request.session.get("csrf", "")
-    return bool(expected) and hmac.compare_digest(expected, submitted or "")
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a forged token may
+    # have any), and a refusal must be a 403, never an exception.
+    return bool(expected) and hmac.compare_digest(
+        str(expected).encode("utf-8"), (submitted or "").encode("utf-8", "surrogatepass")
+    )
 
 
 # The way in when logins are paused: a one-time link made on the server, by someone with a shell.
@@ -108,7 +112,9 @@ def use_login_link(store: Store, secret: str, token: str) -> bool:
     except BadSignature:
         return False
     expected = store.get_secret(LOGIN_LINK) or ""
-    if not expected or not isinstance(nonce, str) or not hmac.compare_digest(expected, nonce):
+    if not expected or not isinstance(nonce, str):
+        return False
+    if not hmac.compare_digest(expected.encode("utf-8"), nonce.encode("utf-8", "surrogatepass")):
         return False
     store.replace_secret(LOGIN_LINK, "")
     return True

@@ -9,11 +9,13 @@ every link changes nothing.
 
 import json
 import logging
+import re
 import smtplib
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -27,6 +29,36 @@ from . import config as service_config
 
 logger = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "spam")
+#: The kinds of mail in the outbox: what a log line names a message by, never its address.
+AUTHOR_NOTICE, AUTHOR_DIGEST, READER_CONFIRM, READER_REPLY = "author-notice", "author-digest", "confirm", "reply"
+#: An address inside an SMTP server's error ("{'reader@example.org': (550, …)}"): kept out of logs.
+_ADDRESS = re.compile(r"[^\s<>()'\"{},;:]+@[^\s<>()'\"{},;:]+")
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that the List-Unsubscribe headers go out as written, on one line
+    (RFC 5322 allows 998 characters): folded past 78 they became encoded words (=?utf-8?q?=3Chttp…),
+    which no mail client reads as a link, so its unsubscribe button never showed (RFC 8058)."""
+
+    UNFOLDED = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+    def fold(self, name: str, value) -> str:
+        if name.lower() in self.UNFOLDED and str(value).isascii():
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value) -> bytes:
+        if name.lower() in self.UNFOLDED and str(value).isascii():
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
+
+
+def without_addresses(text: str) -> str:
+    """`text` with every email address in it replaced by "(an address)"."""
+    return _ADDRESS.sub("(an address)", text)
 LINK_DAYS = 14
 MAX_WAIT = timedelta(hours=1)
 
@@ -114,9 +146,11 @@ class Mailer:
         if at_once and self.config.author_email:
             # Quiet hours hold the author's mail till morning; what needs care never waits.
             later = None if care.marked(row.flags) else self.after_quiet_hours()
-            self.store.enqueue_mail(self.config.author_email, *self.author_notice(row), not_before=later)
+            self.store.enqueue_mail(
+                self.config.author_email, *self.author_notice(row), not_before=later, kind=AUTHOR_NOTICE
+            )
         if row.notify and row.email and self.store.ask_subscriber(row.email):
-            self.store.enqueue_mail(row.email, *self.confirm_notice(row))
+            self.store.enqueue_mail(row.email, *self.confirm_notice(row), kind=READER_CONFIRM)
 
     def author_notice(self, row: Reflection) -> tuple[str, str]:
         _ = self.words()
@@ -187,9 +221,11 @@ class Mailer:
             page = f"{self.link('/' + essay.url)}#r-{response.id}"
             lines += [_("Read it on the page: %(link)s", link=page), ""]
         lines += [_("No more of these mails: %(link)s", link=unsubscribe)]
-        headers = {"List-Unsubscribe": f"<{unsubscribe}>"}
+        # RFC 8058: a mail client's own unsubscribe button POSTs List-Unsubscribe=One-Click to
+        # this address, which unsubscribes at once; the link in the body asks first.
+        headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         subject = _("The author replied on “%(title)s”", title=title)
-        self.store.enqueue_mail(reflection.email, subject, "\n".join(lines) + "\n", headers)
+        self.store.enqueue_mail(reflection.email, subject, "\n".join(lines) + "\n", headers, kind=READER_REPLY)
 
     def digest(self, rows: list[Reflection]) -> None:
         if not (self.enabled and self.config.author_email and rows):
@@ -211,6 +247,7 @@ class Mailer:
             subject,
             opening + "\n\n" + "\n".join(parts),
             not_before=self.after_quiet_hours(),
+            kind=AUTHOR_DIGEST,
         )
 
     def after_quiet_hours(self, moment: datetime | None = None) -> datetime | None:
@@ -236,7 +273,7 @@ class Mailer:
         mail is given up and shown on the moderation pages."""
         sent = failed = 0
         for mail in self.store.claim_mail():
-            message = EmailMessage()
+            message = EmailMessage(policy=MAIL_POLICY)
             message["From"] = self.config.mail_from
             message["To"] = mail.recipient
             message["Subject"] = mail.subject
@@ -249,15 +286,16 @@ class Mailer:
                 deliver(self.config.smtp_url, message)
             except (OSError, smtplib.SMTPException) as error:
                 wait = min(MAX_WAIT, timedelta(seconds=self.config.mail_retry_seconds * 2**mail.attempts))
-                given_up = self.store.mail_failed(
-                    mail.id, f"{type(error).__name__}: {error}", datetime.now(UTC) + wait
-                )
+                reason = without_addresses(f"{type(error).__name__}: {error}")
+                given_up = self.store.mail_failed(mail.id, reason, datetime.now(UTC) + wait)
+                # The outbox id and the kind, never the address: logs outlive the retention times.
                 logger.warning(
-                    "Mail to %s not sent (attempt %d%s): %s",
-                    mail.recipient,
+                    "Mail %d (%s) not sent (attempt %d%s): %s",
+                    mail.id,
+                    mail.kind or "mail",
                     mail.attempts + 1,
                     ", given up" if given_up else "",
-                    error,
+                    reason,
                 )
                 failed += 1
                 continue

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from ..core import i18n, rest, sanitizer
 from ..core.i18n import N_, Words
 from ..store import STATES, now
-from . import addresses, auth, bodies
+from . import addresses, auth, bodies, origins
 from .moderation import ModerationError
 
 BASE = "/reflections/moderate"
@@ -56,6 +56,19 @@ def _too_large() -> Response:
 
 def _refused_csrf() -> Response:
     return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
+
+
+def _from_elsewhere(request: Request) -> bool:
+    """Whether a moderation form was posted from a page that is not the service's own (its Origin,
+    else its Referer): refused whatever its token, as the intake refuses a foreign reader's form."""
+    service = request.app.state.service
+    return not origins.allowed(
+        origins.of_form_post(request.headers), request.headers.get("host", ""), service.own_origins
+    )
+
+
+def _refused_origin() -> Response:
+    return Response("Forbidden: this form was sent from another site.", status_code=403)
 
 
 def _words(request: Request) -> Words:
@@ -132,11 +145,14 @@ def _card(service, row) -> dict:
 
 #: Items on one page of a moderation list, and entries on one page of the log (Isso's admin, too).
 PAGE_SIZE = 100
+#: No list is longer than this many pages; a larger number (whose offset no database integer holds)
+#: is read as the last page there could be, an empty one.
+MAX_PAGE = 1_000_000
 
 
 def _page_number(request: Request) -> int:
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
     except ValueError:
         return 1
 
@@ -218,6 +234,8 @@ async def login(request: Request) -> Response:
 def _login(request: Request, fields: dict[str, list[str]]) -> Response:
     service = request.app.state.service
     _ = service.words()
+    if _from_elsewhere(request):
+        return _refused_origin()
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _login_page(request, 403, _("This form had expired. Please log in again."))
     address = service.guard.address_hash(addresses.of_request(request))
@@ -252,6 +270,8 @@ async def logout(request: Request) -> Response:
 
 
 def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
+    if _from_elsewhere(request):
+        return _refused_origin()
     if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
     auth.log_out(request, everywhere=fields.get("everywhere", [""])[0] == "1")
@@ -275,6 +295,8 @@ def _author_post(handler):
 def _checked(handler, request: Request, fields: dict[str, list[str]]) -> Response:
     if not auth.is_author(request):
         return _login_page(request, 401)
+    if _from_elsewhere(request):
+        return _refused_origin()
     if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
         return _refused_csrf()
     return handler(request, fields)

@@ -36,3 +36,12 @@ def allowed(origin: str | None, host: str, known: frozenset[str]) -> bool:
         return True
     own = urlsplit(origin).netloc if origin_of(origin) else ""
     return bool(own) and own == host.strip().lower()
+
+
+def of_form_post(headers) -> str | None:
+    """Where a form post says it comes from: its Origin, else its Referer's origin ("null" when the
+    Referer is no web address), else None (no browser, or one that sends neither)."""
+    origin = headers.get("origin")
+    if origin is None and "referer" in headers:
+        origin = origin_of(headers["referer"]) or "null"
+    return origin

@@ -105,10 +105,14 @@ def make_engine(url: str, timeout: float = 5.0) -> Engine:
                 "pip install 'withness[postgres]'"
             ) from None
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": timeout}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(timeout))})
+    return create_engine(
+        url, hide_parameters=True, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(timeout))}
+    )
 
 
 def migrate(engine: Engine) -> None:

@@ -25,13 +25,16 @@ class Outbox:
         body: str,
         headers: dict | None = None,
         not_before: datetime | None = None,
+        kind: str = "",
     ) -> None:
-        """A mail to send, at once or from `not_before` (the author's quiet hours)."""
+        """A mail to send, at once or from `not_before` (the author's quiet hours); `kind` is what
+        the logs name it by."""
         moment = now()
         with self.sessions.begin() as session:
             session.add(
                 MailRow(
                     recipient=recipient,
+                    kind=kind,
                     subject=subject,
                     body=body,
                     headers=json.dumps(headers or {}),

@@ -99,6 +99,7 @@ class Mail(_Record):
     last_error: str
     claimed_until: datetime | None = None
     given_up: datetime | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

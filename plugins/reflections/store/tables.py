@@ -89,6 +89,8 @@ class MailRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     recipient: Mapped[str] = mapped_column(String(MAX_EMAIL))
+    #: What the mail is (service.mail.KINDS): what a log line names instead of the address.
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
     subject: Mapped[str] = mapped_column(String(250))
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[str] = mapped_column(Text, default="{}")
