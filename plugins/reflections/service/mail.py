@@ -30,7 +30,12 @@ from . import config as service_config
 logger = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "spam")
 #: The kinds of mail in the outbox: what a log line names a message by, never its address.
-AUTHOR_NOTICE, AUTHOR_DIGEST, READER_CONFIRM, READER_REPLY = "author-notice", "author-digest", "confirm", "reply"
+AUTHOR_NOTICE, AUTHOR_DIGEST, READER_CONFIRM, READER_REPLY = (
+    "author-notice",
+    "author-digest",
+    "confirm",
+    "reply",
+)
 #: An address inside an SMTP server's error ("{'reader@example.org': (550, …)}"): kept out of logs.
 _ADDRESS = re.compile(r"[^\s<>()'\"{},;:]+@[^\s<>()'\"{},;:]+")
 
@@ -59,6 +64,8 @@ MAIL_POLICY = _MailPolicy()
 def without_addresses(text: str) -> str:
     """`text` with every email address in it replaced by "(an address)"."""
     return _ADDRESS.sub("(an address)", text)
+
+
 LINK_DAYS = 14
 MAX_WAIT = timedelta(hours=1)
 
@@ -223,9 +230,14 @@ class Mailer:
         lines += [_("No more of these mails: %(link)s", link=unsubscribe)]
         # RFC 8058: a mail client's own unsubscribe button POSTs List-Unsubscribe=One-Click to
         # this address, which unsubscribes at once; the link in the body asks first.
-        headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
         subject = _("The author replied on “%(title)s”", title=title)
-        self.store.enqueue_mail(reflection.email, subject, "\n".join(lines) + "\n", headers, kind=READER_REPLY)
+        self.store.enqueue_mail(
+            reflection.email, subject, "\n".join(lines) + "\n", headers, kind=READER_REPLY
+        )
 
     def digest(self, rows: list[Reflection]) -> None:
         if not (self.enabled and self.config.author_email and rows):
