@@ -194,9 +194,13 @@ class RunningService:
     """`reflections serve` as a real process on 127.0.0.1, in a site folder (`role="intake"`: the
     service alone)."""
 
+    #: Every service the suite started, so that the log audit below reads all their logs.
+    started: list["RunningService"] = []
+
     def __init__(self, root: Path, log: Path, role: str = "all", **environment: str) -> None:
         self.root = root
         self.log = log
+        self.audited = 0  # how far the log audit has read this service's log
         self.role = role
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -204,6 +208,8 @@ class RunningService:
         self.process: subprocess.Popen | None = None
 
     def start(self, wait: bool = True) -> "RunningService":
+        if self not in RunningService.started:
+            RunningService.started.append(self)
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
                 [REFLECTIONS, "serve", "--port", str(self.port), "--role", self.role],
@@ -246,6 +252,63 @@ class RunningService:
             timeout=120,
             input=input,
         )
+
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def what_readers_sent(running: RunningService) -> set[str]:
+    """Every name and email address readers have sent to this service, as its store holds them."""
+    from sqlalchemy import create_engine
+
+    url = (
+        running.environment.get("REFLECTIONS_DATABASE_URL") or f"sqlite:///{running.root / 'reflections.db'}"
+    )
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return set()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT name, email FROM reflections WHERE kind != 'response'"))
+            return {value.strip() for row in rows for value in row if value and len(value.strip()) >= 3}
+    except Exception:  # a test that dropped its tables: the addresses are still caught by EMAIL
+        return set()
+    finally:
+        engine.dispose()
+
+
+def private_lines(running: RunningService) -> list[str]:
+    """The lines this service logged since the last audit that hold a reader's name or address."""
+    if not running.log.exists():
+        return []
+    with open(running.log, encoding="utf-8", errors="replace") as log:
+        log.seek(running.audited)
+        written = log.read()
+        running.audited = log.tell()
+    if not written.strip():
+        return []
+    own = {
+        address.lower()
+        for name in ("REFLECTIONS_MAIL_FROM", "REFLECTIONS_AUTHOR_EMAIL")
+        for address in EMAIL.findall(running.environment.get(name, ""))
+    }
+    sent = what_readers_sent(running)
+    found = []
+    for line in written.splitlines():
+        addresses = {address.lower() for address in EMAIL.findall(line)} - own
+        names = {name for name in sent if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", line)}
+        if addresses or names:
+            found.append(line)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_reader_in_the_logs():
+    """Fails the test during which any service logged a reader's name or email address."""
+    yield
+    leaked = [line for running in RunningService.started for line in private_lines(running)]
+    if leaked:
+        pytest.fail("A reader's name or address was logged:\n" + "\n".join(leaked[:10]), pytrace=False)
 
 
 XSS_CORPUS = "corpora/xss/payloadbox-xss-payload-list.txt"

@@ -230,3 +230,46 @@ def test_a_link_to_a_folded_reflection_opens_its_fold(browser, long_thread):
     assert page.locator("#r-t000047").is_visible()
     assert page.console_errors == []
     page.context.close()
+
+
+FORM_HEIGHT = """() => {
+  const heading = document.getElementById('reflect-heading').getBoundingClientRect();
+  const send = document.querySelector('#reflect button[type=submit]').getBoundingClientRect();
+  return send.bottom - heading.top;
+}"""
+SHOWN_CONTROLS = """() => Array.from(
+  document.querySelectorAll('#reflect :is(input, textarea, select, button)'))
+  .filter(control => control.type !== 'hidden' && control.checkVisibility())
+  .map(control => control.name || control.type)"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_form_from_its_heading_to_send_fits_in_one_screen(browser, served_site, scheme):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(served_site + ESSAY, wait_until="networkidle")
+    # A reader who only wants to say thank you sees the words, the name and Send, nothing more.
+    assert page.evaluate(SHOWN_CONTROLS) == ["body", "name", "submit"]
+    assert page.evaluate(FORM_HEIGHT) <= 800
+    more = page.locator("#reflect details.more-ways")
+    assert more.locator("summary").inner_text() == (
+        "More ways to send this: privately, about one passage, with a content note, to be told of a reply"
+    )
+    more.locator("summary").click()
+    assert set(page.evaluate(SHOWN_CONTROLS)) >= {
+        "visibility",
+        "passage",
+        "quote",
+        "content_note",
+        "email",
+        "notify",
+    }
+    # The passage select is drawn like the other inputs: the same width, border and font.
+    looks = page.evaluate("""() => ['reflect-passage', 'reflect-quote'].map(id => {
+      const style = getComputedStyle(document.getElementById(id));
+      return [document.getElementById(id).getBoundingClientRect().width, style.borderTopWidth,
+              style.borderTopColor, style.borderRadius, style.fontFamily, style.fontSize];
+    })""")
+    assert looks[0] == looks[1]
+    page.screenshot(path=str(Path(ARTEFACTS) / f"form-375-{scheme}.png"))
+    context.close()

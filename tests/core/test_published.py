@@ -173,3 +173,11 @@ def test_a_commenters_website_is_a_public_field_kept_as_written(tmp_path):
     text = published.write(tmp_path, item).read_text()
     assert "\nWebsite: https://ana.example.org/blog?x=1&y=2\n" in text.split("\n\n", 1)[0] + "\n"
     assert published.read(published.path_for(tmp_path, item)) == item
+
+
+def test_a_published_name_keeps_no_bidi_override_but_keeps_its_joiners():
+    assert published.one_line("Ana\u202eevil\u2066x\u2069") == "Anaevilx"
+    # A zero-width non-joiner is part of many Persian names: a header keeps its one line, not it.
+    assert published.without_bidi_controls("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    )

@@ -87,3 +87,45 @@ def test_a_folder_that_is_not_pelican_comment_systems_is_one_line(tmp_path):
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "no comment folders" in lines[0] and str(empty) in lines[0]
+
+
+def import_folder(site, comments, *arguments):
+    return subprocess.run(
+        [REFLECTIONS, "import", "pelican-comment-system", str(comments), *arguments],
+        cwd=site,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_real_shapes_are_read_and_unreadable_files_named_and_refused_unless_skipped(tmp_path):
+    site = bare_site(tmp_path / "site")
+    (site / "content" / "essays" / "first.md").write_text(
+        "Title: First\nDate: 2015-01-01 10:00\nSlug: first\n\nWords.\n", encoding="utf-8"
+    )
+    thread = tmp_path / "comments" / "first"
+    thread.mkdir(parents=True)
+    # A byte order mark and CRLF; Windows-1252 bytes in a UTF-8 file; an empty author.
+    (thread / "1.md").write_bytes(
+        b"\xef\xbb\xbfdate: 2015-02-01T10:00\r\nauthor: Ana\r\n\r\nLine one.\r\nLine two.\r\n"
+    )
+    (thread / "2.md").write_bytes(b"date: 2015-02-02T10:00\nauthor: Ren\xe9e\n\nIt is \x93home\x94.\n")
+    (thread / "3.md").write_text("date: 2015-02-03T10:00\nauthor:\n\nNo name.\n", encoding="utf-8")
+    (thread / "4.md").write_text("author: Undated\n\nWhen was this?\n", encoding="utf-8")
+    (thread / "5.md").write_text("date: the day after\nauthor: Vague\n\nSoon.\n", encoding="utf-8")
+
+    dry = import_folder(site, tmp_path / "comments", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "unreadable files, which the import refuses without --skip-unreadable: 2" in dry.stdout
+    assert "first/4.md: no `date:` line in its header" in dry.stdout
+    assert "first/5.md: date 'the day after' is not a date" in dry.stdout
+    refused = import_folder(site, tmp_path / "comments")
+    assert (
+        refused.returncode == 1 and "first/4.md" in refused.stderr and "--skip-unreadable" in refused.stderr
+    )
+    assert not (site / "content" / "reflections").exists()
+    done = import_folder(site, tmp_path / "comments", "--skip-unreadable")
+    assert done.returncode == 0, done.stderr
+    assert "unreadable files skipped: 2" in done.stdout
+    items = {i.body: i.author for i in published.read_all(site / "content" / "reflections")[0]}
+    assert items == {"Line one.\nLine two.": "Ana", "It is \u201chome\u201d.": "Ren\u00e9e", "No name.": ""}

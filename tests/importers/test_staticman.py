@@ -92,7 +92,10 @@ def test_made_mistakes_threads_replies_responses_and_websites(tmp_path):
     assert [h for h in hashes if h.encode() in everything] == []  # md5'd emails stay out too
     assert broken_links(site / "output", other_hosts=True) == []
     page = (site / "output" / "essays" / "jekyll-static-comments" / "index.html").read_text(encoding="utf-8")
-    assert 'href="http://frank.taillandier.me" rel="nofollow ugc noopener">Frank Taillandier</a>' in page
+    assert (
+        'href="http://frank.taillandier.me" rel="nofollow ugc noopener"><bdi>Frank Taillandier</bdi></a>'
+        in page
+    )
 
     before = contents(site, "content")
     again = run(site, str(source / "src" / "_data" / "comments"), "--author", owner)  # the folder itself
@@ -190,8 +193,10 @@ def test_hostile_and_broken_files_are_one_line_and_write_nothing(tmp_path, name,
     if message is None:  # aliases are not expanded into a name: the comment has none, it is kept
         assert result.returncode == 0, result.stderr
         return
+    # Refused whole, the file named with its reason on its own line, and the way on said.
     assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0 and message in result.stderr and name in result.stderr
+    assert any(line.strip().startswith(f"first/{name}: {message}") for line in result.stderr.splitlines())
+    assert "--skip-unreadable" in result.stderr
     assert not (site / "content" / "reflections").exists()
 
 
@@ -200,3 +205,74 @@ def test_a_folder_with_no_comments_is_one_line(tmp_path):
     site = site_for(tmp_path, ["first"])
     result = run(site, str(tmp_path / "empty"))
     assert result.returncode == 1 and "no Staticman comment files" in result.stderr
+
+
+def test_python_2_string_tags_are_read_as_strings_and_no_other_python_tag(tmp_path):
+    folder = tmp_path / "comments" / "first"
+    folder.mkdir(parents=True)
+    (folder / "comment-1.yml").write_text(
+        "name: !!python/unicode 'Ren\u00e9e'\nmessage: !!python/str \"Thank you for this.\"\n"
+        "email: !!python/unicode ''\ndate: 2013-05-04 10:00:00\n",
+        encoding="utf-8",
+    )
+    (folder / "comment-2.yml").write_text(
+        "name: !!python/object/new:os.system ['touch pwned']\nmessage: hi\ndate: 2013-05-04\n",
+        encoding="utf-8",
+    )
+    site = site_for(tmp_path, ["first"])
+    result = run(site, str(tmp_path / "comments"), "--skip-unreadable")
+    assert result.returncode == 0, result.stderr
+    assert not (site / "pwned").exists() and "first/comment-2.yml: not readable YAML" in result.stdout
+    [item] = published.read_all(site / "content" / "reflections")[0]
+    assert (item.author, item.body) == ("Ren\u00e9e", "Thank you for this.")
+
+
+def test_unreadable_files_are_listed_in_the_dry_run_and_refused_unless_skipped(tmp_path):
+    folder = tmp_path / "comments" / "first"
+    folder.mkdir(parents=True)
+    (folder / "comment-1.yml").write_text("name: Fine\nmessage: A fine comment.\ndate: 2020-01-01\n")
+    (folder / "comment-2.yml").write_text("name: [unclosed\n")
+    (folder / "comment-3.json").write_text('{"name": "x", "message": ')
+    site = site_for(tmp_path, ["first"])
+    dry = run(site, str(tmp_path / "comments"), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "unreadable files, which the import refuses without --skip-unreadable: 2" in dry.stdout
+    assert "first/comment-2.yml: not readable YAML" in dry.stdout
+    assert "first/comment-3.json: not readable JSON" in dry.stdout
+    refused = run(site, str(tmp_path / "comments"))
+    assert refused.returncode == 1 and "2 file(s) cannot be read, so nothing was imported" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (site / "content" / "reflections").exists()
+    skipped = run(site, str(tmp_path / "comments"), "--skip-unreadable")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "unreadable files skipped: 2" in skipped.stdout
+    assert [i.body for i in published.read_all(site / "content" / "reflections")[0]] == ["A fine comment."]
+
+
+def test_the_shapes_real_exports_take(tmp_path):
+    """A byte order mark and CRLF, Windows-1252 bytes in a UTF-8 file, an empty author, a date
+    without a zone (the site's), and a folder named like its Jekyll post."""
+    folder = tmp_path / "comments" / "2016-01-01-first"
+    folder.mkdir(parents=True)
+    (folder / "comment-1.yml").write_bytes(
+        b'\xef\xbb\xbfname: Ana\r\nmessage: "Line one.\\r\\nLine two."\r\ndate: 2016-02-03 04:05:06\r\n'
+    )
+    (folder / "comment-2.yml").write_bytes(
+        b"name: Ren\xe9e\nmessage: It is \x93home\x94 now, caf\xc3\xa9.\ndate: 2016-02-04\n"
+    )
+    (folder / "comment-3.yml").write_text("name: ''\nmessage: No name given.\ndate: '2016-02-05T10:00:00'\n")
+    site = site_for(tmp_path, ["first"])
+    (site / "pelicanconf.py").write_text(
+        (site / "pelicanconf.py").read_text(encoding="utf-8") + '\nTIMEZONE = "Europe/Berlin"\n',
+        encoding="utf-8",
+    )
+    result = run(site, str(tmp_path / "comments"))
+    assert result.returncode == 0, result.stderr
+    assert "no essay matches" not in result.stdout
+    items = {i.body: i for i in published.read_all(site / "content" / "reflections")[0]}
+    assert set(items) == {"Line one.\nLine two.", "It is \u201chome\u201d now, caf\u00e9.", "No name given."}
+    assert items["Line one.\nLine two."].author == "Ana"
+    assert items["It is \u201chome\u201d now, caf\u00e9."].author == "Ren\u00e9e"
+    assert items["No name given."].author == ""
+    # Times without a zone are the site's (Berlin, winter: UTC+1).
+    assert items["Line one.\nLine two."].date == datetime(2016, 2, 3, 3, 5, 6, tzinfo=UTC)
+    assert items["No name given."].date == datetime(2016, 2, 5, 9, 0, tzinfo=UTC)

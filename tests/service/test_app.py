@@ -473,3 +473,51 @@ def test_the_site_and_health_answer_while_the_database_is_locked_and_pages_rende
             thread.join()
     # Before: 15 s for health behind eight such renders. A bound on waiting, not a benchmark.
     assert statistics.median(timings) < 0.2 and max(timings) < 1.0, timings
+
+
+def error_summary(page: str) -> tuple[str, list[str]]:
+    """What the error summary at the top of a form page says, and the fields it links to."""
+    summary = re.search(r'<div class="notice error-summary" role="alert">(.*?)</div>', page, re.S)
+    assert summary, "no error summary on the page"
+    sentence = re.sub(r"<[^>]+>", "", re.search(r"<p>(.*?)</p>", summary.group(1), re.S).group(1)).strip()
+    return sentence, re.findall(r'<a href="#reflect-(\w+)-error">([^<]+)</a>', summary.group(1))
+
+
+def folded_open(page: str) -> bool:
+    return re.search(r'<details class="more-ways" id="reflect-more"( open)?>', page).group(1) is not None
+
+
+def test_an_error_page_counts_what_needs_a_look_and_names_each_field(service):
+    status, page, _ = post_form(service, {"essay": ESSAY, "body": ""})
+    assert status == 422
+    assert error_summary(page) == (
+        "One thing needs a look before this can be sent:",
+        [("body", "Your reflection")],
+    )
+    # The only error is in sight, so the folded part stays folded: Send is still one screen down.
+    assert not folded_open(page)
+    status, page, _ = post_form(
+        service, {"essay": ESSAY, "body": "", "email": "bad@", "content_note": "x" * 500}
+    )
+    assert status == 422
+    sentence, fields = error_summary(page)
+    assert sentence == "3 things need a look before this can be sent:"
+    assert fields == [("body", "Your reflection"), ("content_note", "Content note"), ("email", "Email")]
+    # An error among the folded fields opens the fold at once, with no script.
+    assert folded_open(page)
+    assert 'id="reflect-email-error"' in page and 'id="reflect-content_note-error"' in page
+
+
+def test_a_choice_made_in_the_folded_part_is_in_sight_when_the_page_comes_back(service):
+    status, page, _ = post_form(service, {"essay": ESSAY, "body": "", "visibility": "private"})
+    assert status == 422 and folded_open(page)
+    assert 'value="private" checked' in page
+
+
+def test_bidi_overrides_are_taken_out_of_a_readers_name(service):
+    # U+202E would show "Ana" and all after it backwards, flipping the words around the name.
+    status, page, _ = post_form(
+        service, {"essay": ESSAY, "body": unique("Words"), "name": "Ana\u202egnihton\u202c"}
+    )
+    assert status == 200 and "Send this reflection?" in page
+    assert "— Anagnihton ·" in page and "\u202e" not in page and "\u202c" not in page

@@ -56,6 +56,7 @@ def test_a_section_chosen_without_javascript(browser, service, tmp_path):
     page.goto(f"{service.base}/essays/{ESSAY}/")
     words = "The part about staying, answered without a script."
     page.fill("#reflect-body", words)
+    page.click("#reflect-more > summary")  # the folded part, as a reader opens it
     page.select_option("#reflect-passage", "what-staying-looks-like")
     page.fill("#reflect-quote", "What staying looks like")
     page.click("text=Send your reflection")
@@ -95,6 +96,7 @@ def test_words_selected_with_javascript_and_an_edit_that_moves_or_removes_them(b
     offer.click()
     anchor = page.locator("#reflect-passage").input_value()
     assert anchor.startswith("p-") and page.locator("#reflect-quote").input_value() == OPENING
+    assert page.locator("#reflect-quote").is_visible()  # the fold opened: the chosen words are in sight
     words = "The bag of things: I did the same, selected and answered."
     page.fill("#reflect-body", words)
     expect(page.locator("#reflect-token")).not_to_have_value("")  # the script asked for a token

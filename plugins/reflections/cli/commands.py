@@ -456,6 +456,11 @@ def _load_backup(context: Context, file: str, with_secrets: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Staticman: the site's staticman.yml (found beside the folder or above it otherwise).",
 )
+@click.option(
+    "--skip-unreadable",
+    is_flag=True,
+    help="Staticman, pelican-comment-system: import the rest when some files cannot be read.",
+)
 @pass_context
 def import_queue(
     context: Context,
@@ -467,6 +472,7 @@ def import_queue(
     author: str,
     download_media: bool,
     config_file: str | None,
+    skip_unreadable: bool,
 ) -> None:
     """Load a file: a `backup` of another service (merged; this one keeps its own secrets), or
     another system's comments: `wordpress FILE.xml`, `disqus FILE.xml`, `isso comments.db`,
@@ -498,6 +504,8 @@ def import_queue(
                 config=config_file,
                 media=download_media,
             )
+            if plan.unreadable and not (dry_run or skip_unreadable):
+                _refuse_unreadable(file, plan.unreadable)
             notes += _apply_plan(context, plan, dry_run)
         except importing.ImportFailed as error:
             _fail(str(error))
@@ -566,6 +574,16 @@ def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:
     )
 
 
+def _refuse_unreadable(folder: str, unreadable: list[tuple[str, str]]) -> None:
+    """Nothing is imported while files are missing from it unseen: each is named, and the way on."""
+    lines = [f"  {name}: {why}" for name, why in unreadable]
+    _fail(
+        f"{folder}: {len(unreadable)} file(s) cannot be read, so nothing was imported:\n"
+        + "\n".join(lines)
+        + "\nMend them, or import the rest with --skip-unreadable."
+    )
+
+
 def _say_imported(plan, notes: list[str], dry_run: bool, what: str) -> None:
     click.echo(f"{'Would import' if dry_run else 'Imported'} {plan.site} ({what}):")
     for name, count in sorted(plan.counts.items()):
@@ -573,6 +591,14 @@ def _say_imported(plan, notes: list[str], dry_run: bool, what: str) -> None:
             click.echo(f"  {name}: {count}")
     for note in notes:
         click.echo(f"  note: {note}")
+    if plan.unreadable:
+        if dry_run:
+            refused = "unreadable files, which the import refuses without --skip-unreadable"
+            click.echo(f"  {refused}: {len(plan.unreadable)}")
+        else:
+            click.echo(f"  unreadable files skipped: {len(plan.unreadable)}")
+        for name, why in plan.unreadable:
+            click.echo(f"    {name}: {why}")
     if not dry_run:
         click.echo("Build the site (make html) to see them; unapproved comments wait in `reflections queue`.")
 

@@ -75,9 +75,20 @@ class FormatError(ValueError):
         super().__init__(f"{path}: {field}: {problem}")
 
 
+#: The controls that turn the direction of the text after them (embeddings, overrides, isolates):
+#: in a name they flip the words around it. Marks (U+200E, U+200F) and joiners stay: names need them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(value: str) -> str:
+    return BIDI_CONTROLS.sub("", value)
+
+
 def one_line(value: str) -> str:
     """A header value: one line, no control characters, no surrounding space."""
-    value = "".join(" " if unicodedata.category(c).startswith("C") else c for c in value)
+    value = "".join(
+        " " if unicodedata.category(c).startswith("C") else c for c in without_bidi_controls(value)
+    )
     return " ".join(value.split())
 
 

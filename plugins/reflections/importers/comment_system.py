@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pelican.utils import get_date
 
-from .plan import ImportFailed, Plan, comment_id, kept_website
+from .plan import ImportFailed, Plan, comment_id, kept_website, read_text
 
 SOURCE = "pelican-comment-system"
 
@@ -24,7 +24,7 @@ class CommentSystemError(ImportFailed):
 
 
 def _header(text: str) -> tuple[dict[str, str], str]:
-    header, _, body = text.replace("\r\n", "\n").lstrip("\ufeff").partition("\n\n")
+    header, _, body = text.partition("\n\n")
     fields = {}
     for line in header.splitlines():
         key, colon, value = line.partition(":")
@@ -74,11 +74,21 @@ def _date(value: str) -> datetime:
 def _read_thread(thread: Path, files: list[Path], essay: str, zone: tzinfo, author: str, plan: Plan) -> None:
     read = []
     for path in files:
+        name = f"{thread.name}/{path.name}"
         try:
-            fields, body = _header(path.read_text(encoding="utf-8"))
+            fields, body = _header(read_text(path))
+        except ImportFailed as error:
+            plan.unreadable.append((name, str(error).removeprefix(f"{path}: ")))
+            continue
+        try:
             moment = _date(fields.get("date", ""))
-        except (UnicodeDecodeError, ValueError):
-            plan.counts["unreadable comment files skipped (no date, or not UTF-8 text)"] += 1
+        except (ValueError, OverflowError):
+            why = (
+                f"date {fields['date']!r} is not a date"
+                if fields.get("date")
+                else "no `date:` line in its header"
+            )
+            plan.unreadable.append((name, why))
             continue
         moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
         read.append((path, fields, body, moment))

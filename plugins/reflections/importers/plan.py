@@ -2,6 +2,7 @@
 written, and `apply`, which writes it into the site all or nothing. Each source (wordpress.py,
 disqus.py) is a small module that reads its format into a Plan."""
 
+import codecs
 import hashlib
 import os
 from collections import Counter
@@ -43,6 +44,27 @@ def read_map(path: str | os.PathLike) -> dict[str, str]:
     return mapping
 
 
+def _as_windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A byte that is not UTF-8, read as Windows-1252 (what an old editor saved it in)."""
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("withness-windows-1252", _as_windows_1252)
+
+
+def read_text(path: Path) -> str:
+    """A file of another system's as text, as real exports hold it: UTF-8 with or without a byte
+    order mark, CRLF or LF, and Windows-1252 bytes in a file that says it is UTF-8 (one comment
+    pasted from an old editor) read as what they are, the rest of the file as UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImportFailed(f"{path}: cannot be read ({error.strerror or error})") from None
+    text = data.decode("utf-8-sig", errors="withness-windows-1252")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def essay_matcher(essays: dict[str, EssayInfo], mapping: dict[str, str]):
     """`essay_of(identifier, link)`: the slug of the essay an old thread was on, or None. The
     `--map` file first (by identifier, link or the link's path), then the identifier or the link's
@@ -78,6 +100,9 @@ class Plan:
     counts: Counter = field(default_factory=Counter)
     #: The blog's usual offset from UTC (blog_zone).
     zone: tzinfo = UTC
+    #: Files of a folder source that could not be read: (file, why). The dry run lists them; the
+    #: import refuses while there are any, unless told to skip them.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     #: The export's attachments, for its galleries.
     media: Media = field(default_factory=Media)
     #: (old path, content source) for every old permalink: the site's redirect map.

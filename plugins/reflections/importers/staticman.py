@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website
+from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website, read_text
 
 SOURCE = "staticman"
 CONFIG_NAMES = ("staticman.yml", "staticman.yaml", "staticman.json")
@@ -38,16 +38,28 @@ ANSWER_FIELDS = ("replying_to_uid", "parent_id", "replying_to", "reply_to")
 ID_FIELDS = ("_id", "id")
 #: Staticman's file names end in the moment it took the comment, in milliseconds (`{@timestamp}`).
 TIMESTAMP = re.compile(r"(\d{10,13})$")
+#: A Jekyll post's file name (`2019-04-02-learning-to-stay`): the slug after the day.
+JEKYLL_POST = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+)$")
 
 
 class StaticmanError(ImportFailed):
     """Files that cannot be imported: one line saying which and why."""
 
 
+class _CommentLoader(yaml.SafeLoader):
+    """Safe loading, and the two string tags a Python 2 migration script writes
+    (`!!python/unicode 'Renée'`, `!!python/str`) read as the plain strings they are. No other
+    Python tag: those build objects, and this reads other people's files."""
+
+
+for _tag in ("tag:yaml.org,2002:python/unicode", "tag:yaml.org,2002:python/str"):
+    _CommentLoader.add_constructor(_tag, yaml.SafeLoader.construct_yaml_str)
+
+
 def _load_yaml(text: str, path: Path) -> list:
     try:
-        # Safe loading refuses Python tags; a `---`-wrapped file is two documents, one empty.
-        return [doc for doc in yaml.safe_load_all(text) if doc not in (None, "")]
+        # A `---`-wrapped file is two documents, one empty.
+        return [doc for doc in yaml.load_all(text, Loader=_CommentLoader) if doc not in (None, "")]
     except yaml.YAMLError as error:
         problem = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise StaticmanError(f"{path}: not readable YAML ({problem})") from None
@@ -88,17 +100,14 @@ def _comments_folder(given: Path, config_file: Path | None, config: dict) -> Pat
 
 
 def _read_file(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise StaticmanError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    text = read_text(path)
     if path.suffix == ".json":
         try:
             documents = [json.loads(text)]
         except ValueError as error:
             raise StaticmanError(f"{path}: not readable JSON ({error})") from None
     elif path.suffix in (".md", ".markdown"):
-        _, front, body = (text.lstrip("\ufeff").split("---", 2) + ["", ""])[:3]
+        _, front, body = (text.split("---", 2) + ["", ""])[:3]
         documents = _load_yaml(front, path)
         if documents and isinstance(documents[0], dict) and body.strip():
             documents[0].setdefault("message", body.strip("\n"))
@@ -160,17 +169,23 @@ def read_folder(
     threads: dict[str, list[tuple[Path, dict]]] = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in SUFFIXES and not path.name.startswith("."):
-            fields = _read_file(path)
+            try:
+                fields = _read_file(path)
+            except ImportFailed as error:  # one bad file does not hide the others: all are listed
+                plan.unreadable.append((str(path.relative_to(root)), str(error).removeprefix(f"{path}: ")))
+                continue
             # Files in one folder per page; files all in one folder say their page.
             key = path.parent.name if path.parent != root else _field(fields, PAGE_FIELDS) or "(no page)"
             threads.setdefault(key, []).append((path, fields))
-    if not threads:
+    if not threads and not plan.unreadable:
         raise StaticmanError(f"{root}: no Staticman comment files (.yml, .json or .md) in it")
     essay_of = essay_matcher(essays, mapping or {})
     unmatched: Counter = Counter()
     for key, files in sorted(threads.items()):
         page = next((_field(fields, PAGE_FIELDS) for _, fields in files if _field(fields, PAGE_FIELDS)), "")
         essay = essay_of(key, page) if page.startswith(("/", "http")) else essay_of(key, "")
+        if essay is None and (jekyll := JEKYLL_POST.match(key)):
+            essay = essay_of(jekyll.group(1), "")  # a folder named like its Jekyll post
         if essay is None:
             unmatched[key] += len(files)
             plan.counts["comments on threads that match no essay (see below; --map)"] += len(files)

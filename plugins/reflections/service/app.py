@@ -312,7 +312,6 @@ def _submit(
             422,
             _("Your reflection"),
             errors=problems,
-            message=_("A few things need a look before this can be sent; each is marked below."),
         )
 
     problem, left = service.guard.token_verdict(submission.token, submission.essay)

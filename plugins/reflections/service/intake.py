@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..core.essay_header import SiteView
 from ..core.i18n import N_
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_EMAIL, MAX_NAME, MAX_QUOTE, MIN_BODY
-from ..core.published import NAME_SHOWN
+from ..core.published import NAME_SHOWN, without_bidi_controls
 
 #: JSON nested deeper than this is refused before it is parsed (deep nesting exhausts the parser's
 #: recursion); a submission is one flat object.
@@ -105,7 +105,7 @@ def from_mapping(data) -> Submission:
         Submission(
             essay=_text(data.get("essay")).strip(),
             body=_text(data.get("body")).strip("\n"),
-            name=" ".join(_text(data.get("name")).split()),
+            name=" ".join(without_bidi_controls(_text(data.get("name"))).split()),
             email=_text(data.get("email")).strip(),
             notify=notify is True or _text(notify).strip().lower() in TRUE_WORDS,
             name_shown=_text(data.get("name_shown") or "full").strip().lower(),

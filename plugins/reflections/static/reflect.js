@@ -100,6 +100,8 @@
     }
     passage.value = chosen.id;
     quote.value = chosen.text;
+    var more = document.getElementById("reflect-more");
+    if (more) more.open = true;  // the passage chosen stays in sight, folded fields or not
     offer.hidden = true;
     form.scrollIntoView();
     document.getElementById("reflect-body").focus();
@@ -137,6 +139,8 @@
     var kept = JSON.parse(localStorage.getItem(key) || "null");
     if (kept && kept.body && !form.elements.body.value) {
       fields.forEach(function (name) { if (form.elements[name] && kept[name]) form.elements[name].value = kept[name]; });
+      var folded = document.getElementById("reflect-more");
+      if (folded && (kept.content_note || kept.email)) folded.open = true;
       say(word("restored", "Your unsent words from your last visit are back in the form."));
     }
   } catch (error) { /* storage off or unreadable */ }
