@@ -79,7 +79,7 @@ def test_version():
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """A wheel built with `python -m build`, installed with plain Pelican into a new virtual
+    """A wheel built with `pip wheel`, installed with plain Pelican into a new virtual
     environment: what a Pelican user gets from `pip install withness`."""
     work = tmp_path_factory.mktemp("wheel")
     # Built from a copy of what git tracks: a build writes build/ and *.egg-info beside its sources,
@@ -90,16 +90,29 @@ def installed(tmp_path_factory):
         if (REPO / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
+    # Built as the README says, in a fresh virtual environment (which has no `build`): pip wheel.
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "pip wheel --no-deps -w dist /path/to/withness" in readme
     built = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(source)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(work / "dist"),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = (work / "dist").glob("withness-*.whl")
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     pip = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "pelican>=4.11", str(wheel)],
         capture_output=True,

@@ -321,6 +321,9 @@ def test_set_password_names_the_moderation_pages_full_address(site):
     done = run(site, "set-password", "--password-stdin", input="a long enough password\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Password set. Log in at http://127.0.0.1:8000/reflections/moderate"
+    # A service on another port (`make run PORT=8123`, `serve --port 8123`): the address says it.
+    other = run(site, "set-password", "--password-stdin", "--port", "8123", input="a long enough password\n")
+    assert other.stdout.strip() == "Password set. Log in at http://127.0.0.1:8123/reflections/moderate"
     published = subprocess.run(
         [REFLECTIONS, "set-password", "--password-stdin"],
         cwd=site,

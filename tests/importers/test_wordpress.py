@@ -467,3 +467,104 @@ def test_every_real_export_imports_builds_and_links_whole(empty_site, export):
     )
     assert [s for s in secrets_in(corpus) if s in everything] == []
     assert broken_links(empty_site / "output", other_hosts=True) == []
+
+
+def _comment(number, author, content, parent=0, kind="", email="", url="", user=0, day=3):
+    return f"""<wp:comment>
+      <wp:comment_id>{number}</wp:comment_id>
+      <wp:comment_author><![CDATA[{author}]]></wp:comment_author>
+      <wp:comment_author_email><![CDATA[{email}]]></wp:comment_author_email>
+      <wp:comment_author_url><![CDATA[{url}]]></wp:comment_author_url>
+      <wp:comment_date_gmt><![CDATA[2019-04-{day:02d} 08:00:00]]></wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[{content}]]></wp:comment_content>
+      <wp:comment_approved><![CDATA[1]]></wp:comment_approved>
+      <wp:comment_type><![CDATA[{kind}]]></wp:comment_type>
+      <wp:comment_parent>{parent}</wp:comment_parent>
+      <wp:comment_user_id>{user}</wp:comment_user_id>
+    </wp:comment>"""
+
+
+def small_export(path, content: str, comments: list[str]):
+    path.write_text(
+        f"""<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel>
+  <title>A blog</title>
+  <link>https://www.small-blog.example</link>
+  <wp:wxr_version>1.2</wp:wxr_version>
+  <wp:base_blog_url>https://www.small-blog.example</wp:base_blog_url>
+  <wp:author><wp:author_id>1</wp:author_id><wp:author_login><![CDATA[mira]]></wp:author_login>
+    <wp:author_email><![CDATA[mira@small-blog.example]]></wp:author_email>
+    <wp:author_display_name><![CDATA[Mira Holm]]></wp:author_display_name></wp:author>
+  <item>
+    <title>Code and kin</title>
+    <dc:creator><![CDATA[mira]]></dc:creator>
+    <content:encoded><![CDATA[{content}]]></content:encoded>
+    <wp:post_id>10</wp:post_id>
+    <wp:post_date><![CDATA[2019-04-02 09:30:00]]></wp:post_date>
+    <wp:post_date_gmt><![CDATA[2019-04-02 07:30:00]]></wp:post_date_gmt>
+    <wp:post_name><![CDATA[code-and-kin]]></wp:post_name>
+    <wp:status><![CDATA[publish]]></wp:status>
+    <wp:post_type><![CDATA[post]]></wp:post_type>
+    {"".join(comments)}
+  </item>
+</channel>
+</rss>
+""",
+        encoding="utf-8",
+    )
+
+
+def test_code_escaped_twice_pingback_titles_and_the_authors_logged_out_reply(empty_site, tmp_path):
+    export = tmp_path / "export.xml"
+    small_export(
+        export,
+        '<p>Compare them:</p>\n[code language="python"]'
+        "if a &amp;gt; b &amp;amp;&amp;amp; c &amp;lt; d:\n    pass[/code]",
+        [
+            _comment(101, "Asha", "This helped.", email="asha@reader.example", day=3),
+            # The author, logged out: user id 0, another address, the blog's own site as website.
+            _comment(
+                102,
+                "Mira Holm",
+                "I am glad.",
+                parent=101,
+                email="m@elsewhere.example",
+                url="https://small-blog.example/",
+                day=4,
+            ),
+            # A reader who gives the blog's address but another name stays a reader.
+            _comment(103, "Jon", "Me too.", parent=101, url="https://www.small-blog.example", day=5),
+            _comment(
+                104,
+                "Kin &#8211; a post &amp; more",
+                "",
+                kind="pingback",
+                url="https://other.example/kin/",
+                day=6,
+            ),
+        ],
+    )
+    result = run(empty_site, "import", "wordpress", str(export), "--include-pingbacks")
+    assert result.returncode == 0, result.stderr
+    essay = (empty_site / "content" / "essays" / "code-and-kin.md").read_text(encoding="utf-8")
+    assert "```python\nif a > b && c < d:\n    pass\n```" in essay
+    found = {item.body: item for item in items(empty_site)}
+    assert found["I am glad."].kind == "response"
+    assert found["Me too."].kind != "response" and found["Me too."].author == "Jon"
+    [pingback] = [item for item in found.values() if item.body.startswith("Linked from")]
+    assert pingback.author == "Kin \u2013 a post & more"
+    assert (
+        "&#8211;" not in pingback.body
+        and "[Kin \u2013 a post & more](https://other.example/kin/)" in pingback.body
+    )
+
+
+def test_code_with_real_markup_in_it_is_unescaped_once_only():
+    from collections import Counter
+
+    from pelican.plugins.reflections.importers.wordpress import html_to_markdown
+
+    said = html_to_markdown("[code]&lt;p&gt;Write &amp;amp; for &amp;.&lt;/p&gt;[/code]", counts=Counter())
+    assert "<p>Write &amp; for &.</p>" in said

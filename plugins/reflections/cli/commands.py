@@ -181,8 +181,15 @@ def publish(context: Context, watch: bool, no_build: bool) -> None:
 
 @main.command(name="set-password")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=int,
+    help="The port `serve` listens on, for the address said.",
+)
 @pass_context
-def set_password(context: Context, password_stdin: bool) -> None:
+def set_password(context: Context, password_stdin: bool, port: int) -> None:
     """Set the password for the moderation pages at /reflections/moderate."""
     from ..service import auth
 
@@ -194,7 +201,9 @@ def set_password(context: Context, password_stdin: bool) -> None:
         auth.set_password(context.store, password)
     except auth.PasswordTooShort as error:
         _fail(str(error))
-    address = service_config.public_url(context.config, context.site.settings)
+    # The service's public address when the site or REFLECTIONS_PUBLIC_URL names one; else where
+    # `serve --port` listens on this machine, as login-link says it.
+    address = service_config.public_url(context.config, context.site.settings, port=port)
     click.echo(f"Password set. Log in at {address}/reflections/moderate")
 
 

@@ -41,6 +41,10 @@ def attributes(text: str) -> dict[str, str]:
     }
 
 
+#: What is left of code escaped twice after one unescape: `&gt;`, `&lt;`, `&amp;`, `&quot;`.
+_DOUBLE_ENCODED = re.compile(r"&(?:lt|gt|amp|quot);")
+
+
 def expand(text: str, media: Media, post: str, counts: Counter) -> tuple[str, list[str]]:
     """`text` with every shortcode WordPress would render replaced by HTML; returns it and the code
     blocks its tokens stand for."""
@@ -57,6 +61,9 @@ def expand(text: str, media: Media, post: str, counts: Counter) -> tuple[str, li
             return _link(inner.strip())
         language = given.get("language") or given.get("lang") or ""
         body = html.unescape(_TAG.sub("", inner) if "<br" in inner else inner).strip("\n")
+        if _DOUBLE_ENCODED.search(body) and not re.search(r"[<>]", body):
+            # The visual editor saved the code escaped twice (`&amp;gt;`): once more, and only once.
+            body = html.unescape(body)
         fence = "~~~" if "```" in body else "```"
         code.append(f"{fence}{re.sub(r'[^A-Za-z0-9_+-]', '', language)}\n{body}\n{fence}")
         return f"\n\n<p>{_TOKEN.format(len(code) - 1)}</p>\n\n"

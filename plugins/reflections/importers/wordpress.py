@@ -9,6 +9,7 @@ written); `apply` writes it, staging every new file in a temporary folder inside
 moving each into place. Importing the same file twice changes nothing.
 """
 
+import html
 import os
 import posixpath
 import re
@@ -207,7 +208,7 @@ def read_export(
     blog = OldBlog.of(site, _text(channel, "wp:base_blog_url", ns))
     blog.media_hosts = {host_of(address) for address, _ in plan.media.by_id.values()}
     blog.static = static
-    authors = _blog_authors(channel, ns)
+    authors = _blog_authors(channel, ns, blog.hosts)
     slugs: set[str] = set()
     bases: dict[tuple[str, str], str] = {}  # where each post and page was, for its relative links
     for item in channel.findall("item"):
@@ -276,21 +277,29 @@ class BlogAuthor:
     #: WordPress user ids: the export's own, and those the blog's comments in the author's name
     #: (by email) were written with (a WordPress.com account's id is not in the export otherwise).
     ids: set[str] = field(default_factory=set)
+    #: The blog's own hosts: a comment in the author's name whose website is the blog itself is theirs.
+    hosts: set[str] = field(default_factory=set)
 
     def wrote(self, comment: Element, ns: dict) -> bool:
         user = _text(comment, "wp:comment_user_id", ns)
         email = _text(comment, "wp:comment_author_email", ns).lower()
-        return (user not in ("", "0") and user in self.ids) or (bool(email) and email == self.email)
+        if (user not in ("", "0") and user in self.ids) or (bool(email) and email == self.email):
+            return True
+        # Written logged out (user id 0) with another address: the author's name and the blog's
+        # own address as its website, which a reader's comment does not have both of.
+        name = " ".join(_text(comment, "wp:comment_author", ns).split()).lower()
+        website = host_of(_text(comment, "wp:comment_author_url", ns))
+        return bool(name) and name == " ".join(self.name.split()).lower() and website in self.hosts
 
 
-def _blog_authors(channel: Element, ns: dict) -> dict[str, BlogAuthor]:
+def _blog_authors(channel: Element, ns: dict, hosts: set[str] = frozenset()) -> dict[str, BlogAuthor]:
     """The blog's authors by login, with every user id their comments carry."""
     authors = {}
     for author in channel.findall("wp:author", ns):
         ids = {_text(author, "wp:author_id", ns)} - {"", "0"}
         email = _text(author, "wp:author_email", ns).lower()
         authors[_text(author, "wp:author_login", ns)] = BlogAuthor(
-            _text(author, "wp:author_display_name", ns), email, ids
+            _text(author, "wp:author_display_name", ns), email, ids, set(hosts)
         )
     by_email = {author.email: author for author in authors.values() if author.email}
     for comment in channel.iter(f"{{{ns['wp']}}}comment"):
@@ -416,6 +425,8 @@ def _read_comment(
             plan.counts["pingbacks and trackbacks skipped"] += 1
             return
         source = _text(comment, "wp:comment_author_url", ns)
+        # A pingback's author is the linking post's title as WordPress stored it: with entities.
+        author = published.one_line(html.unescape(author))
         body = f"Linked from [{author or source}]({source})" + (f":\n\n> {body}" if body else ".")
     if approved in ("spam", "trash"):
         plan.counts[f"comments marked {approved} skipped"] += 1
