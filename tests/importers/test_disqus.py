@@ -140,3 +140,139 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, text, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and str(bad) in lines[0]
     assert snapshot(site) == before
+
+
+def _post(number, thread, name, message, when, parent=None, anonymous=False, username=""):
+    parent_tag = f'<parent dsq:id="{parent}"/>' if parent else ""
+    return f"""<post dsq:id="{number}"><message><![CDATA[{message}]]></message>
+    <createdAt>{when}</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><name>{name}</name><isAnonymous>{"true" if anonymous else "false"}</isAnonymous>
+    {f"<username>{username}</username>" if username else ""}</author>
+    <thread dsq:id="{thread}"/>{parent_tag}</post>"""
+
+
+def test_a_page_that_moved_has_its_comments_once_and_the_owners_anonymous_replies_are_responses(tmp_path):
+    owner = "<author><name>Mira Holm</name><isAnonymous>false</isAnonymous><username>mira</username></author>"
+    threads = "".join(
+        f'<thread dsq:id="{number}"><id>{identifier}</id><link>{link}</link>{owner}</thread>'
+        for number, identifier, link in (
+            ("t1", "", "https://blog.example/staying/"),
+            ("t2", "", "https://blog.example/blog/staying.html"),
+        )
+    )
+    posts = [
+        _post("1", "t1", "Asha", "<p>Thank you.</p>", "2015-03-01T10:00:00Z"),
+        _post(
+            "2", "t1", "Mira Holm", "<p>Glad it reached you.</p>", "2015-03-01T11:00:00Z", "1", anonymous=True
+        ),
+        # The same two again, in the thread of the page's later address.
+        _post("11", "t2", "Asha", "<p>Thank you.</p>", "2015-03-01T10:00:00Z"),
+        _post(
+            "12",
+            "t2",
+            "Mira Holm",
+            "<p>Glad it reached you.</p>",
+            "2015-03-01T11:00:00Z",
+            "11",
+            anonymous=True,
+        ),
+        # A reply to the copy still answers the comment kept; the same post id twice is once.
+        _post("13", "t2", "Jon", "<p>Me too.</p>", "2015-03-02T09:00:00Z", "11"),
+        _post("13", "t2", "Jon", "<p>Me too.</p>", "2015-03-02T09:00:00Z", "11"),
+        # The same words at another moment are another comment.
+        _post("14", "t2", "Asha", "<p>Thank you.</p>", "2016-01-01T10:00:00Z"),
+    ]
+    path = tmp_path / "export.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<disqus xmlns="http://disqus.com" '
+        'xmlns:dsq="http://disqus.com/disqus-internals"><category dsq:id="c"><forum>blog</forum></category>'
+        f"{threads}{''.join(posts)}</disqus>",
+        encoding="utf-8",
+    )
+    site = site_with(tmp_path, ["staying"])
+    result = run(site, "import", "disqus", str(path), "--author", "Mira Holm")
+    assert result.returncode == 0, result.stderr
+    assert "imported once: 3" in result.stdout
+    items, errors = published.read_all(site / "content" / "reflections")
+    assert errors == []
+    assert sorted(i.body for i in items) == ["Glad it reached you.", "Me too.", "Thank you.", "Thank you."]
+    by_body = {i.body: i for i in items}
+    first = next(i for i in items if i.body == "Thank you." and i.date.year == 2015)
+    assert (
+        by_body["Glad it reached you."].kind == "response"
+        and by_body["Glad it reached you."].parent == first.id
+    )
+    assert by_body["Me too."].parent == first.id
+    # Without --author, an anonymous post in the owner's name stays a reader's.
+    other = site_with(tmp_path / "other", ["staying"])
+    assert run(other, "import", "disqus", str(path)).returncode == 0
+    kinds = {i.body: i.kind for i in published.read_all(other / "content" / "reflections")[0]}
+    assert kinds["Glad it reached you."] != "response"
+
+
+IMPORT_FORMAT = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dsq="http://www.disqus.com/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:wp="http://wordpress.org/export/1.0/">
+<channel>
+  <item>
+    <title>Staying</title>
+    <link>https://blog.example/staying/</link>
+    <content:encoded><![CDATA[Words.]]></content:encoded>
+    <dsq:thread_identifier>staying</dsq:thread_identifier>
+    <wp:post_date_gmt>2015-03-01 09:00:00</wp:post_date_gmt>
+    <wp:comment_status>open</wp:comment_status>
+    <wp:comment>
+      <wp:comment_id>65</wp:comment_id>
+      <wp:comment_author>Asha</wp:comment_author>
+      <wp:comment_author_email>asha@reader.example</wp:comment_author_email>
+      <wp:comment_author_url>https://asha.example/</wp:comment_author_url>
+      <wp:comment_author_IP>192.0.2.1</wp:comment_author_IP>
+      <wp:comment_date_gmt>2015-03-01 10:00:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[<p>Thank you.</p>]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved>
+      <wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+    <wp:comment>
+      <wp:comment_id>66</wp:comment_id>
+      <wp:comment_author>Mira Holm</wp:comment_author>
+      <wp:comment_author_email>mira@blog.example</wp:comment_author_email>
+      <wp:comment_author_url></wp:comment_author_url>
+      <wp:comment_date_gmt>2015-03-01 11:00:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Glad it reached you.]]></wp:comment_content>
+      <wp:comment_approved>1</wp:comment_approved>
+      <wp:comment_parent>65</wp:comment_parent>
+    </wp:comment>
+    <wp:comment>
+      <wp:comment_id>67</wp:comment_id>
+      <wp:comment_author>Jon</wp:comment_author>
+      <wp:comment_author_email>jon@reader.example</wp:comment_author_email>
+      <wp:comment_date_gmt>2015-03-02 11:00:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Waiting words.]]></wp:comment_content>
+      <wp:comment_approved>0</wp:comment_approved>
+      <wp:comment_parent>0</wp:comment_parent>
+    </wp:comment>
+  </item>
+</channel>
+</rss>
+"""
+
+
+def test_disqus_s_own_import_format_is_read_and_the_wordpress_importer_names_it(tmp_path):
+    path = tmp_path / "for-disqus.xml"
+    path.write_text(IMPORT_FORMAT, encoding="utf-8")
+    site = site_with(tmp_path, ["staying"])
+    result = run(site, "import", "disqus", str(path), "--author", "mira@blog.example")
+    assert result.returncode == 0, result.stderr
+    assert "untyped" not in result.stdout and "comments queued as pending: 1" in result.stdout
+    items = {i.body: i for i in published.read_all(site / "content" / "reflections")[0]}
+    assert set(items) == {"Thank you.", "Glad it reached you."}
+    assert items["Thank you."].author == "Asha" and items["Thank you."].website == "https://asha.example/"
+    assert items["Glad it reached you."].kind == "response"
+    assert items["Glad it reached you."].parent == items["Thank you."].id
+    assert items["Thank you."].date.isoformat() == "2015-03-01T10:00:00+00:00"
+    emails = b"".join(p.read_bytes() for p in (site / "content").rglob("*") if p.is_file())
+    assert b"reader.example" not in emails and b"192.0.2.1" not in emails
+    wrong = run(site_with(tmp_path / "w", ["staying"]), "import", "wordpress", str(path))
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
+    assert "Disqus's import format" in wrong.stderr and "reflections import disqus" in wrong.stderr

@@ -20,11 +20,20 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as parse_xml
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, essay_matcher, pending
+from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website, pending
 from .wordpress import html_to_markdown
 
 DISQUS = "{http://disqus.com}"
 INTERNALS = "{http://disqus.com/disqus-internals}id"
+
+
+#: Disqus's own import format: a WordPress-like RSS file whose items carry a dsq:thread_identifier.
+IMPORT_FORMAT = "{http://www.disqus.com/}"
+WP_NAMESPACES = (
+    "http://wordpress.org/export/1.0/",
+    "http://wordpress.org/export/1.1/",
+    "http://wordpress.org/export/1.2/",
+)
 
 
 class DisqusError(ImportFailed):
@@ -46,6 +55,8 @@ def read_export(
         raise DisqusError(f"{path}: not a readable XML file ({error})") from None
     except OSError as error:
         raise DisqusError(f"{path}: cannot be read ({error.strerror})") from None
+    if root.tag == "rss" and root.find("channel/item/" + IMPORT_FORMAT + "thread_identifier") is not None:
+        return read_import_format(root, essays, mapping or {}, author)
     if root.tag != DISQUS + "disqus":
         raise DisqusError(f"{path}: not a Disqus export (no <disqus> root)")
     essay_of = essay_matcher(essays, mapping or {})
@@ -56,6 +67,7 @@ def read_export(
             "essay": essay_of(_text(thread, "id"), _text(thread, "link")),
             "link": _text(thread, "link") or _text(thread, "id") or thread.get(INTERNALS, ""),
             "owner": _text(owner, "username"),
+            "owner_name": _text(owner, "name"),
         }
     forum = _text(root.find(DISQUS + "category"), "forum") or str(path)
     plan = Plan(site=f"disqus:{forum}", version="Disqus export", source="disqus")
@@ -63,9 +75,20 @@ def read_export(
     ids = {
         post.get(INTERNALS, ""): comment_id(plan.site, post.get(INTERNALS, ""), _when(post)) for post in posts
     }
+    copies = _copies(posts, threads)
+    for copy, first in copies.items():
+        ids[copy] = ids[first]  # a reply to the copy answers the comment kept
     unmatched: Counter = Counter()
+    seen: set[str] = set()
     for post in posts:
         thread = threads.get(_reference(post, "thread"))
+        number = post.get(INTERNALS, "")
+        if number in copies or (number and number in seen):
+            plan.counts[
+                "comments in the export twice (two threads of one essay, or one post twice), imported once"
+            ] += 1
+            continue
+        seen.add(number)
         if _text(post, "isDeleted") == "true":
             plan.counts["deleted comments skipped"] += 1
         elif _text(post, "isSpam") == "true":
@@ -77,6 +100,28 @@ def read_export(
             _read_post(post, thread, ids, author, plan)
     notes = [f"{link}: {count} comment(s), no essay matches" for link, count in sorted(unmatched.items())]
     return plan, notes
+
+
+def _copies(posts: list[Element], threads: dict) -> dict[str, str]:
+    """The posts that are another's copy, each with the Disqus id of the one kept (the first). A
+    page that changed address (`/slug/`, then `/blog/slug.html`) has two threads in Disqus, often
+    with the same comments in both: the same writer, moment and words on one essay are one."""
+    first: dict[tuple, str] = {}
+    copies: dict[str, str] = {}
+    for post in posts:
+        thread = threads.get(_reference(post, "thread"))
+        if thread is None or thread["essay"] is None or _text(post, "isDeleted") == "true":
+            continue
+        writer = post.find(DISQUS + "author")
+        who = _text(writer, "username") or _text(writer, "name")
+        words = " ".join(_text(post, "message").split())
+        key = (thread["essay"], who, _text(post, "createdAt"), words)
+        number = post.get(INTERNALS, "")
+        if key in first and first[key] != number:
+            copies[number] = first[key]
+        else:
+            first.setdefault(key, number)
+    return copies
 
 
 def _reference(post: Element, name: str) -> str:
@@ -92,19 +137,31 @@ def _when(post: Element) -> datetime:
         return datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _is_owner(writer: Element | None, thread: dict, author: str) -> bool:
+    """Whether the site's owner wrote this: signed in as the thread's creator, or, named by
+    `--author`, by name. An owner who answered without signing in (`isAnonymous`) is recorded by
+    name only, the name the thread's creator has or the one `--author` gives: only then is an
+    anonymous post theirs, so a reader who typed the owner's name is not without `--author`."""
+    name, username = _text(writer, "name"), _text(writer, "username")
+    wanted = author.strip().lower()
+    if _text(writer, "isAnonymous") != "true":
+        return bool(username and username == thread["owner"]) or bool(wanted and name.lower() == wanted)
+    if not wanted:
+        return False
+    owner = {thread["owner"].lower(), thread["owner_name"].lower()} - {""}
+    return name.lower() == wanted or (wanted in owner and name.lower() in owner)
+
+
 def _read_post(post: Element, thread: dict, ids: dict, author: str, plan: Plan) -> None:
     number = post.get(INTERNALS, "")
     writer = post.find(DISQUS + "author")
     name = _text(writer, "name")
-    username = _text(writer, "username")
     parent = ids.get(_reference(post, "parent"), "")
     body = html_to_markdown(_text(post, "message"))
     if not body.strip():
         plan.counts["empty comments skipped"] += 1
         return
-    by_owner = _text(writer, "isAnonymous") != "true" and (
-        (username and username == thread["owner"]) or (author and name == author)
-    )
+    by_owner = _is_owner(writer, thread, author)
     response = bool(by_owner and parent)
     moment = _when(post)
     if _text(post, "isApproved") == "false":
@@ -112,3 +169,91 @@ def _read_post(post: Element, thread: dict, ids: dict, author: str, plan: Plan) 
         plan.counts["comments queued as pending"] += 1
         return
     plan.publish(ids[number], thread["essay"], moment, body, name, parent=parent, response=response)
+
+
+def read_import_format(
+    root: Element, essays: dict[str, EssayInfo], mapping: dict, author: str
+) -> tuple[Plan, list[str]]:
+    """The plan of a file in Disqus's import format (what a blog hands Disqus, or another tool
+    writes for it): one <item> per page with its <wp:comment>s, matched to essays as threads are."""
+    channel = root.find("channel")
+    items = channel.findall("item") if channel is not None else []
+    wp = next(
+        (f"{{{uri}}}" for uri in WP_NAMESPACES if root.find(f"channel/item/{{{uri}}}comment") is not None), ""
+    )
+    plan = Plan(
+        site=f"disqus:{(channel.findtext('link') or 'import file').strip()}",
+        version="Disqus import format",
+        source="disqus",
+    )
+    essay_of = essay_matcher(essays, mapping)
+    wanted = author.strip().lower()
+    unmatched: Counter = Counter()
+    for item in items:
+        identifier = (item.findtext(IMPORT_FORMAT + "thread_identifier") or "").strip()
+        link = (item.findtext("link") or "").strip()
+        essay = essay_of(identifier, link)
+        comments = item.findall(wp + "comment") if wp else []
+        if essay is None:
+            unmatched[link or identifier or "(no link)"] += len(comments)
+            plan.counts["comments on threads that match no essay (see below; --map)"] += len(comments)
+            continue
+        by_number = {(c.findtext(wp + "comment_id") or "").strip(): c for c in comments}
+        ids = {
+            number: comment_id(plan.site, f"{identifier or link}/{number}", _wp_when(c, wp))
+            for number, c in by_number.items()
+        }
+        for number, comment in by_number.items():
+            text = {
+                name: (comment.findtext(wp + name) or "").strip()
+                for name in (
+                    "comment_author",
+                    "comment_author_email",
+                    "comment_author_url",
+                    "comment_content",
+                    "comment_approved",
+                    "comment_parent",
+                )
+            }
+            body = html_to_markdown(text["comment_content"])
+            if not body.strip():
+                plan.counts["empty comments skipped"] += 1
+                continue
+            if text["comment_approved"] in ("spam", "trash"):
+                plan.counts[f"comments marked {text['comment_approved']} skipped"] += 1
+                continue
+            parent = ids.get(text["comment_parent"], "")
+            mine = bool(wanted) and wanted in (
+                text["comment_author"].lower(),
+                text["comment_author_email"].lower(),
+            )
+            moment = _wp_when(comment, wp)
+            name = text["comment_author"]
+            if text["comment_approved"] != "1":
+                plan.pending.append(
+                    pending(ids[number], essay, parent, name, text["comment_author_email"], body, moment)
+                )
+                plan.counts["comments queued as pending"] += 1
+                continue
+            website = "" if mine else kept_website(text["comment_author_url"], plan.counts)
+            plan.publish(
+                ids[number],
+                essay,
+                moment,
+                body,
+                name,
+                parent=parent,
+                website=website,
+                response=mine and bool(parent),
+            )
+    notes = [f"{link}: {count} comment(s), no essay matches" for link, count in sorted(unmatched.items())]
+    return plan, notes
+
+
+def _wp_when(comment: Element, wp: str) -> datetime:
+    """A comment's moment: `comment_date_gmt` is UTC, written without a zone."""
+    value = (comment.findtext(wp + "comment_date_gmt") or "").strip()
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=UTC)

@@ -199,6 +199,11 @@ def read_export(
     if wordpress[0] not in WXR_VERSIONS:
         raise WordPressError(f"{path}: unknown WordPress export version {wordpress[0]}")
     ns = {"wp": wordpress[0]}
+    if channel.find("item/{http://www.disqus.com/}thread_identifier") is not None:
+        raise WordPressError(
+            f"{path}: a file in Disqus's import format (its items carry dsq:thread_identifier), "
+            "not a WordPress export; `reflections import disqus` reads it"
+        )
     excerpt = next((f"{{{uri}}}encoded" for uri in uris if uri in EXCERPT_NAMESPACES), "")
     site = _text(channel, "link", ns) or str(path)
     plan = Plan(
