@@ -158,3 +158,49 @@ def test_readers_dates_follow_the_sites_format_and_clock(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     page = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
     assert "06/03/2026</time>" in page.split("reflection-date")[1]
+
+
+def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_path):
+    """reStructuredText gives Pelican `Tom &amp; Jerry &lt;3` as the title's HTML, and a Markdown
+    title may hold an entity: the reflections heading, the essay's feed, the index the service
+    reads (its pages and mails) show the words, escaped exactly once."""
+    from datetime import UTC, datetime
+
+    from pelican.plugins.reflections.site.index import SiteIndex
+
+    site = default_site(tmp_path / "site", extra='FEED_DOMAIN = "https://example.org"\nCACHE_PATH = "cache"\n')
+    (site / "content" / "tom.rst").write_text(
+        "Tom & Jerry <3\n##############\n\n:date: 2026-02-01\n:slug: tom\n\nWords.\n", encoding="utf-8"
+    )
+    (site / "content" / f"{ESSAY}.md").write_text(
+        "Title: Cats &amp; dogs\nDate: 2026-01-02\nSlug: first-light\n\nSome words.\n", encoding="utf-8"
+    )
+    for slug, number in (("tom", "A"), (ESSAY, "B")):
+        item = PublishedItem(
+            id=f"01JQ3Z7V5K8D2N4P6R8T0W2Y4{number}",
+            essay=slug,
+            kind="reflection",
+            date=datetime(2026, 3, 5, tzinfo=UTC),
+            body="Thank you.",
+            author="Ana",
+        )
+        published.write(site / "content" / "reflections", item)
+    (site / "templates").mkdir()
+    (site / "templates" / "article.html").write_text(
+        '{% extends "!theme/article.html" %}\n'
+        '{% block content %}{{ super() }}{% include "reflections/section.html" %}{% endblock %}\n',
+        encoding="utf-8",
+    )
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
+    result = build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tom = (site / "output" / "tom.html").read_text(encoding="utf-8")
+    assert "1 reflection on “Tom &amp; Jerry &lt;3”" in tom
+    cats = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
+    assert "1 reflection on “Cats &amp; dogs”" in cats
+    everything = tom + cats + "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.xml"))
+    assert "&amp;amp;" not in everything and "&amp;lt;" not in everything
+    index = SiteIndex(site / "pelicanconf.py")
+    assert index.essay("tom").title == "Tom & Jerry <3"
+    assert index.essay(ESSAY).title == "Cats & dogs"

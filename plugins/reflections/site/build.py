@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from ..core import i18n, passages, published, rest, sanitizer
 from ..core.errors import ContentError
-from ..core.essay_header import reflections_open
+from ..core.essay_header import plain_title, reflections_open
 from ..core.files import write_atomically
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import pool
@@ -503,9 +503,9 @@ def _add_entry(feed: Atom1Feed, node: Node, essay, url: str, settings: dict) -> 
     item = node.item
     site = settings.get("SITEURL", "").rstrip("/")
     if item.kind == "response":
-        title, author = f"The author’s response on “{essay.title}”", settings.get("AUTHOR", "")
+        title, author = f"The author’s response on “{plain_title(essay.title)}”", settings.get("AUTHOR", "")
     else:
-        title, author = f"{display_name(item)} on “{essay.title}”", display_name(item)
+        title, author = f"{display_name(item)} on “{plain_title(essay.title)}”", display_name(item)
     link = f"{site}/{url}#r-{item.id}"
     html = str(node.html)
     if item.content_note:
@@ -602,7 +602,9 @@ def essay_feed(essay, settings: dict):
     url = essay.url
 
     def make_feed() -> Atom1Feed:
-        feed = _feed(f"Reflections on “{essay.title}”", f"{site}/{url}", f"{site}/{target}", settings)
+        feed = _feed(
+            f"Reflections on “{plain_title(essay.title)}”", f"{site}/{url}", f"{site}/{target}", settings
+        )
         for node in newest_first(essay):
             _add_entry(feed, node, essay, url, settings)
         return feed

@@ -20,6 +20,7 @@ from pelican.readers import MarkdownReader
 
 from ..core import dates, i18n
 from ..core.errors import ContentError, display_path
+from ..core.essay_header import plain_title
 from .settings import essay_roots, site_zone
 
 logger = logging.getLogger(__name__)
@@ -310,7 +311,7 @@ def structured_data(essay, settings: dict, words: int) -> dict:
     data = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
-        "headline": essay.title,
+        "headline": plain_title(essay.title),
         "datePublished": essay.date.isoformat(),
         "dateModified": getattr(essay, "modified", essay.date).isoformat(),
         "author": {"@type": "Person", "name": str(essay.author)},

@@ -14,7 +14,7 @@ from pathlib import Path
 from pelican.utils import get_date, slugify
 
 from ..core import published
-from ..core.essay_header import EssayInfo, is_draft, read_header, reflections_open
+from ..core.essay_header import EssayInfo, is_draft, plain_title, read_header, reflections_open
 from . import manifest
 from . import settings as site_settings
 
@@ -84,7 +84,13 @@ class SiteIndex:
                     by_source.pop(source, None)
                     continue
                 before = built.get(source)
-                title = header.get("title", "")
+                # A Markdown header's title is HTML to Pelican (entities and all); rST's is words,
+                # which plain_title leaves as they are.
+                title = (
+                    plain_title(header.get("title", ""))
+                    if str(path).endswith((".md", ".markdown", ".mkd", ".mdown"))
+                    else header.get("title", "")
+                )
                 slug = (
                     header.get("slug")
                     or (before.slug if before else "")

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..core.essay_header import EssayInfo, is_draft, reflections_open
+from ..core.essay_header import EssayInfo, is_draft, plain_title, reflections_open
 from ..core.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def entries(essays: list, settings: dict) -> dict[str, dict]:
         slugs.add(essay.slug)
         found[os.path.relpath(essay.source_path, content)] = {
             "slug": essay.slug,
-            "title": str(getattr(essay, "title", "")),
+            "title": plain_title(getattr(essay, "title", "")),
             "reflection_prompt": str(metadata.get("reflection_prompt", "")),
             "reflections_open": reflections_open(metadata),
             "url": essay.url,
