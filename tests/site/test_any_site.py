@@ -30,6 +30,21 @@ def build(site) -> subprocess.CompletedProcess:
     )
 
 
+def built_with_the_section(site) -> None:
+    """Builds the site with the reflections section added under Pelican's own article template, as
+    the docs tell a site that is not ours to do."""
+    (site / "templates").mkdir()
+    (site / "templates" / "article.html").write_text(
+        '{% extends "!theme/article.html" %}\n'
+        '{% block content %}{{ super() }}{% include "reflections/section.html" %}{% endblock %}\n',
+        encoding="utf-8",
+    )
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
+    result = build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_published_reflections_are_never_read_as_articles_or_pages(tmp_path):
     from datetime import UTC, datetime
 
@@ -146,16 +161,7 @@ def test_readers_dates_follow_the_sites_format_and_clock(tmp_path):
         author="Ana",
     )
     published.write(site / "content" / "reflections", item)
-    (site / "templates").mkdir()
-    (site / "templates" / "article.html").write_text(
-        '{% extends "!theme/article.html" %}\n'
-        '{% block content %}{{ super() }}{% include "reflections/section.html" %}{% endblock %}\n',
-        encoding="utf-8",
-    )
-    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
-        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
-    result = build(site)
-    assert result.returncode == 0, result.stdout + result.stderr
+    built_with_the_section(site)
     page = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
     assert "06/03/2026</time>" in page.split("reflection-date")[1]
 
@@ -168,7 +174,9 @@ def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_p
 
     from pelican.plugins.reflections.site.index import SiteIndex
 
-    site = default_site(tmp_path / "site", extra='FEED_DOMAIN = "https://example.org"\nCACHE_PATH = "cache"\n')
+    site = default_site(
+        tmp_path / "site", extra='FEED_DOMAIN = "https://example.org"\nCACHE_PATH = "cache"\n'
+    )
     (site / "content" / "tom.rst").write_text(
         "Tom & Jerry <3\n##############\n\n:date: 2026-02-01\n:slug: tom\n\nWords.\n", encoding="utf-8"
     )
@@ -185,16 +193,7 @@ def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_p
             author="Ana",
         )
         published.write(site / "content" / "reflections", item)
-    (site / "templates").mkdir()
-    (site / "templates" / "article.html").write_text(
-        '{% extends "!theme/article.html" %}\n'
-        '{% block content %}{{ super() }}{% include "reflections/section.html" %}{% endblock %}\n',
-        encoding="utf-8",
-    )
-    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
-        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
-    result = build(site)
-    assert result.returncode == 0, result.stdout + result.stderr
+    built_with_the_section(site)
     tom = (site / "output" / "tom.html").read_text(encoding="utf-8")
     assert "1 reflection on “Tom &amp; Jerry &lt;3”" in tom
     cats = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
