@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REFLECTIONS, REPO, RunningService, copy_site, free_port, wait_for
+from conftest import REFLECTIONS, REPO, RunningService, build_site, copy_site, free_port, wait_for
 from nginx_server import NGINX, Nginx
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
@@ -412,3 +412,29 @@ def test_an_essay_edited_on_the_server_reaches_the_static_host(static_host):
     essay = running.root / "content" / "essays" / f"{ESSAY}.md"
     essay.write_text(essay.read_text() + "\nA sentence added on the server.\n")
     wait_for(lambda: "A sentence added on the server." in httpx.get(f"{site_url}/essays/{ESSAY}/").text, 30)
+
+
+def test_doctor_warns_when_the_theme_would_be_broken_by_the_sites_policy(tmp_path):
+    root = copy_site(tmp_path / "site")
+    running = RunningService(root, tmp_path / "unused.log")
+    output = root / "output"
+    output.mkdir(exist_ok=True)
+    (output / "index.html").write_text(
+        "<!doctype html><html><head><title>Their theme</title>"
+        '<script src="https://code.jquery.com/jquery.min.js"></script>'
+        '<script type="application/ld+json">{"@type": "BlogPosting"}</script></head>'
+        '<body><button onclick="go()">Menu</button><script>go = () => 1;</script></body></html>',
+        encoding="utf-8",
+    )
+    found = doctor(running)
+    [line] = [line for line in found.stdout.splitlines() if "Content-Security-Policy" in line]
+    assert "a script from https://code.jquery.com" in line and "an inline script" in line
+    assert "an event handler attribute" in line and "REFLECTIONS_SITE_CSP" in line
+    assert found.returncode == 1
+    chosen = doctor(running, REFLECTIONS_SITE_CSP="none")
+    assert "Content-Security-Policy" not in chosen.stdout
+    # The project's own theme needs nothing the strict policy forbids.
+    (output / "index.html").unlink()
+    built = build_site(root / "pelicanconf.py", output, tmp_path / "cache", cwd=root)
+    assert built.returncode == 0, built.stderr
+    assert "Content-Security-Policy" not in doctor(running).stdout

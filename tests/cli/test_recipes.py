@@ -110,3 +110,33 @@ def test_the_static_hosts_policy_lets_the_form_reach_the_service():
     policy = site_policy("https://reflections.example.org")
     assert "form-action 'self' https://reflections.example.org" in policy
     assert "connect-src 'self' https://reflections.example.org" in policy
+
+
+THEME_POLICY = "default-src 'self'; script-src 'self' 'unsafe-inline' https://code.jquery.com"
+
+
+def nginx_accepts(server: str, folder: Path) -> subprocess.CompletedProcess:
+    (folder / "site.conf").write_text(server)
+    (folder / "nginx.conf").write_text(
+        f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nevents {{}}\n"
+        f"http {{ include /etc/nginx/mime.types; include {folder / 'site.conf'}; }}\n"
+    )
+    return subprocess.run(
+        [NGINX, "-t", "-c", str(folder / "nginx.conf"), "-p", str(folder)], capture_output=True, text=True
+    )
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+def test_the_recipes_follow_the_sites_own_policy_or_none(site, tmp_path):
+    http = {"WITHNESS_SITEURL": "http://blog.example.org"}
+    chosen = recipe(site, "nginx", REFLECTIONS_SITE_CSP=THEME_POLICY, **http)
+    assert f'add_header Content-Security-Policy "{THEME_POLICY}" always;' in chosen
+    # The service's own location keeps its strict headers (set by the service itself).
+    assert "default-src 'self'; img-src" not in chosen
+    assert nginx_accepts(chosen, tmp_path).returncode == 0
+    without = recipe(site, "nginx", REFLECTIONS_SITE_CSP="none", **http)
+    assert "Content-Security-Policy" not in without and "X-Content-Type-Options nosniff" in without
+    assert nginx_accepts(without, tmp_path).returncode == 0
+    caddy = recipe(site, "caddy", REFLECTIONS_SITE_CSP=THEME_POLICY)
+    assert f'Content-Security-Policy "{THEME_POLICY}"' in caddy
+    assert "Content-Security-Policy" not in recipe(site, "caddy", REFLECTIONS_SITE_CSP="none")

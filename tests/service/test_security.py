@@ -1,13 +1,16 @@
 """The service's defences over real HTTP: sessions that end, security headers everywhere, bodies
 bounded before they are read, safe mailto links, paused logins and the one-time way in."""
 
+import os
 import re
+import subprocess
 
 import httpx
 import pytest
 from conftest import (
     AUTHOR_PASSWORD,
     MODERATE,
+    REFLECTIONS,
     RunningService,
     author_client,
     copy_site,
@@ -168,3 +171,37 @@ def test_over_https_the_secure_attribute_is_added_by_attribute_not_by_a_word_in_
     )
     _secure_cookies(headers)
     assert headers.getlist("set-cookie") == ["a=insecure; Path=/; Secure", "b=1; Path=/; Secure"]
+
+
+THEME_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://code.jquery.com; font-src https:"
+)
+
+
+@pytest.mark.parametrize("chosen", [THEME_POLICY, "none"])
+def test_a_sites_own_policy_reaches_its_pages_and_never_the_services(tmp_path, chosen):
+    """REFLECTIONS_SITE_CSP for a theme with inline scripts and CDN files: its pages get that
+    policy (or none), while the service's own pages keep their strict one."""
+    with running_for_the_author(tmp_path, REFLECTIONS_SITE_CSP=chosen) as running:
+        site = httpx.get(f"{running.base}/essays/{ESSAY}/").headers
+        service_page = httpx.get(f"{running.base}/reflections/moderate").headers
+    if chosen == "none":
+        assert "content-security-policy" not in site
+    else:
+        assert site["content-security-policy"] == THEME_POLICY
+    assert site["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in service_page["content-security-policy"]
+    assert "frame-ancestors 'none'" in service_page["content-security-policy"]
+
+
+def test_a_site_policy_that_would_break_a_recipe_is_one_line(tmp_path):
+    root = copy_site(tmp_path / "site")
+    done = subprocess.run(
+        [REFLECTIONS, "recipe", "nginx"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REFLECTIONS_SITE": str(root), "REFLECTIONS_SITE_CSP": 'default-src "self"'},
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "REFLECTIONS_SITE_CSP" in done.stderr

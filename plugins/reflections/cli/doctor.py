@@ -2,6 +2,8 @@
 
 import urllib.error
 import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
 
 from ..publisher import deploy
 from ..service.config import ServiceConfig
@@ -9,6 +11,53 @@ from ..service.origins import origin_of
 from ..store import Store, StoreUnavailable
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+#: Pages of the built site looked through for what the strict site policy would block.
+PAGES_LOOKED_AT = 200
+
+
+class _Blocked(HTMLParser):
+    """What in a page Withness's strict site policy (default-src 'self') would stop: inline scripts,
+    event handler attributes, inline styles, and scripts, styles, fonts or http: images from
+    another origin."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        given = {name: value or "" for name, value in attrs}
+        if any(name.startswith("on") and len(name) > 2 for name in given):
+            self.found.append("an event handler attribute (onclick=…)")
+        if "style" in given:
+            self.found.append("a style attribute")
+        source = given.get("src", "")
+        if tag == "script":
+            if source.startswith(("http:", "https:", "//")):
+                self.found.append(f"a script from {origin_of(source) or source}")
+            elif not source and given.get("type", "") not in ("application/ld+json", "application/json"):
+                self.found.append("an inline script")
+        elif tag == "style":
+            self.found.append("a <style> element")
+        elif tag == "link" and "stylesheet" in given.get("rel", "").lower():
+            if given.get("href", "").startswith(("http:", "https:", "//")):
+                self.found.append(f"a stylesheet from {origin_of(given['href']) or given['href']}")
+        elif tag == "img" and source.startswith("http:"):
+            self.found.append("an http: image")
+
+
+def blocked_by_the_site_policy(output: Path) -> list[tuple[str, str]]:
+    """(page, what) for each kind of thing the strict site policy would block in the built site."""
+    seen: dict[str, str] = {}
+    pages = sorted(output.rglob("*.html"))[:PAGES_LOOKED_AT] if output.is_dir() else []
+    for page in pages:
+        parser = _Blocked()
+        try:
+            parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, AssertionError):
+            continue
+        for what in parser.found:
+            seen.setdefault(what, str(page.relative_to(output)))
+    return [(page, what) for what, page in seen.items()]
 
 
 def _local(url: str) -> bool:
@@ -67,6 +116,16 @@ def problems(config: ServiceConfig, settings: dict) -> list[str]:
             "REFLECTIONS_TRUSTED_PROXIES is empty: behind a web server every reader shares its address "
             "and its rate limit (set it to 127.0.0.1 when nginx or Caddy is in front)"
         )
+    if not config.site_csp:
+        blocked = blocked_by_the_site_policy(Path(settings.get("OUTPUT_PATH") or config.site / "output"))
+        if blocked:
+            listed = "; ".join(f"{what} ({page})" for page, what in blocked[:4])
+            more = f" and {len(blocked) - 4} more" if len(blocked) > 4 else ""
+            found.append(
+                f"the theme's pages would be broken by the site's Content-Security-Policy (default-src "
+                f"'self'): {listed}{more}. Set REFLECTIONS_SITE_CSP to a policy that allows them, or "
+                "to none; serve and the recipes follow it"
+            )
     try:
         target = deploy.target(config.deploy, config.settings_file.parent, settings)
     except ValueError as error:

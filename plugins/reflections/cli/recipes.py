@@ -70,7 +70,7 @@ def make(
         service=f"127.0.0.1:{service_port}",
         service_host="127.0.0.1",
         service_port=service_port,
-        site_policy=headers.site_policy(origin_of(service_url)),
+        site_policy=headers.site_policy(origin_of(service_url), config.site_csp),
         max_request_kb=max(config.max_request_bytes // 1024 * 2, 64),
         site=config.site,
         settings_name=config.settings_file.name,

@@ -713,6 +713,7 @@ def create_app(
             Middleware(
                 SecurityHeaders,
                 https=lambda scope: addresses.is_https(scope, config.trusted_proxies),
+                site_csp=config.site_csp,
             ),
             session,
         ],

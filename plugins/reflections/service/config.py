@@ -38,6 +38,9 @@ class ServiceConfig:
     mail_interval: float
     digest_seconds: int
     deploy: str = ""
+    #: The Content-Security-Policy of the site's pages (not the service's): "" for Withness's own
+    #: strict policy, "none" for no header, or a policy of the operator's for a theme that needs one.
+    site_csp: str = ""
     #: Hours (start, end) of the site's day when the author is not written to ("22-7"), or None.
     quiet_hours: tuple[int, int] | None = None
 
@@ -109,8 +112,23 @@ def _read(environ: dict | None) -> ServiceConfig:
         mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
         digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
         deploy=config("REFLECTIONS_DEPLOY", default=""),
+        site_csp=_policy(config("REFLECTIONS_SITE_CSP", default="")),
         quiet_hours=_hours(config("REFLECTIONS_QUIET_HOURS", default="")),
     )
+
+
+def _policy(value: str) -> str:
+    """REFLECTIONS_SITE_CSP as a header value: one line of printable ASCII without a double quote
+    (which would end the value in an nginx or Caddy recipe), or "none"."""
+    value = " ".join(value.split())
+    if value.lower() == "none":
+        return "none"
+    if not all(" " <= c <= "~" and c != '"' for c in value):
+        raise ValueError(
+            "REFLECTIONS_SITE_CSP must be a Content-Security-Policy in printable ASCII without double "
+            "quotes (sources are quoted with single ones: 'self'), or none"
+        )
+    return value
 
 
 def _hours(value: str) -> tuple[int, int] | None:

@@ -5,7 +5,8 @@ and send a referrer only to their own origin (a reader's withdraw link is in the
 address; "no-referrer" would also blank the Origin of the service's own form posts, which the
 origin check needs). The static site gets
 SITE_POLICY, the Content-Security-Policy documented in the README for any web server that serves
-`output/`.
+`output/`, unless REFLECTIONS_SITE_CSP gives another (a theme with inline scripts or web fonts
+from elsewhere) or `none`; the service's own pages keep theirs whatever it says.
 """
 
 import re
@@ -19,9 +20,12 @@ SERVICE_POLICY = (
 )
 
 
-def site_policy(service_origin: str = "") -> str:
-    """SITE_POLICY for a site whose reflections service is on another origin: its form may post
-    there and its script may ask there for a form token."""
+def site_policy(service_origin: str = "", chosen: str = "") -> str:
+    """The site's policy: `chosen` (REFLECTIONS_SITE_CSP) when the operator set one ("" for none at
+    all when it is "none"), else SITE_POLICY, for a site whose reflections service is on another
+    origin with that origin allowed: its form may post there and its script ask there for a token."""
+    if chosen:
+        return "" if chosen == "none" else chosen
     if not service_origin:
         return SITE_POLICY
     return SITE_POLICY.replace("form-action 'self'", f"form-action 'self' {service_origin}").replace(
@@ -56,16 +60,21 @@ class SecurityHeaders:
         app: ASGIApp,
         service_prefix: str = "/reflections/",
         https=lambda scope: scope.get("scheme") == "https",
+        site_csp: str = "",
     ) -> None:
         self.app = app
         self.https = https
         self.service_prefix = service_prefix
+        policy = site_policy(chosen=site_csp)
+        self.site_headers = {**SITE_HEADERS, "Content-Security-Policy": policy}
+        if not policy:
+            del self.site_headers["Content-Security-Policy"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = SERVICE_HEADERS if scope["path"].startswith(self.service_prefix) else SITE_HEADERS
+        chosen = SERVICE_HEADERS if scope["path"].startswith(self.service_prefix) else self.site_headers
 
         secure = self.https(scope)
 
