@@ -400,3 +400,51 @@ def test_a_reflection_renders_only_the_index_page_that_lists_its_essay(scenario,
     assert (
         differences(scenario.root / "output", full_build(scenario.root, scenario.root.parent / "full")) == []
     )
+
+
+def test_passage_links_on_a_site_without_summaries_are_the_same_in_a_whole_and_a_warm_build(
+    tmp_path, monkeypatch
+):
+    """Essays with no `Summary:` (most sites'): Pelican makes each summary from the content, and
+    memoises it. The "1 reflection on this passage" link is on the essay's page in a whole build
+    as in a warm one, and never in the index's excerpt, the meta description or the JSON-LD."""
+    root = copy_site(tmp_path / "site")
+    monkeypatch.chdir(root)
+    folder = root / "content" / "essays"
+    for path in folder.glob("*.md"):
+        path.unlink()
+    for number in range(3):
+        (folder / f"plain-{number}.md").write_text(
+            f"Title: Plain {number}\nDate: 2025-0{number + 1}-03 10:00\nSlug: plain-{number}\n\n"
+            f"The kettle sang in the morning and nobody answered it, essay {number}.\n\n"
+            "A second paragraph, about the harbour and the long walk home.\n",
+            encoding="utf-8",
+        )
+    site = WarmSite(str(root / "pelicanconf.py"))
+    site.build()
+    page = (root / "output" / "essays" / "plain-1" / "index.html").read_text(encoding="utf-8")
+    anchor = re.search(r'<p id="(p-[^"]+)"', page).group(1)
+    store = Store(f"sqlite:///{root / 'reflections.db'}")
+    publisher = Publisher(store, site.settings, site.reflections_changed, say=lambda *_a, **_k: None)
+    moderation = PublishedAtOnce(Moderation(store, "The Author"), publisher)
+    store.add(
+        Reflection(
+            id=LATER,
+            essay="plain-1",
+            body="The kettle, yes.",
+            name="Ana",
+            passage=anchor,
+            quote="The kettle sang",
+            created=datetime(2026, 9, 2, 8, 0, tzinfo=UTC),
+        )
+    )
+    moderation.approve(LATER)
+    full = full_build(root, tmp_path / "full")
+    for output in (root / "output", full):
+        page = (output / "essays" / "plain-1" / "index.html").read_text(encoding="utf-8")
+        assert "1 reflection on this passage" in page, output
+        head = page.split("</head>")[0]
+        assert "reflection on this passage" not in head, output  # meta, Open Graph, JSON-LD
+        index = (output / "index.html").read_text(encoding="utf-8")
+        assert "The kettle sang" in index and "reflection on this passage" not in index, output
+    assert differences(root / "output", full) == []

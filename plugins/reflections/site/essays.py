@@ -15,7 +15,7 @@ from operator import attrgetter
 
 from jinja2 import pass_context, pass_environment
 from markupsafe import Markup
-from pelican.contents import Article
+from pelican.contents import Article, Content
 from pelican.readers import MarkdownReader
 
 from ..core import dates, i18n
@@ -300,6 +300,44 @@ def link_neighbours(essays: Iterable) -> None:
     for index, essay in enumerate(ordered):
         essay.older_essay = ordered[index - 1] if index > 0 else None
         essay.newer_essay = ordered[index + 1] if index + 1 < len(ordered) else None
+
+
+class _AsAnchored:
+    """What Pelican's summary reads of an essay (its metadata, settings and content), with the
+    content as anchored, before the passages' reflection counts are added to it."""
+
+    def __init__(self, essay, siteurl: str) -> None:
+        self.metadata = essay.metadata
+        self.settings = essay.settings
+        self.content = essay._update_content(essay.reflection_original_content, siteurl)
+
+
+_PELICANS_SUMMARY = Content.__dict__["get_summary"].func
+
+
+class _SummaryWithoutCounts:
+    """An essay's `get_summary`: Pelican's own summary, made from its content before the "2
+    reflections on this passage" links, so an excerpt, a meta description or JSON-LD never says
+    them. Pelican memoises a summary and the content it read once for the whole build; this,
+    made from the anchored content only, neither goes stale when the counts change nor fixes the
+    content early, so the counts reach the page in a whole build as in a warm one. A class, not
+    a closure: Pelican's generator cache pickles essays."""
+
+    def __init__(self, essay) -> None:
+        self.essay = essay
+        self.made: dict[str, str] = {}
+
+    def __getstate__(self) -> dict:
+        return {"essay": self.essay, "made": {}}  # a summary is made again by the build that reads it
+
+    def __call__(self, siteurl: str) -> str:
+        if siteurl not in self.made:
+            self.made[siteurl] = _PELICANS_SUMMARY(_AsAnchored(self.essay, siteurl), siteurl)
+        return self.made[siteurl]
+
+
+def summary_without_counts(essay) -> None:
+    essay.get_summary = _SummaryWithoutCounts(essay)
 
 
 def absolute_url(settings: dict, url: str) -> str:

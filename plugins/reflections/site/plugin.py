@@ -88,16 +88,17 @@ def every_essay(generator) -> list:
 
 def prepare_essay(essay, settings: dict) -> None:
     """What the theme shows of one essay beyond Pelican's own: reading time and JSON-LD."""
-    words = essays.word_count(essay._content)
-    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
-    essay.reading_time = essays.reading_minutes(words, words_per_minute)
-    essay.structured_data = essays.structured_data(essay, settings, words)
     if not hasattr(essay, "reflection_anchors"):  # once per essay object: a warm build keeps it
         # Every paragraph and section addressable, from its own words (core/passages.py).
         essay._content, found = passages.anchored(essay._content)
         essay.reflection_original_content = essay._content
         essay.reflection_anchors = frozenset(anchor for anchor, _, _ in found)
         essay.reflection_passages = passages.choices(found)
+        essays.summary_without_counts(essay)
+    words = essays.word_count(essay._content)
+    words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
+    essay.reading_time = essays.reading_minutes(words, words_per_minute)
+    essay.structured_data = essays.structured_data(essay, settings, words)
 
 
 def thread_renderer(generator):

@@ -62,6 +62,21 @@ class _OutputFile(io.StringIO):
             self.written.append(self.path)
 
 
+class _AsWritten:
+    """An essay as Pelican's own feeds carry it: its words, without the "2 reflections on this
+    passage" links, which point into its page and change with every approval (a feed would be
+    rewritten for each, and a whole build and a warm one would differ)."""
+
+    def __init__(self, essay) -> None:
+        self._essay = essay
+
+    def __getattr__(self, name: str):
+        return getattr(self._essay, name)
+
+    def get_content(self, siteurl: str) -> str:
+        return self._essay._update_content(self._essay.reflection_original_content, siteurl)
+
+
 class AtomicWriter(Writer):
     """Pelican's writer, writing every file through a temporary file and a rename, and leaving a
     file alone when it already holds the bytes a build makes (a warm build rewrites few pages, and
@@ -75,6 +90,11 @@ class AtomicWriter(Writer):
         self.written: list[str] = []
         #: Every page and feed this build stands for, written or not (the plugin adds its feeds).
         self.produced: set[str] = set()
+
+    def _add_item_to_the_feed(self, feed, item):
+        if getattr(item, "reflection_original_content", None) is not None:
+            item = _AsWritten(item)
+        return super()._add_item_to_the_feed(feed, item)
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> _OutputFile:
         # The same rule as Pelican's own: a second write to one file is an error unless one of the
