@@ -1,8 +1,9 @@
 """The plugin on a site that is not ours: Pelican's default settings and theme."""
 
 import subprocess
+from pathlib import Path
 
-from conftest import PELICAN
+from conftest import PELICAN, REPO
 from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.published import PublishedItem
 
@@ -203,3 +204,71 @@ def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_p
     index = SiteIndex(site / "pelicanconf.py")
     assert index.essay("tom").title == "Tom & Jerry <3"
     assert index.essay(ESSAY).title == "Cats & dogs"
+
+
+#: The override the README documents, as a site copies it.
+OVERRIDE = (
+    (REPO / "README.md").read_text(encoding="utf-8").split("<!-- article override -->")[1].split("```")[1]
+)
+IN_THE_COLUMN = """() => {
+  const section = document.querySelector('.reflections').getBoundingClientRect();
+  const words = document.querySelector('.entry-content');
+  const column = words.getBoundingClientRect();
+  const size = element => parseFloat(getComputedStyle(element).fontSize);
+  return {
+    inside: section.left >= column.left - 1 && section.right <= column.right + 1,
+    sectionSize: size(document.querySelector('.reflections .reflection-body, .reflections p')),
+    essaySize: size(words.querySelector('p')),
+  };
+}"""
+
+
+def test_the_section_sits_in_the_essays_column_on_pelicans_own_theme(tmp_path, browser):
+    """The documented override on Pelican's default theme (notmyidea): the section inside the
+    essay's <article>, in its column and at its type size. Screenshots in artefacts/ for a look."""
+    import functools
+    import threading
+    from datetime import UTC, datetime
+    from http.server import ThreadingHTTPServer
+
+    from conftest import ARTEFACTS, QuietHandler
+
+    site = default_site(tmp_path / "site")
+    published.write(
+        site / "content" / "reflections",
+        PublishedItem(
+            id="01JQ3Z7V5K8D2N4P6R8T0W2Y4C",
+            essay=ESSAY,
+            kind="reflection",
+            date=datetime(2026, 3, 5, tzinfo=UTC),
+            body="Thank you for this; I read it twice.",
+            author="Ana",
+        ),
+    )
+    (site / "templates").mkdir()
+    (site / "templates" / "article.html").write_text(OVERRIDE.split("\n", 1)[1], encoding="utf-8")
+    with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        settings.write('THEME_TEMPLATES_OVERRIDES = ["templates"]\n')
+    result = build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
+    assert page.index('<section class="reflections"') < page.rindex("</article>")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site / "output"))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for width in (1280, 375):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            view = context.new_page()
+            view.goto(f"http://127.0.0.1:{server.server_address[1]}/{ESSAY}.html", wait_until="networkidle")
+            placed = view.evaluate(IN_THE_COLUMN)
+            assert placed["inside"], (width, placed)
+            assert abs(placed["sectionSize"] - placed["essaySize"]) <= 1.5, (width, placed)
+            (Path(ARTEFACTS) / "screenshots").mkdir(parents=True, exist_ok=True)
+            view.screenshot(
+                path=str(Path(ARTEFACTS) / "screenshots" / f"notmyidea-{width}.png"), full_page=True
+            )
+            context.close()
+    finally:
+        server.shutdown()

@@ -340,6 +340,17 @@ def summary_without_counts(essay) -> None:
     essay.get_summary = _SummaryWithoutCounts(essay)
 
 
+def with_reflections(page: str, section: str) -> Markup:
+    """A theme's content block with the reflections section inside its last `<article>`, where
+    themes put comments (Pelican's own theme its Disqus thread): in the essay's column, in its
+    type. A block with no `<article>` gets the section after it. Both are the theme's and the
+    plugin's HTML, never a reader's text (that is escaped inside the section)."""
+    at = str(page).rfind("</article>")
+    if at < 0:
+        return Markup(str(page) + str(section))
+    return Markup(str(page)[:at] + str(section) + str(page)[at:])
+
+
 def absolute_url(settings: dict, url: str) -> str:
     return f"{settings.get('SITEURL', '').rstrip('/')}/{url}"
 

@@ -72,6 +72,7 @@ def add_templates(generator) -> None:
         env.globals["LIMITS"] = lengths.FORM_LIMITS
         env.filters["by_year"] = essays.by_year
         env.filters["reflection_date"] = essays.reflection_date
+        env.filters["with_reflections"] = essays.with_reflections
 
 
 def every_essay(generator) -> list:
