@@ -25,6 +25,19 @@ def default_site(folder, extra: str = ""):
     return folder
 
 
+def publish_reflection(site, letter: str, body: str, date, essay: str = ESSAY) -> None:
+    """A reflection by Ana, approved and published into the site's content/reflections/."""
+    item = PublishedItem(
+        id=f"01JQ3Z7V5K8D2N4P6R8T0W2Y4{letter}",
+        essay=essay,
+        kind="reflection",
+        date=date,
+        body=body,
+        author="Ana",
+    )
+    published.write(site / "content" / "reflections", item)
+
+
 def build(site) -> subprocess.CompletedProcess:
     return subprocess.run(
         [PELICAN, "content", "-s", "pelicanconf.py", "-o", "output"], cwd=site, capture_output=True, text=True
@@ -50,15 +63,7 @@ def test_published_reflections_are_never_read_as_articles_or_pages(tmp_path):
     from datetime import UTC, datetime
 
     site = default_site(tmp_path / "site")
-    item = PublishedItem(
-        id="01JQ3Z7V5K8D2N4P6R8T0W2Y4A",
-        essay=ESSAY,
-        kind="reflection",
-        date=datetime(2026, 1, 3, tzinfo=UTC),
-        body="A reader's answer, published.",
-        author="Ana",
-    )
-    published.write(site / "content" / "reflections", item)
+    publish_reflection(site, "A", "A reader's answer, published.", datetime(2026, 1, 3, tzinfo=UTC))
     result = build(site)
     assert result.returncode == 0, result.stdout + result.stderr
     pages = [p.name for p in (site / "output").rglob("*.html")]
@@ -153,15 +158,8 @@ def test_readers_dates_follow_the_sites_format_and_clock(tmp_path):
     from datetime import UTC, datetime
 
     site = default_site(tmp_path / "site", extra='DEFAULT_DATE_FORMAT = "%d/%m/%Y"\n')
-    item = PublishedItem(
-        id="01JQ3Z7V5K8D2N4P6R8T0W2Y4B",
-        essay=ESSAY,
-        kind="reflection",
-        date=datetime(2026, 3, 5, 23, 30, tzinfo=UTC),  # the 6th in Paris, the site's TIMEZONE
-        body="Late at night.",
-        author="Ana",
-    )
-    published.write(site / "content" / "reflections", item)
+    # The 6th in Paris, the site's TIMEZONE.
+    publish_reflection(site, "B", "Late at night.", datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
     built_with_the_section(site)
     page = (site / "output" / f"{ESSAY}.html").read_text(encoding="utf-8")
     assert "06/03/2026</time>" in page.split("reflection-date")[1]
@@ -185,15 +183,7 @@ def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_p
         "Title: Cats &amp; dogs\nDate: 2026-01-02\nSlug: first-light\n\nSome words.\n", encoding="utf-8"
     )
     for slug, number in (("tom", "A"), (ESSAY, "B")):
-        item = PublishedItem(
-            id=f"01JQ3Z7V5K8D2N4P6R8T0W2Y4{number}",
-            essay=slug,
-            kind="reflection",
-            date=datetime(2026, 3, 5, tzinfo=UTC),
-            body="Thank you.",
-            author="Ana",
-        )
-        published.write(site / "content" / "reflections", item)
+        publish_reflection(site, number, "Thank you.", datetime(2026, 3, 5, tzinfo=UTC), essay=slug)
     built_with_the_section(site)
     tom = (site / "output" / "tom.html").read_text(encoding="utf-8")
     assert "1 reflection on “Tom &amp; Jerry &lt;3”" in tom
@@ -234,17 +224,7 @@ def test_the_section_sits_in_the_essays_column_on_pelicans_own_theme(tmp_path, b
     from conftest import ARTEFACTS, QuietHandler
 
     site = default_site(tmp_path / "site")
-    published.write(
-        site / "content" / "reflections",
-        PublishedItem(
-            id="01JQ3Z7V5K8D2N4P6R8T0W2Y4C",
-            essay=ESSAY,
-            kind="reflection",
-            date=datetime(2026, 3, 5, tzinfo=UTC),
-            body="Thank you for this; I read it twice.",
-            author="Ana",
-        ),
-    )
+    publish_reflection(site, "C", "Thank you for this; I read it twice.", datetime(2026, 3, 5, tzinfo=UTC))
     (site / "templates").mkdir()
     (site / "templates" / "article.html").write_text(OVERRIDE.split("\n", 1)[1], encoding="utf-8")
     with (site / "pelicanconf.py").open("a", encoding="utf-8") as settings:
