@@ -520,4 +520,4 @@ def test_bidi_overrides_are_taken_out_of_a_readers_name(service):
         service, {"essay": ESSAY, "body": unique("Words"), "name": "Ana\u202egnihton\u202c"}
     )
     assert status == 200 and "Send this reflection?" in page
-    assert "— Anagnihton ·" in page and "\u202e" not in page and "\u202c" not in page
+    assert "— <bdi>Anagnihton</bdi> ·" in page and "\u202e" not in page and "\u202c" not in page
