@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SHARED, RunningService, copy_site, essay_slugs, wait_for
+from conftest import ARTEFACTS, REPO, SHARED, RunningService, copy_site, essay_slugs, wait_for
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Store
 from test_xss_browser import build_hostile_site, visit
@@ -91,8 +91,36 @@ def test_a_reflection_sent_without_javascript_is_shown_once_approved(browser, tm
         wait_for(lambda: body in page.goto(f"{running.base}/{address}").text(), 30)
         assert page.locator(".reflection-name", has_text="Ana").count() == 1
         page.context.close()
+        if kind != "ours":  # the documented override, on a theme that is not ours
+            in_the_essays_column(browser, f"{running.base}/{address}", body, kind)
     finally:
         running.stop()
+
+
+#: Where the section is against the essay's words: within their column, and at their type size.
+PLACED = """([opening, body]) => {
+  const words = [...document.querySelectorAll('p')].find(p => p.textContent.startsWith(opening));
+  const column = words.parentElement.getBoundingClientRect();
+  const section = document.querySelector('.reflections').getBoundingClientRect();
+  const answer = [...document.querySelectorAll('.reflections p')].find(p => p.textContent.includes(body));
+  const size = element => parseFloat(getComputedStyle(element).fontSize);
+  return {left: section.left - column.left, right: column.right - section.right,
+          words: size(words), answer: size(answer)};
+}"""
+
+
+def in_the_essays_column(browser, url: str, body: str, kind: str) -> None:
+    folder = Path(ARTEFACTS) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 375):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle")
+        placed = page.evaluate(PLACED, ["Some words", body])
+        assert placed["left"] >= -1 and placed["right"] >= -1, (kind, width, placed)
+        assert abs(placed["answer"] - placed["words"]) <= 1.5, (kind, width, placed)
+        page.screenshot(path=str(folder / f"theme-{kind}-{width}.png"), full_page=True)
+        context.close()
 
 
 @pytest.mark.parametrize("kind", KINDS)
