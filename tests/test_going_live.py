@@ -433,6 +433,16 @@ def test_doctor_warns_when_the_theme_would_be_broken_by_the_sites_policy(tmp_pat
     assert found.returncode == 1
     chosen = doctor(running, REFLECTIONS_SITE_CSP="none")
     assert "Content-Security-Policy" not in chosen.stdout
+    # The site's own absolute addresses (an absolute SITEURL) are 'self', not another origin.
+    (output / "index.html").write_text(
+        '<html><head><link rel="stylesheet" href="https://blog.example.org/theme/site.css">'
+        '<script src="https://blog.example.org/theme/site.js"></script>'
+        '<script src="https://cdn.example.net/x.js"></script></head><body></body></html>',
+        encoding="utf-8",
+    )
+    own = doctor(running, WITHNESS_SITEURL="https://blog.example.org", REFLECTIONS_SETTINGS="publishconf.py")
+    assert "a script from https://cdn.example.net" in own.stdout, own.stdout
+    assert "blog.example.org" not in own.stdout.split("Content-Security-Policy")[1], own.stdout
     # The project's own theme needs nothing the strict policy forbids.
     (output / "index.html").unlink()
     built = build_site(root / "pelicanconf.py", output, tmp_path / "cache", cwd=root)

@@ -20,9 +20,16 @@ class _Blocked(HTMLParser):
     event handler attributes, inline styles, and scripts, styles, fonts or http: images from
     another origin."""
 
-    def __init__(self) -> None:
+    def __init__(self, own: str = "") -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.own = own  # the site's own origin (an absolute SITEURL): 'self' allows it
+
+    def _elsewhere(self, address: str) -> bool:
+        if not address.startswith(("http:", "https:", "//")):
+            return False
+        full = "https:" + address if address.startswith("//") else address
+        return not self.own or origin_of(full) != self.own
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         given = {name: value or "" for name, value in attrs}
@@ -32,25 +39,25 @@ class _Blocked(HTMLParser):
             self.found.append("a style attribute")
         source = given.get("src", "")
         if tag == "script":
-            if source.startswith(("http:", "https:", "//")):
+            if self._elsewhere(source):
                 self.found.append(f"a script from {origin_of(source) or source}")
             elif not source and given.get("type", "") not in ("application/ld+json", "application/json"):
                 self.found.append("an inline script")
         elif tag == "style":
             self.found.append("a <style> element")
         elif tag == "link" and "stylesheet" in given.get("rel", "").lower():
-            if given.get("href", "").startswith(("http:", "https:", "//")):
+            if self._elsewhere(given.get("href", "")):
                 self.found.append(f"a stylesheet from {origin_of(given['href']) or given['href']}")
-        elif tag == "img" and source.startswith("http:"):
+        elif tag == "img" and source.startswith("http:") and self._elsewhere(source):
             self.found.append("an http: image")
 
 
-def blocked_by_the_site_policy(output: Path) -> list[tuple[str, str]]:
+def blocked_by_the_site_policy(output: Path, own: str = "") -> list[tuple[str, str]]:
     """(page, what) for each kind of thing the strict site policy would block in the built site."""
     seen: dict[str, str] = {}
     pages = sorted(output.rglob("*.html"))[:PAGES_LOOKED_AT] if output.is_dir() else []
     for page in pages:
-        parser = _Blocked()
+        parser = _Blocked(own)
         try:
             parser.feed(page.read_text(encoding="utf-8", errors="replace"))
         except (OSError, AssertionError):
@@ -117,7 +124,8 @@ def problems(config: ServiceConfig, settings: dict) -> list[str]:
             "and its rate limit (set it to 127.0.0.1 when nginx or Caddy is in front)"
         )
     if not config.site_csp:
-        blocked = blocked_by_the_site_policy(Path(settings.get("OUTPUT_PATH") or config.site / "output"))
+        output = Path(settings.get("OUTPUT_PATH") or config.site / "output")
+        blocked = blocked_by_the_site_policy(output, origin_of(site_url))
         if blocked:
             listed = "; ".join(f"{what} ({page})" for page, what in blocked[:4])
             more = f" and {len(blocked) - 4} more" if len(blocked) > 4 else ""
