@@ -4,13 +4,13 @@ The build gets the same header from Pelican's reader; both decide with the funct
 essay is open or closed, titled and prompted the same way on the page and in the service.
 """
 
-import html
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from .published import PublishedItem
 
@@ -42,14 +42,12 @@ def is_draft(metadata: Mapping) -> bool:
     return str(metadata.get("status", "published")).strip().lower() == "draft"
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def plain_title(title: object) -> str:
     """An essay's title as words. Pelican hands titles over as HTML (reStructuredText's
     `Tom &amp; Jerry &lt;3`, a Markdown title's own `&amp;` or `<em>`), which its themes print as
-    they are; the plugin's templates, feeds and mails escape once themselves, so they take this."""
-    return " ".join(html.unescape(_TAG.sub("", str(title))).split())
+    they are; the plugin's templates, feeds and mails escape once themselves, so they take this
+    (what Jinja's `striptags` makes of it, as the section's heading does)."""
+    return Markup(str(title)).striptags()
 
 
 @dataclass(frozen=True)

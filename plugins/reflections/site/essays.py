@@ -302,14 +302,20 @@ def link_neighbours(essays: Iterable) -> None:
         essay.newer_essay = ordered[index + 1] if index + 1 < len(ordered) else None
 
 
+def content_without_counts(essay, siteurl: str) -> str:
+    """The essay's HTML as anchored, before the passages' reflection counts are added to it, with
+    its links made for `siteurl` as Pelican's `get_content` makes them."""
+    return essay._update_content(essay.reflection_original_content, siteurl)
+
+
 class _AsAnchored:
     """What Pelican's summary reads of an essay (its metadata, settings and content), with the
-    content as anchored, before the passages' reflection counts are added to it."""
+    content without its counts."""
 
     def __init__(self, essay, siteurl: str) -> None:
         self.metadata = essay.metadata
         self.settings = essay.settings
-        self.content = essay._update_content(essay.reflection_original_content, siteurl)
+        self.content = content_without_counts(essay, siteurl)
 
 
 _PELICANS_SUMMARY = Content.__dict__["get_summary"].func

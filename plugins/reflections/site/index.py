@@ -11,6 +11,7 @@ import time
 from fnmatch import fnmatch
 from pathlib import Path
 
+from pelican.readers import MarkdownReader
 from pelican.utils import get_date, slugify
 
 from ..core import published
@@ -84,13 +85,10 @@ class SiteIndex:
                     by_source.pop(source, None)
                     continue
                 before = built.get(source)
-                # A Markdown header's title is HTML to Pelican (entities and all); rST's is words,
-                # which plain_title leaves as they are.
-                title = (
-                    plain_title(header.get("title", ""))
-                    if str(path).endswith((".md", ".markdown", ".mkd", ".mdown"))
-                    else header.get("title", "")
-                )
+                # A Markdown header's title is HTML to Pelican (entities and all); a
+                # reStructuredText header's is words already.
+                markdown = str(path).endswith(tuple(f".{end}" for end in MarkdownReader.file_extensions))
+                title = plain_title(header.get("title", "")) if markdown else header.get("title", "")
                 slug = (
                     header.get("slug")
                     or (before.slug if before else "")

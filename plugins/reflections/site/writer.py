@@ -19,6 +19,7 @@ from pelican.writers import Writer
 
 from ..core.files import write_atomically
 from .build import write_if_changed
+from .essays import content_without_counts
 
 
 class _Unwanted(str):
@@ -74,7 +75,7 @@ class _AsWritten:
         return getattr(self._essay, name)
 
     def get_content(self, siteurl: str) -> str:
-        return self._essay._update_content(self._essay.reflection_original_content, siteurl)
+        return content_without_counts(self._essay, siteurl)
 
 
 class AtomicWriter(Writer):
