@@ -129,3 +129,24 @@ def test_real_shapes_are_read_and_unreadable_files_named_and_refused_unless_skip
     assert "unreadable files skipped: 2" in done.stdout
     items = {i.body: i.author for i in published.read_all(site / "content" / "reflections")[0]}
     assert items == {"Line one.\nLine two.": "Ana", "It is \u201chome\u201d.": "Ren\u00e9e", "No name.": ""}
+
+
+def test_a_folder_for_one_of_the_sites_pages_is_counted_as_such(tmp_path):
+    """A page in reStructuredText, read as Pelican reads it: its comments are on a page."""
+    site = bare_site(tmp_path / "site")
+    (site / "content" / "essays" / "first.md").write_text(
+        "Title: First\nDate: 2015-01-01 10:00\nSlug: first\n\nWords.\n", encoding="utf-8"
+    )
+    (site / "content" / "pages" / "contact.rst").write_text(
+        "Write to me\n###########\n\n:slug: contact\n\nHow to reach me.\n", encoding="utf-8"
+    )
+    for thread, text in (("first", "On the essay."), ("contact", "On the page."), ("gone", "On nothing.")):
+        (tmp_path / "comments" / thread).mkdir(parents=True)
+        (tmp_path / "comments" / thread / "1.md").write_text(
+            f"date: 2015-02-01T10:00\nauthor: Ana\n\n{text}\n", encoding="utf-8"
+        )
+    result = import_folder(site, tmp_path / "comments")
+    assert result.returncode == 0, result.stderr
+    assert "comments on pages skipped (pages take no reflections): 1" in result.stdout
+    assert "gone/: 1 comment(s), no essay matches" in result.stdout and "contact/" not in result.stdout
+    assert [i.body for i in published.read_all(site / "content" / "reflections")[0]] == ["On the essay."]

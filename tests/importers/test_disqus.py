@@ -4,6 +4,7 @@ with its reason; counts taken from the files themselves."""
 import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -276,3 +277,53 @@ def test_disqus_s_own_import_format_is_read_and_the_wordpress_importer_names_it(
     wrong = run(site_with(tmp_path / "w", ["staying"]), "import", "wordpress", str(path))
     assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
     assert "Disqus's import format" in wrong.stderr and "reflections import disqus" in wrong.stderr
+
+
+def _disqus_post(number: int, thread: int, name: str, message: str, created: str) -> str:
+    return f"""<post dsq:id="{number}">
+    <message><![CDATA[{message}]]></message>
+    <createdAt>{created}</createdAt>
+    <isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><name>{name}</name><isAnonymous>true</isAnonymous></author>
+    <thread dsq:id="{thread}"/>
+  </post>"""
+
+
+def test_the_shapes_real_exports_take_and_comments_on_pages(tmp_path):
+    """A byte order mark, CRLF, Windows-1252 bytes in a file that says UTF-8, an empty author, a
+    date without a zone (Disqus's are UTC), and a thread on one of the site's pages."""
+    site = site_with(tmp_path, ["first"])
+    (site / "content" / "pages" / "about.md").write_text(
+        "Title: About\n\nWho writes here.\n", encoding="utf-8"
+    )
+    quoted = "<p>It is CP1252OPENhomeCP1252CLOSE now, café.</p>"
+    text = f"""<?xml version="1.0" encoding="utf-8"?>
+<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">
+  <category dsq:id="1"><forum>old-blog</forum><title>General</title></category>
+  <thread dsq:id="10"><id>first</id><link>https://old.example/2016/01/first/</link>
+    <forum>old-blog</forum><title>First</title></thread>
+  <thread dsq:id="11"><id></id><link>https://old.example/about/</link>
+    <forum>old-blog</forum><title>About</title></thread>
+  {_disqus_post(100, 10, "Ana", "<p>Line one.</p><p>Line two.</p>", "2016-02-03T04:05:06Z")}
+  {_disqus_post(101, 10, "RenCP1252E", quoted, "2016-02-04T10:00:00Z")}
+  {_disqus_post(102, 10, "", "<p>No name given.</p>", "2016-02-05T10:00:00")}
+  {_disqus_post(103, 11, "Eve", "<p>Hello from the about page.</p>", "2016-02-06T10:00:00Z")}
+</disqus>
+"""
+    data = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+    data = data.replace(b"CP1252E", b"\xe9e").replace(b"CP1252OPEN", b"\x93").replace(b"CP1252CLOSE", b"\x94")
+    export = tmp_path / "export.xml"
+    export.write_bytes(data)
+    result = run(site, "import", "disqus", str(export))
+    assert result.returncode == 0, result.stderr
+    assert "comments on pages skipped (pages take no reflections): 1" in result.stdout
+    assert "no essay matches" not in result.stdout
+    found = {i.body: i for i in published.read_all(site / "content" / "reflections")[0]}
+    assert set(found) == {
+        "Line one.\n\nLine two.",
+        "It is \u201chome\u201d now, caf\u00e9.",
+        "No name given.",
+    }
+    assert found["It is \u201chome\u201d now, caf\u00e9."].author == "Ren\u00e9e"
+    assert found["No name given."].author == ""
+    assert found["No name given."].date == datetime(2016, 2, 5, 10, 0, tzinfo=UTC)

@@ -211,3 +211,26 @@ def test_a_file_that_is_not_an_isso_database_is_one_line(tmp_path):
         assert result.stderr.strip().count("\n") == 0
     assert not (site / "content" / "reflections").exists()
     assert os.path.getsize(other) > 0
+
+
+def test_comments_on_a_page_are_counted_as_such_and_an_author_left_empty_kept_empty(tmp_path, isso_database):
+    database = tmp_path / "comments.db"
+    database.write_bytes(isso_database.read_bytes())
+    with sqlite3.connect(database) as connection:
+        (thread,) = connection.execute("SELECT id FROM threads WHERE uri = '/essays/first-light/'").fetchone()
+        connection.execute(
+            "INSERT INTO comments (tid, parent, created, modified, mode, remote_addr, text, author, email,"
+            " website, likes, dislikes, voters) VALUES (?, NULL, 1710000000.5, NULL, 1, '198.51.100.7',"
+            " ?, NULL, NULL, NULL, 0, 0, x'00')",
+            (thread, "Line one.\r\nLine two."),
+        )
+    site = site_with(tmp_path, ["first-light", "the-long-walk"])
+    (site / "content" / "pages" / "about.md").write_text(
+        "Title: About\n\nWho writes here.\n", encoding="utf-8"
+    )
+    result = run(site, str(database))
+    assert result.returncode == 0, result.stderr
+    assert "comments on pages skipped (pages take no reflections): 1" in result.stdout
+    assert "no essay matches" not in result.stdout
+    items = {item.body: item for item in published.read_all(site / "content" / "reflections")[0]}
+    assert items["Line one.\nLine two."].author == ""

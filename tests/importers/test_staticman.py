@@ -276,3 +276,20 @@ def test_the_shapes_real_exports_take(tmp_path):
     # Times without a zone are the site's (Berlin, winter: UTC+1).
     assert items["Line one.\nLine two."].date == datetime(2016, 2, 3, 3, 5, 6, tzinfo=UTC)
     assert items["No name given."].date == datetime(2016, 2, 5, 9, 0, tzinfo=UTC)
+
+
+def test_a_thread_on_one_of_the_sites_pages_is_counted_as_such(tmp_path):
+    for thread, text in (("first", "On the essay."), ("about", "On the page.")):
+        (tmp_path / "comments" / thread).mkdir(parents=True)
+        (tmp_path / "comments" / thread / "comment-1.yml").write_text(
+            f"name: Ana\nmessage: {text}\ndate: 2016-02-03 04:05:06\n", encoding="utf-8"
+        )
+    site = site_for(tmp_path, ["first"])
+    (site / "content" / "pages" / "about.md").write_text(
+        "Title: About\n\nWho writes here.\n", encoding="utf-8"
+    )
+    result = run(site, str(tmp_path / "comments"))
+    assert result.returncode == 0, result.stderr
+    assert "comments on pages skipped (pages take no reflections): 1" in result.stdout
+    assert "no essay matches" not in result.stdout
+    assert [i.body for i in published.read_all(site / "content" / "reflections")[0]] == ["On the essay."]

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from conftest import REFLECTIONS, REPO, bare_site, build_site, shared_file
@@ -568,3 +568,45 @@ def test_code_with_real_markup_in_it_is_unescaped_once_only():
 
     said = html_to_markdown("[code]&lt;p&gt;Write &amp;amp; for &amp;.&lt;/p&gt;[/code]", counts=Counter())
     assert "<p>Write &amp; for &.</p>" in said
+
+
+def test_the_shapes_real_exports_take(empty_site, tmp_path):
+    """A byte order mark, CRLF line ends, Windows-1252 bytes pasted into a file that says it is
+    UTF-8, an empty author, and a comment whose UTC time WordPress never filled in."""
+    export = tmp_path / "export.xml"
+    small_export(
+        export,
+        "<p>Words.</p>",
+        [
+            _comment(201, "Ana", "Line one.\nLine two.", day=3),
+            _comment(202, "RenCP1252E", "It is CP1252OPENhomeCP1252CLOSE now, caf\u00e9.", day=4),
+            _comment(203, "", "No name given.", day=5),
+            _comment(204, "Ben", "Written at nine, Berlin time.", day=6).replace(
+                "2019-04-06 08:00:00", "0000-00-00 00:00:00"
+            ),
+        ],
+    )
+    text = export.read_text(encoding="utf-8").replace(
+        "<wp:comment_id>204</wp:comment_id>",
+        "<wp:comment_id>204</wp:comment_id><wp:comment_date>2019-04-06 09:00:00</wp:comment_date>",
+    )
+    data = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+    data = data.replace(b"CP1252E", b"\xe9e").replace(b"CP1252OPEN", b"\x93").replace(b"CP1252CLOSE", b"\x94")
+    export.write_bytes(data)
+    result = run(empty_site, "import", "wordpress", str(export))
+    assert result.returncode == 0, result.stderr
+    found = {item.body: item for item in items(empty_site)}
+    assert set(found) == {
+        "Line one.\nLine two.",
+        "It is \u201chome\u201d now, caf\u00e9.",
+        "No name given.",
+        "Written at nine, Berlin time.",
+    }
+    assert found["It is \u201chome\u201d now, caf\u00e9."].author == "Ren\u00e9e"
+    assert found["No name given."].author == ""
+    essay = (empty_site / "content" / "essays" / "code-and-kin.md").read_text(encoding="utf-8")
+    assert "\r" not in essay and "\ufeff" not in essay
+    # The post says 09:30 local is 07:30 UTC: the blog was two hours ahead, so 09:00 was 07:00.
+    assert found["Written at nine, Berlin time."].date.astimezone(UTC) == datetime(
+        2019, 4, 6, 7, 0, tzinfo=UTC
+    )

@@ -552,14 +552,16 @@ def _read_source(context: Context, source: str, file: str, **given):
         )
         static = site_settings.static_folder(settings) if given["media"] else ""
         return wordpress.read_export(file, given["pingbacks"], (essays, pages), static), []
+    pages = context.site.pages()
     if source == "disqus":
-        return disqus.read_export(file, context.site.essays(), mapping, author)
+        return disqus.read_export(file, context.site.essays(), mapping, author, pages)
     if source == "isso":
-        return isso.read_database(file, context.site.essays(), mapping, author)
+        return isso.read_database(file, context.site.essays(), mapping, author, pages)
     zone = site_settings.site_zone(context.site.settings)
     if source == "staticman":
-        return staticman.read_folder(file, context.site.essays(), zone, mapping, author, given["config"])
-    return comment_system.read_folder(file, set(context.site.essays()), zone, mapping, author)
+        essays = context.site.essays()
+        return staticman.read_folder(file, essays, zone, mapping, author, given["config"], pages)
+    return comment_system.read_folder(file, set(context.site.essays()), zone, mapping, author, pages)
 
 
 def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:

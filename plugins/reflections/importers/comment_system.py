@@ -8,13 +8,12 @@ wrote, when they answer one, become the author's responses. Emails are never rea
 """
 
 import os
-from collections import Counter
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from pelican.utils import get_date
 
-from .plan import ImportFailed, Plan, comment_id, kept_website, read_text
+from .plan import ImportFailed, Plan, Unmatched, comment_id, kept_website, read_text
 
 SOURCE = "pelican-comment-system"
 
@@ -34,10 +33,16 @@ def _header(text: str) -> tuple[dict[str, str], str]:
 
 
 def read_folder(
-    folder: str | os.PathLike, essays: set[str], zone: tzinfo, mapping: dict | None = None, author: str = ""
+    folder: str | os.PathLike,
+    essays: set[str],
+    zone: tzinfo,
+    mapping: dict | None = None,
+    author: str = "",
+    pages: dict[str, str] | None = None,
 ) -> tuple[Plan, list[str]]:
     """The plan of a comments folder for the site's essays (their slugs), and one line per folder
-    that matches none. `zone` is the site's, for a date written without an offset."""
+    that matches none (a folder of one of the site's `pages`, slug → address, is counted as such).
+    `zone` is the site's, for a date written without an offset."""
     root = Path(folder)
     if not root.is_dir():
         raise CommentSystemError(f"{root}: not a folder (give pelican_comment_system's content/comments/)")
@@ -46,7 +51,7 @@ def read_folder(
         version="pelican_comment_system files",
         source=SOURCE,
     )
-    unmatched: Counter = Counter()
+    unmatched = Unmatched(plan, pages, threads="folders")
     threads = sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
     if not threads:
         raise CommentSystemError(f"{root}: no comment folders (one folder per essay slug expected)")
@@ -54,12 +59,10 @@ def read_folder(
         files = sorted(path for path in thread.iterdir() if path.is_file() and not path.name.startswith("."))
         essay = (mapping or {}).get(thread.name) or (thread.name if thread.name in essays else None)
         if essay is None:
-            unmatched[thread.name] += len(files)
-            plan.counts["comments on folders that match no essay (see below; --map)"] += len(files)
+            unmatched.add(f"{thread.name}/", len(files), thread.name)
             continue
         _read_thread(thread, files, essay, zone, author, plan)
-    notes = [f"{name}/: {count} comment(s), no essay matches" for name, count in sorted(unmatched.items())]
-    return plan, notes
+    return plan, unmatched.notes()
 
 
 def _date(value: str) -> datetime:

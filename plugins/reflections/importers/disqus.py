@@ -12,15 +12,11 @@ the name given with `--author`) become the author's responses. Disqus exports no
 """
 
 import os
-from collections import Counter
 from datetime import UTC, datetime
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import parse as parse_xml
+from xml.etree.ElementTree import Element
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website, pending
+from .plan import ImportFailed, Plan, Unmatched, comment_id, essay_matcher, kept_website, pending, read_xml
 from .wordpress import html_to_markdown
 
 DISQUS = "{http://disqus.com}"
@@ -46,17 +42,17 @@ def _text(element: Element | None, name: str) -> str:
 
 
 def read_export(
-    path: str | os.PathLike, essays: dict[str, EssayInfo], mapping: dict | None = None, author: str = ""
+    path: str | os.PathLike,
+    essays: dict[str, EssayInfo],
+    mapping: dict | None = None,
+    author: str = "",
+    pages: dict[str, str] | None = None,
 ) -> tuple[Plan, list[str]]:
-    """The plan of a Disqus export for these essays, and one line for each thread matching none."""
-    try:
-        root = parse_xml(path).getroot()
-    except (ParseError, DefusedXmlException) as error:
-        raise DisqusError(f"{path}: not a readable XML file ({error})") from None
-    except OSError as error:
-        raise DisqusError(f"{path}: cannot be read ({error.strerror})") from None
+    """The plan of a Disqus export for these essays, and one line for each thread matching none
+    (a thread on one of the site's `pages`, slug → address, is counted as such)."""
+    root = read_xml(path)
     if root.tag == "rss" and root.find("channel/item/" + IMPORT_FORMAT + "thread_identifier") is not None:
-        return read_import_format(root, essays, mapping or {}, author)
+        return read_import_format(root, essays, mapping or {}, author, pages)
     if root.tag != DISQUS + "disqus":
         raise DisqusError(f"{path}: not a Disqus export (no <disqus> root)")
     essay_of = essay_matcher(essays, mapping or {})
@@ -65,6 +61,7 @@ def read_export(
         owner = thread.find(DISQUS + "author")
         threads[thread.get(INTERNALS, "")] = {
             "essay": essay_of(_text(thread, "id"), _text(thread, "link")),
+            "id": _text(thread, "id"),
             "link": _text(thread, "link") or _text(thread, "id") or thread.get(INTERNALS, ""),
             "owner": _text(owner, "username"),
             "owner_name": _text(owner, "name"),
@@ -78,7 +75,7 @@ def read_export(
     copies = _copies(posts, threads)
     for copy, first in copies.items():
         ids[copy] = ids[first]  # a reply to the copy answers the comment kept
-    unmatched: Counter = Counter()
+    unmatched = Unmatched(plan, pages)
     seen: set[str] = set()
     for post in posts:
         thread = threads.get(_reference(post, "thread"))
@@ -93,13 +90,13 @@ def read_export(
             plan.counts["deleted comments skipped"] += 1
         elif _text(post, "isSpam") == "true":
             plan.counts["spam skipped"] += 1
-        elif thread is None or thread["essay"] is None:
-            unmatched[thread["link"] if thread else "(no thread)"] += 1
-            plan.counts["comments on threads that match no essay (see below; --map)"] += 1
+        elif thread is None:
+            unmatched.add("(no thread)", 1)
+        elif thread["essay"] is None:
+            unmatched.add(thread["link"], 1, thread["id"], thread["link"])
         else:
             _read_post(post, thread, ids, author, plan)
-    notes = [f"{link}: {count} comment(s), no essay matches" for link, count in sorted(unmatched.items())]
-    return plan, notes
+    return plan, unmatched.notes()
 
 
 def _copies(posts: list[Element], threads: dict) -> dict[str, str]:
@@ -131,10 +128,12 @@ def _reference(post: Element, name: str) -> str:
 
 
 def _when(post: Element) -> datetime:
+    """A post's moment: Disqus writes UTC, with a `Z` or, in files other tools wrote, without."""
     try:
-        return datetime.fromisoformat(_text(post, "createdAt").replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(_text(post, "createdAt").replace("Z", "+00:00"))
     except ValueError:
         return datetime(1970, 1, 1, tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _is_owner(writer: Element | None, thread: dict, author: str) -> bool:
@@ -172,7 +171,11 @@ def _read_post(post: Element, thread: dict, ids: dict, author: str, plan: Plan) 
 
 
 def read_import_format(
-    root: Element, essays: dict[str, EssayInfo], mapping: dict, author: str
+    root: Element,
+    essays: dict[str, EssayInfo],
+    mapping: dict,
+    author: str,
+    pages: dict[str, str] | None = None,
 ) -> tuple[Plan, list[str]]:
     """The plan of a file in Disqus's import format (what a blog hands Disqus, or another tool
     writes for it): one <item> per page with its <wp:comment>s, matched to essays as threads are."""
@@ -188,15 +191,14 @@ def read_import_format(
     )
     essay_of = essay_matcher(essays, mapping)
     wanted = author.strip().lower()
-    unmatched: Counter = Counter()
+    unmatched = Unmatched(plan, pages)
     for item in items:
         identifier = (item.findtext(IMPORT_FORMAT + "thread_identifier") or "").strip()
         link = (item.findtext("link") or "").strip()
         essay = essay_of(identifier, link)
         comments = item.findall(wp + "comment") if wp else []
         if essay is None:
-            unmatched[link or identifier or "(no link)"] += len(comments)
-            plan.counts["comments on threads that match no essay (see below; --map)"] += len(comments)
+            unmatched.add(link or identifier or "(no link)", len(comments), identifier, link)
             continue
         by_number = {(c.findtext(wp + "comment_id") or "").strip(): c for c in comments}
         ids = {
@@ -246,8 +248,7 @@ def read_import_format(
                 website=website,
                 response=mine and bool(parent),
             )
-    notes = [f"{link}: {count} comment(s), no essay matches" for link, count in sorted(unmatched.items())]
-    return plan, notes
+    return plan, unmatched.notes()
 
 
 def _wp_when(comment: Element, wp: str) -> datetime:

@@ -11,12 +11,11 @@ answer one. The database is opened read-only; its `remote_addr` column is never 
 
 import os
 import sqlite3
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website, pending
+from .plan import ImportFailed, Plan, Unmatched, comment_id, essay_matcher, kept_website, pending
 
 SOURCE = "isso"
 ACCEPTED, WAITING, DELETED = 1, 2, 4
@@ -46,9 +45,14 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def read_database(
-    path: str | os.PathLike, essays: dict[str, EssayInfo], mapping: dict | None = None, author: str = ""
+    path: str | os.PathLike,
+    essays: dict[str, EssayInfo],
+    mapping: dict | None = None,
+    author: str = "",
+    pages: dict[str, str] | None = None,
 ) -> tuple[Plan, list[str]]:
-    """The plan of an Isso database for these essays, and one line per thread matching none."""
+    """The plan of an Isso database for these essays, and one line per thread matching none (a
+    thread on one of the site's `pages`, slug → address, is counted as such)."""
     database = _open(Path(path))
     try:
         threads = dict(database.execute("SELECT id, uri FROM threads"))
@@ -61,7 +65,7 @@ def read_database(
     essay_of = essay_matcher(essays, mapping or {})
     comments = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     ids = {row["id"]: comment_id(plan.site, str(row["id"]), _moment(row)) for row in comments}
-    unmatched: Counter = Counter()
+    unmatched = Unmatched(plan, pages)
     wanted = author.strip().lower()
     for row in comments:
         uri = threads.get(row["tid"]) or ""
@@ -70,8 +74,7 @@ def read_database(
         if row["mode"] == DELETED:
             plan.counts["deleted comments skipped"] += 1
         elif essay is None:
-            unmatched[uri or "(no thread)"] += 1
-            plan.counts["comments on threads that match no essay (see below; --map)"] += 1
+            unmatched.add(uri or "(no thread)", 1, link=uri)
         elif not body.strip():
             plan.counts["empty comments skipped"] += 1
         elif row["mode"] == WAITING:
@@ -96,8 +99,7 @@ def read_database(
             )
         else:
             plan.counts[f"comments in an unknown mode ({row['mode']}) skipped"] += 1
-    notes = [f"{uri}: {count} comment(s), no essay matches" for uri, count in sorted(unmatched.items())]
-    return plan, notes
+    return plan, unmatched.notes()
 
 
 def _moment(row: dict) -> datetime:

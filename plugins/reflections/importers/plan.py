@@ -5,12 +5,18 @@ disqus.py) is a small module that reads its format into a Plan."""
 import codecs
 import hashlib
 import os
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_xml_text
+from defusedxml.ElementTree import parse as parse_xml
 from ulid import ULID
 
 from ..core import lengths, published
@@ -69,20 +75,80 @@ def essay_matcher(essays: dict[str, EssayInfo], mapping: dict[str, str]):
     """`essay_of(identifier, link)`: the slug of the essay an old thread was on, or None. The
     `--map` file first (by identifier, link or the link's path), then the identifier or the link's
     last path segment being a slug, then the link's path being an essay's address."""
-    by_path = {"/" + unquote(urlsplit(e.url).path).strip("/"): slug for slug, e in essays.items() if e.url}
+    return _matcher({slug: essay.url for slug, essay in essays.items()}, mapping)
 
-    def essay_of(identifier: str, link: str) -> str | None:
+
+def _matcher(addresses: dict[str, str], mapping: dict[str, str]):
+    by_path = {"/" + unquote(urlsplit(url).path).strip("/"): slug for slug, url in addresses.items() if url}
+
+    def slug_of(identifier: str, link: str) -> str | None:
         path = "/" + unquote(urlsplit(link).path).strip("/")
         for key in (identifier, link, path):
             if key and key in mapping:
                 return mapping[key]
         last = path.rstrip("/").rsplit("/", 1)[-1]
         for candidate in (identifier, last.removesuffix(".html")):
-            if candidate in essays:
+            if candidate in addresses:
                 return candidate
         return by_path.get(path)
 
-    return essay_of
+    return slug_of
+
+
+#: Where a page's comments are counted: pages take no reflections, and are no unknown thread.
+ON_PAGES = "comments on pages skipped (pages take no reflections)"
+
+
+class Unmatched:
+    """The threads of a source that match no essay: one note each, with its comment count, to
+    fix with `--map`; a thread on one of the site's pages (`pages`, slug → address) is only
+    counted, as pages take no reflections."""
+
+    def __init__(self, plan: "Plan", pages: dict[str, str] | None, threads: str = "threads") -> None:
+        self.plan = plan
+        self.threads = threads
+        self._page_of = _matcher(pages or {}, {})
+        self._counts: Counter = Counter()
+
+    def add(self, thread: str, comments: int, identifier: str = "", link: str = "") -> None:
+        if self._page_of(identifier, link):
+            self.plan.counts[ON_PAGES] += comments
+            return
+        self._counts[thread] += comments
+        self.plan.counts[f"comments on {self.threads} that match no essay (see below; --map)"] += comments
+
+    def notes(self) -> list[str]:
+        return [
+            f"{thread}: {count} comment(s), no essay matches"
+            for thread, count in sorted(self._counts.items())
+        ]
+
+
+_DECLARED_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)""")
+
+
+def read_xml(path: str | os.PathLike, repair: Callable[[bytes], bytes] = lambda data: data) -> Element:
+    """An export's XML root. A file that does not parse as it is is read again with `repair`
+    applied and, when it says it is UTF-8 (or says nothing), as read_text reads text: Windows-1252
+    bytes pasted into it read as what they are. If it still does not parse, the first error is
+    the one said."""
+    try:
+        try:
+            return parse_xml(path).getroot()
+        except ParseError as first:
+            data = Path(path).read_bytes()
+            declared = _DECLARED_ENCODING.match(data)
+            encoding = declared.group(1).decode("ascii", "replace").lower() if declared else "utf-8"
+            if encoding in ("utf-8", "utf8"):
+                data = data.decode("utf-8-sig", errors="withness-windows-1252").encode("utf-8")
+            try:
+                return parse_xml_text(repair(data))
+            except ParseError:
+                raise first from None
+    except (ParseError, DefusedXmlException) as error:
+        raise ImportFailed(f"{path}: not a readable XML file ({error})") from None
+    except OSError as error:
+        raise ImportFailed(f"{path}: cannot be read ({error.strerror or error})") from None
 
 
 @dataclass

@@ -17,14 +17,13 @@ import hashlib
 import json
 import os
 import re
-from collections import Counter
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 
 import yaml
 
 from ..core.essay_header import EssayInfo
-from .plan import ImportFailed, Plan, comment_id, essay_matcher, kept_website, read_text
+from .plan import ImportFailed, Plan, Unmatched, comment_id, essay_matcher, kept_website, read_text
 
 SOURCE = "staticman"
 CONFIG_NAMES = ("staticman.yml", "staticman.yaml", "staticman.json")
@@ -155,9 +154,11 @@ def read_folder(
     mapping: dict | None = None,
     author: str = "",
     config_file: str | os.PathLike | None = None,
+    pages: dict[str, str] | None = None,
 ) -> tuple[Plan, list[str]]:
     """The plan of a Staticman comments folder (or the site holding it) for these essays, and one
-    line per thread that matches none. `zone` is the site's, for a date written without one."""
+    line per thread that matches none (a thread on one of the site's `pages`, slug → address, is
+    counted as such). `zone` is the site's, for a date written without one."""
     given = Path(folder)
     if not given.is_dir():
         raise StaticmanError(f"{given}: not a folder (give the site, or its _data/comments/)")
@@ -180,19 +181,17 @@ def read_folder(
     if not threads and not plan.unreadable:
         raise StaticmanError(f"{root}: no Staticman comment files (.yml, .json or .md) in it")
     essay_of = essay_matcher(essays, mapping or {})
-    unmatched: Counter = Counter()
+    unmatched = Unmatched(plan, pages)
     for key, files in sorted(threads.items()):
         page = next((_field(fields, PAGE_FIELDS) for _, fields in files if _field(fields, PAGE_FIELDS)), "")
         essay = essay_of(key, page) if page.startswith(("/", "http")) else essay_of(key, "")
         if essay is None and (jekyll := JEKYLL_POST.match(key)):
             essay = essay_of(jekyll.group(1), "")  # a folder named like its Jekyll post
         if essay is None:
-            unmatched[key] += len(files)
-            plan.counts["comments on threads that match no essay (see below; --map)"] += len(files)
+            unmatched.add(key, len(files), key, page if page.startswith(("/", "http")) else "")
             continue
         _read_thread(key, files, essay, zone, author, plan)
-    notes = [f"{key}: {count} comment(s), no essay matches" for key, count in sorted(unmatched.items())]
-    return plan, notes
+    return plan, unmatched.notes()
 
 
 def _is_author(author: str, name: str, email: str) -> bool:

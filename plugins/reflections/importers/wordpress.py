@@ -16,20 +16,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone, tzinfo
-from pathlib import Path
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as parse_xml_text
-from defusedxml.ElementTree import parse as parse_xml
 from markdownify import MarkdownConverter
 from pelican.utils import slugify
 
 from ..core import published
 from . import shortcodes
 from .addresses import OldBlog, host_of
-from .plan import ImportFailed, Plan, comment_id, kept_website, pending
+from .plan import ImportFailed, Plan, comment_id, kept_website, pending, read_xml
 from .shortcodes import Media
 
 WXR_VERSIONS = {f"http://wordpress.org/export/{v}/": v for v in ("1.0", "1.1", "1.2")}
@@ -165,20 +161,6 @@ def with_prefixes_declared(data: bytes) -> bytes:
     return data[: start.end() - 1] + declarations + data[start.end() - 1 :]
 
 
-def _parse(path: str | os.PathLike) -> Element:
-    try:
-        try:
-            return parse_xml(path).getroot()
-        except ParseError as error:
-            if "unbound prefix" not in str(error):
-                raise
-            return parse_xml_text(with_prefixes_declared(Path(path).read_bytes()))
-    except (ParseError, DefusedXmlException) as error:
-        raise WordPressError(f"{path}: not a readable XML file ({error})") from None
-    except OSError as error:
-        raise WordPressError(f"{path}: cannot be read ({error.strerror})") from None
-
-
 def read_export(
     path: str | os.PathLike,
     include_pingbacks: bool = False,
@@ -188,7 +170,7 @@ def read_export(
     """Read a whole export; raises WordPressError for a file that is not a usable WXR export.
     `folders` are where essays and pages go, relative to the content folder, for the links
     between them; `static` is the static folder media goes into when it is to be downloaded."""
-    root = _parse(path)
+    root = read_xml(path, with_prefixes_declared)
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         raise WordPressError(f"{path}: not a WordPress export (no <rss><channel>)")

@@ -11,7 +11,8 @@ import time
 from fnmatch import fnmatch
 from pathlib import Path
 
-from pelican.readers import MarkdownReader
+from pelican.contents import Page
+from pelican.readers import MarkdownReader, Readers
 from pelican.utils import get_date, slugify
 
 from ..core import published
@@ -136,6 +137,29 @@ class SiteIndex:
             return settings["ARTICLE_URL"].format(**fields)
         except (KeyError, ValueError, IndexError, AttributeError, TypeError):
             return ""
+
+    def pages(self) -> dict[str, str]:
+        """The site's pages, slug → address, read as Pelican reads them (any reader, the site's
+        own slugs and PAGE_URL): an importer tells a comment on a page from one on no page. A
+        page that cannot be read is left out; the build names it."""
+        settings = self.settings
+        readers = Readers(settings)
+        excluded = {os.path.normpath(self.content / name) for name in settings.get("PAGE_EXCLUDES", [])}
+        found = {}
+        for folder in settings["PAGE_PATHS"]:
+            for where, folders, names in os.walk(self.content / folder, followlinks=True):
+                folders[:] = [n for n in folders if os.path.normpath(os.path.join(where, n)) not in excluded]
+                for name in names:
+                    if name.rpartition(".")[2] not in readers.extensions:
+                        continue
+                    source = os.path.relpath(os.path.join(where, name), self.content)
+                    try:
+                        page = readers.read_file(str(self.content), source, content_class=Page, context={})
+                    except Exception:  # noqa: BLE001 - any reader's error; the build reports it
+                        continue
+                    if page.slug:
+                        found[page.slug] = page.url
+        return found
 
     def essay(self, slug: str) -> EssayInfo | None:
         return self.essays().get(slug)
