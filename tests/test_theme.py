@@ -114,8 +114,8 @@ def test_reply_link_fills_the_parent_when_scripts_run(browser, served_site):
     reply_to, name = link.get_attribute("data-reply"), link.get_attribute("data-name")
     link.click()
     assert page.locator("#reflect-parent").input_value() == reply_to
-    assert page.locator("#reflect-replying").inner_text().startswith(f"Replying to {name}")
-    assert page.locator("#reflect-heading").inner_text() == f"Your reply to {name}"
+    assert page.locator("#reflect-replying").inner_text().startswith(f"Replying to \u2068{name}\u2069")
+    assert page.locator("#reflect-heading").inner_text() == f"Your reply to \u2068{name}\u2069"
     assert page.locator("#reflect button[type=submit]").inner_text() == "Send your reply"
     assert page.locator("#reflect-body-label").inner_text() == "Your reply"
     assert page.evaluate("document.activeElement.id") == "reflect-body"

@@ -150,7 +150,7 @@ def test_the_send_step_of_a_reply_says_what_it_answers(service):
     status, page, _ = post_form(service, {"essay": essay, "parent": parent, "body": unique("A reply.")})
     assert status == 200 and "<h1>Send this reply?</h1>" in page
     preview = page[page.index('class="send-preview"') : page.index("</form>")]
-    assert "Your reply to Maren" in preview and 'class="replying-quote"' in preview
+    assert "Your reply to <bdi>Maren</bdi>" in preview and 'class="replying-quote"' in preview
     assert f'name="parent" value="{parent}"' in page
     assert ">Send your reply</button>" in page
 
@@ -321,7 +321,7 @@ def test_reply_page_sets_the_parent_without_javascript(service):
     essay, parent = PUBLISHED_PARENT
     status, page = fetch(f"{service.base}/reflections/reply/{essay}/{parent}")
     assert status == 200
-    assert f'name="parent" value="{parent}"' in page and "Replying to Maren" in page
+    assert f'name="parent" value="{parent}"' in page and "Replying to <bdi>Maren</bdi>" in page
     assert fetch(f"{service.base}/reflections/reply/{essay}/nope")[0] == 404
 
 

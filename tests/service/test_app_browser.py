@@ -142,7 +142,7 @@ def test_a_reply_without_javascript_nests_under_its_parent_once_approved(browser
     page = new_page(browser, javascript=False)
     page.goto(f"{service.base}/essays/the-kitchen-table/")
     page.click('a[aria-label="Reply to Maren"]')
-    assert page.locator("h1").inner_text() == "Reply to Maren"
+    assert page.locator("h1").inner_text() == "Reply to \u2068Maren\u2069"
     assert page.locator("#reflect-replying").inner_text() == "Replying to Maren"
     assert page.locator("#reflect-heading").inner_text() == "Your reply to Maren"
     write(page, "A reply sent with scripts off.", "Ola")

@@ -13,6 +13,7 @@ from conftest import (
     author_client,
     copy_site,
     csrf_of,
+    fetch,
     running_for_the_author,
     submit_reflection,
 )
@@ -109,7 +110,7 @@ def test_queue_shows_what_the_author_needs(service, author):
     item = submit(service, "Shown *exactly* as published.", content_note="loss", name="Vera")
     page = author.get(BASE).text
     card = page[page.index(f'id="m-{item}"') :]
-    assert "Vera on “Learning to Stay”" in card and "waiting a moment" in card
+    assert "<bdi>Vera</bdi> on “<bdi>Learning to Stay</bdi>”" in card and "waiting a moment" in card
     assert "Content note: loss" in card and "Shown <em>exactly</em> as published." in card
     assert "The essay asks: When did someone simply stay with you" in page
 
@@ -122,7 +123,8 @@ def test_approve_publishes_and_the_log_records_it(service, author):
     assert (service.root / "content" / "reflections" / ESSAY / f"{item}.md").exists()
     log = author.get(f"{BASE}/log").text
     # In people's words, not ids.
-    assert "<td>approved</td><td>A reader’s reflection on “Learning to Stay”</td><td>author</td>" in log
+    who = "\u2068A reader\u2069’s reflection on “\u2068Learning to Stay\u2069”"
+    assert f"<td>approved</td><td>{who}</td><td>author</td>" in log
     assert item not in log
 
 
@@ -248,7 +250,7 @@ def test_a_reply_in_the_queue_shows_what_it_answers(service, author):
     reply = submit(service, "And my answer to it.", parent=first)
     page = author.get(BASE).text
     card = page[page.index(f'id="m-{reply}"') :].split("</li>")[0]
-    assert "In reply to Ines: “The reflection a reader answers, in its own words.”" in card
+    assert "In reply to <bdi>Ines</bdi>: “The reflection a reader answers, in its own words.”" in card
 
 
 def test_the_author_edits_name_content_note_and_words_and_the_log_keeps_the_originals(service, author):
@@ -375,3 +377,22 @@ def test_a_cross_origin_logout_or_rest_switch_is_refused(service, author):
     assert "Waiting for you" in author.get(BASE).text  # still logged in
     answer = author.post(f"{BASE}/rest", data={"csrf": author.csrf, "until": "2999-01-01"}, headers=headers)
     assert answer.status_code == 403
+
+
+def test_a_right_to_left_name_is_kept_apart_from_the_sentence_it_sits_in(service, author):
+    """An Arabic name in an English sentence would pull the words after it into its direction:
+    on pages it sits in <bdi>, in the words of a notice between Unicode isolates (U+2068, U+2069)."""
+    name, essay, queue = "سارة", "the-kitchen-table", f"{BASE}?essay=the-kitchen-table"
+    first = submit_reflection(service.base, essay, "Words from far away.", name=name)
+    card = author.get(queue).text.split(f'id="m-{first}"', 1)[1]
+    assert f"<bdi>{name}</bdi> on “<bdi>The Kitchen Table</bdi>”" in card
+    answer = act(author, "approve", first)
+    assert answer.status_code == 303
+    notice = author.get(answer.headers["location"]).text
+    assert f"\u2068{name}\u2069’s reflection on “\u2068The Kitchen Table\u2069” is approved" in notice
+    service.published()
+    status, reply_page = fetch(f"{service.base}/reflections/reply/{essay}/{first}")[:2]
+    assert status == 200 and f">Reply to \u2068{name}\u2069</h1>" in reply_page
+    reply = submit_reflection(service.base, essay, "An answer to Sara.", parent=first, name="Ben")
+    card = author.get(queue).text.split(f'id="m-{reply}"', 1)[1]
+    assert f"In reply to <bdi>{name}</bdi>:" in card

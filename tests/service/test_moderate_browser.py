@@ -53,7 +53,10 @@ def test_the_authors_round_from_login_to_logout(browser, service):
     page = logged_in(browser, service)
     card(page, approve).locator("button[value=approve]").click()
     notice = page.locator(".notice").inner_text()
-    assert "’s reflection on “Learning to Stay” is approved; it will be on the site in a moment." in notice
+    assert (
+        "’s reflection on “\u2068Learning to Stay\u2069” is approved; it will be on the site in a moment."
+        in notice
+    )
     assert approve not in notice
     card(page, edit).locator("summary", has_text="Approve with edits").click()
     card(page, edit).locator(f"#m-{edit}-edit").fill("Round item 1: edited by the author.")

@@ -96,7 +96,7 @@ def test_deep_thread_stops_at_the_configured_depth(fixture_site):
     assert build(fixture_site, REFLECTIONS_MAX_DEPTH=3, REFLECTIONS_FOLD_REPLIES=0).returncode == 0
     html = page(fixture_site)
     assert html.count('<ol class="replies">') == 2
-    assert "in reply to Reader 6" in html and "depth-4" not in html
+    assert "in reply to <bdi>Reader 6</bdi>" in html and "depth-4" not in html
 
 
 def test_orphan_reply_is_shown_with_a_note(fixture_site):

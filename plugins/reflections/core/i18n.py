@@ -302,6 +302,19 @@ def _examples(lang: str) -> dict[str, int]:
     return found
 
 
+def isolated(words: str) -> str:
+    """Words a sentence is made with (a reader's name, an essay's title), kept apart from it
+    between Unicode's isolates: an Arabic name in an English sentence, or an English one in a
+    Hebrew sentence, leaves the words around it in their order. For text (notices, mails); a
+    page's templates use the `bdi` filter."""
+    return f"\u2068{words}\u2069"
+
+
+def bdi(words: object) -> Markup:
+    """The same on a page: the words in <bdi>, escaped."""
+    return Markup("<bdi>%s</bdi>") % words
+
+
 def install(environment) -> None:
     """Give a Jinja environment gettext in the page's language (`{% trans %}`, `_()`)."""
     if "jinja2.ext.InternationalizationExtension" not in environment.extensions:
@@ -318,6 +331,7 @@ def install(environment) -> None:
     environment.globals["text_direction"] = direction
     environment.globals["plural_forms"] = plural_forms
     environment.globals["script_words"] = script_words
+    environment.filters["bdi"] = bdi
 
 
 def overrides_folder(settings: dict) -> str:

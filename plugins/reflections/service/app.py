@@ -81,6 +81,7 @@ class Service:
             on_response=self.mailer.responded,
             title=site.title,
             words=i18n.Words(self.settings.get("DEFAULT_LANG"), i18n.overrides_folder(self.settings)),
+            isolated=i18n.isolated,
         )
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)
@@ -554,8 +555,8 @@ def mail_action(request: Request) -> Response:
         heading=heading,
         question=_(
             "%(name)s on “%(title)s” (%(state)s now)",
-            name=row.name or _(published.ANONYMOUS),
-            title=service.site.title(row.essay),
+            name=i18n.isolated(row.name or _(published.ANONYMOUS)),
+            title=i18n.isolated(service.site.title(row.essay)),
             state=states.get(row.state, row.state),
         ),
         body_html=shown(row.body, _),
@@ -634,7 +635,7 @@ def reply(request: Request) -> Response:
         message = _("The reflection you wanted to answer is no longer here.")
         return service.page("service/message.html", 404, heading=_("Not found"), message=message)
     submission = intake.Submission(essay=essay.slug, parent=item.id)
-    heading = _("Reply to %(name)s", name=item.author or _(published.ANONYMOUS))
+    heading = _("Reply to %(name)s", name=i18n.isolated(item.author or _(published.ANONYMOUS)))
     return service.form_page(essay, submission, 200, heading, replying_to=item)
 
 

@@ -168,7 +168,7 @@ class Mailer:
             opening = _("A new reflection on “%(title)s”.", title=title)
         # Everything the reader wrote (name, note, words) is indented, apart from the lines this
         # mail writes itself: no reader can set a line that looks like one of the action links.
-        lines = [opening, "", "    " + _("From: %(name)s", name=row.name or _(ANONYMOUS))]
+        lines = [opening, "", "    " + _("From: %(name)s", name=i18n.isolated(row.name or _(ANONYMOUS)))]
         if care.marked(row.flags):
             lines[1:1] = [
                 "",

@@ -21,13 +21,18 @@ class ModerationError(ValueError):
 
 
 class Moderation:
-    def __init__(self, store: Store, author: str, on_response=None, title=None, words=None) -> None:
+    def __init__(
+        self, store: Store, author: str, on_response=None, title=None, words=None, isolated=None
+    ) -> None:
         self.store = store
         self.author = author
         # What the author is told, in the site's language (the command line: English).
         self._ = words or i18n.Words(i18n.SOURCE)
         # An essay's title by its slug: messages speak of people and essays, not ids.
         self.title = title or (lambda slug: slug)
+        # Names and titles in its sentences, kept apart from them on pages (i18n.isolated); a
+        # terminal shows what it is given, so the command line leaves them as they are.
+        self.isolated = isolated or (lambda words: words)
         # Called with (reflection, response) after the author answers: the mailer tells the reader.
         self.on_response = on_response or (lambda reflection, response: None)
 
@@ -40,7 +45,10 @@ class Moderation:
     def who(self, row: Reflection) -> str:
         """An item in the author's words: “Ana’s reflection on “Learning to Stay””."""
         _ = self._
-        name, title = row.public_name or _(published.ANONYMOUS), self.title(row.essay)
+        name, title = (
+            self.isolated(row.public_name or _(published.ANONYMOUS)),
+            self.isolated(self.title(row.essay)),
+        )
         if row.kind == "comment":
             return _("%(name)s’s comment on “%(title)s”", name=name, title=title)
         if row.kind == "response":

@@ -43,7 +43,9 @@
   }
   function choose(id) {
     var link = id && document.querySelector('[data-reply="' + CSS.escape(id) + '"]');
-    var name = link ? link.getAttribute("data-name") : "";
+    // Kept apart from the sentence it sits in (Unicode's isolates, <bdi> in text): a name written
+    // right to left leaves the words around it in their order.
+    var name = link ? "\u2068" + link.getAttribute("data-name") + "\u2069" : "";
     parent.value = link ? id : "";
     note.hidden = !link;
     note.textContent = link ? word("replying", "Replying to %(name)s", { name: name }) + " " : "";
