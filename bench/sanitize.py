@@ -1,73 +1,91 @@
-"""Sanitizer benchmark: one set of tools behind a lock (what sanitizer.py does) against per-thread
-tools, with the same threads sanitizing the same distinct texts.
+"""Sanitizer benchmark: what one reflection costs to make safe, today's way (Markdown, bleach's
+linkifier only where an address may be, nh3 last) against the way it was (Markdown, then bleach's
+cleaner with its linkifier), on the same texts: reflections as readers write them, plain and with
+Markdown, some with addresses.
 
-    .venv/bin/python bench/sanitize.py [--threads 8] [--rounds 100]
+    .venv/bin/python bench/sanitize.py [--texts 3000]
 
-Both ways are correct (neither mixes texts); the question is which costs less when the event loop,
-the threadpool and the watcher sanitize at once. The last line is
-`per_thread_s=<a> locked_s=<b> ratio=<a/b>` (above 1: the lock is faster).
+Every text is new to both (the sanitizer's memo never answers). The last line is
+`bleach_us=<a> nh3_us=<b> ratio=<a/b>`: microseconds per text, best of three runs each.
 """
 
 import argparse
-import threading
+import random
 import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
-from markupsafe import Markup
 from pelican.plugins.reflections.core import sanitizer
 
+WORDS = "the kettle was still warm when you left and I kept the cup by the window for days".split()
+MARKDOWN = [
+    "*a word*",
+    "**held**",
+    "`code`",
+    "[a link](https://example.org/a)",
+    "see example.net.",
+    "> a line",
+]
 
-def texts(count: int) -> list[str]:
-    return [
-        f"Reader {n} wrote this.\n\n> a quote of {n}\n\n* item {n}\n* [a link](https://example.org/{n})\n\n"
-        + f"*emphasis {n}* and `code {n}` and https://example.net/{n}\n" * 15
-        for n in range(count)
-    ]
+
+def reflections(count: int, rng: random.Random) -> list[str]:
+    texts = []
+    for number in range(count):
+        paragraphs = []
+        for _ in range(rng.randint(1, 4)):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(12, 60))]
+            if number % 3 == 0:  # a third use some Markdown or an address
+                words.insert(rng.randrange(len(words)), rng.choice(MARKDOWN))
+            paragraphs.append(" ".join(words).capitalize() + ".")
+        texts.append("\n\n".join(paragraphs) + f"\n\nReflection {number}.")
+    return texts
 
 
-def per_thread_sanitizer():
-    """The alternative: a converter and a cleaner for each thread, no lock."""
-    local = threading.local()
+def the_old_way():
+    """sanitize() as it was, bleach's cleaner with the linkifier on every text."""
+    import bleach
+    from bleach.linkifier import LinkifyFilter
 
-    def sanitize(text: str) -> Markup:
-        tools = getattr(local, "tools", None)
-        if tools is None:
-            tools = local.tools = sanitizer._make_tools()
-        converter, cleaner = tools
-        if sanitizer.nesting_depth(text) > sanitizer.MAX_NESTING:
-            html = sanitizer._plain_paragraphs(text)
+    linkify = partial(LinkifyFilter, callbacks=[sanitizer._only_absolute_links], skip_tags={"pre", "code"})
+    cleaner = bleach.Cleaner(
+        tags=sanitizer.ALLOWED_TAGS,
+        attributes=sanitizer.ALLOWED_ATTRIBUTES,
+        protocols=sanitizer.ALLOWED_PROTOCOLS,
+        strip=True,
+        filters=[linkify],
+    )
+    converter = sanitizer._make_markdown()
+
+    def sanitize(text: str) -> str:
+        if sanitizer.is_plain(text):
+            html = sanitizer.plain_html(text)
         else:
             converter.reset()
             html = converter.convert(text)
-        return Markup(cleaner.clean(html))
+        return cleaner.clean(html)
 
     return sanitize
 
 
-def run(sanitize, inputs: list[str], rounds: int) -> float:
-    def work(text: str) -> None:
-        for number in range(rounds):  # every text new: the sanitizer's memo never answers
-            sanitize(f"{text}\nround {number} {time.perf_counter_ns()}")
-
+def per_text(sanitize, texts: list[str]) -> float:
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
-        list(pool.map(work, inputs))
-    return time.perf_counter() - started
+    for text in texts:
+        sanitize(text)
+    return (time.perf_counter() - started) / len(texts) * 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--texts", type=int, default=3000)
     args = parser.parse_args()
-    inputs = texts(args.threads)
-    per_thread = per_thread_sanitizer()
-    for way in (sanitizer.sanitize, per_thread):  # imports and tools made before the clock runs
-        run(way, inputs, 2)
-    per_thread_s = min(run(per_thread, inputs, args.rounds) for _ in range(3))
-    locked_s = min(run(sanitizer.sanitize, inputs, args.rounds) for _ in range(3))
-    print(f"{args.threads} threads x {args.rounds} texts each, best of 3")
-    print(f"per_thread_s={per_thread_s:.3f} locked_s={locked_s:.3f} ratio={per_thread_s / locked_s:.2f}")
+    old = the_old_way()
+    rng = random.Random(31)
+    old(reflections(1, rng)[0]), sanitizer.sanitize("Warm up, example.org.")  # imports off the clock
+    rounds = [reflections(args.texts, random.Random(round_)) for round_ in range(3)]
+    bleach_us = min(per_text(old, texts) for texts in rounds)
+    # New texts for the memo: the same words with another last line.
+    nh3_us = min(per_text(sanitizer.sanitize, [t + "\nnh3" for t in texts]) for texts in rounds)
+    print(f"{args.texts} reflections, best of 3, policy {sanitizer.policy()}")
+    print(f"bleach_us={bleach_us:.1f} nh3_us={nh3_us:.1f} ratio={bleach_us / nh3_us:.2f}")
 
 
 if __name__ == "__main__":

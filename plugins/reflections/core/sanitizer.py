@@ -1,15 +1,19 @@
 """The one sanitizer: every piece of reader text becomes HTML here, and only here.
 
-Markdown → HTML → bleach allowlist, in that order (the other order lets Markdown re-create markup
-after the sanitizer ran). Raw HTML in the source is never parsed as HTML: it shows as text. Names
-and content notes are plain text and never come here; Jinja2 autoescape handles them.
+Markdown → HTML → (links made of bare addresses) → the allowlist, in that order (the other order
+lets Markdown re-create markup after the sanitizer ran). The allowlist is nh3 (Rust's ammonia),
+always the last step: the security boundary. bleach only linkifies, and only a text that looks as
+if it holds an address; nh3 has no linkifier, and its output passes nh3 all the same. Raw HTML
+in the source is never parsed as HTML: it shows as text. Names and content notes are plain text
+and never come here; Jinja2 autoescape handles them.
 """
 
 import hashlib
+import html
 import re
 import threading
 from collections import OrderedDict
-from functools import partial
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import markdown
@@ -20,9 +24,11 @@ from .lengths import MAX_SOURCE_CHARS
 #: Deeper nesting of quotes, lists or brackets is shown as plain text instead of being parsed:
 #: Python-Markdown's time grows steeply with nesting, and no reflection needs more.
 MAX_NESTING = 8
-#: Part of every cache key: bump it whenever the output of `sanitize` changes. 2: caches written
-#: while the tools were shared between threads may hold another text's rendering; none is trusted.
-VERSION = "2"
+#: The allowlist's own version: bump it whenever the policy below or its code changes what
+#: `sanitize` makes. 2: caches written while the tools were shared between threads may hold another
+#: text's rendering. 3: nh3 is the allowlist. With nh3's and bleach's versions it is part of every
+#: cache key (`POLICY`), so an upgrade of either re-renders every reflection.
+VERSION = "3"
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre", "hr"}
@@ -48,6 +54,18 @@ _NOT_PLAIN = re.compile(r"_|^[ \d]| $", re.MULTILINE)
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _QUOTE_DEPTH = re.compile(r"^[ \t]*((?:>[ \t]?)+)", re.MULTILINE)
 _LIST_INDENT = re.compile(r"^([ \t]*)(?:[-*+]|\d+[.)])[ \t]", re.MULTILINE)
+#: What a bare address needs: a letter after a dot after a word character ("example.org") or a
+#: scheme's "://". Wider than the linkifier's own pattern (a name, a dot, a known top-level
+#: domain), so HTML whose words (outside its links and code) lack it has nothing to linkify, and
+#: the linkifier (a whole HTML parse in Python, most of what a text costs) is spared.
+_MAY_HOLD_AN_ADDRESS = re.compile(r"(?<=[\w-])\.[^\W\d_]|://")
+#: What the linkifier leaves alone (links, code) and the markup itself, for that search.
+_NOT_LINKIFIED = re.compile(r"<a\b.*?</a>|<code>.*?</code>|<[^>]*>", re.DOTALL)
+#: Characters no XML 1.0 document may hold: a reader's "&#x0B;" is one once nh3 has read it, and
+#: a feed with it cannot be written. Dropped (bleach left such references as they were typed).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: A link nh3 took the address off (relative, or of another scheme): its words stay, unlinked.
+_UNLINKED = re.compile(f'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
 
 
 class TooLong(ValueError):
@@ -57,10 +75,12 @@ class TooLong(ValueError):
 def _only_absolute_links(attrs: dict, new: bool = False) -> dict | None:
     """Keep a link only to an absolute http, https or mailto address, and mark it as the reader's.
 
-    bleach already drops other schemes; this also drops relative and scheme-less addresses, which
-    could reach the site's own pages or Pelican's {filename} placeholders. The text stays.
+    The linkifier's callback, for every link in a text it runs on; nh3 holds every text to the
+    same rule after it. The text stays.
     """
-    href = attrs.get((None, "href"), "")
+    # Markdown writes an address in angle brackets (<ana@example.org>) as character references,
+    # which bleach leaves unread: read, it is the mailto: link it is (else link and words go).
+    href = attrs[(None, "href")] = html.unescape(attrs.get((None, "href"), ""))
     if urlsplit(href).scheme.lower() not in ALLOWED_PROTOCOLS:
         return None
     attrs[(None, "rel")] = LINK_REL
@@ -82,59 +102,86 @@ def _make_markdown() -> markdown.Markdown:
 MEMO_SIZE = 256
 _lock = threading.Lock()
 _tools: tuple | None = None
+_linker = None
 _memo: OrderedDict[str, str] = OrderedDict()
 
 
 def _sanitize_html(text: str) -> str:
-    """Markdown to HTML, then the allowlist, with the one converter and cleaner of the process.
+    """Markdown to HTML, then the linkifier where an address may be, then the allowlist, with
+    the one converter, linkifier and cleaner of the process.
 
-    Neither is thread-safe (shared without care, they mixed one reader's text into another's), so
-    they are used under a lock. A lock, not per-thread copies: with the GIL nothing runs in
-    parallel anyway, and it measured faster (bench/sanitize.py). bleach is imported on first use:
-    a warm build finds every body in its cache and never needs it.
+    Neither Python-Markdown nor bleach's linkifier is thread-safe (shared without care, they mixed
+    one reader's text into another's), so they are used under a lock. A lock, not per-thread
+    copies: with the GIL nothing runs in parallel anyway. bleach is imported on the first text
+    with an address in it: a warm build finds every body in its cache and never needs it.
     """
-    global _tools
+    global _tools, _linker
     with _lock:
         if text in _memo:
             _memo.move_to_end(text)
             return _memo[text]
         if _tools is None:
             _tools = _make_tools()
-        converter, cleaner, quiet_cleaner, url = _tools
-        plain = is_plain(text)
-        if plain:
+        converter, cleaner = _tools
+        if is_plain(text):
             html = plain_html(text)
         elif nesting_depth(text) > MAX_NESTING:
             html = _plain_paragraphs(text)
         else:
             converter.reset()
             html = converter.convert(text)
-        # Plain prose with nothing that looks like an address has nothing to link: the allowlist
-        # without the linkifier, whose search of every text costs a fifth of the sanitizing.
-        chosen = quiet_cleaner if plain and not url.search(text) else cleaner
-        html = _memo[text] = chosen.clean(html)
+        if _MAY_HOLD_AN_ADDRESS.search(text) and _MAY_HOLD_AN_ADDRESS.search(_NOT_LINKIFIED.sub(" ", html)):
+            if _linker is None:
+                _linker = _make_linker()
+            html = _linker.linkify(html)
+        html = _NOT_IN_XML.sub("", _UNLINKED.sub(r"\1", cleaner.clean(html)))
+        _memo[text] = html
         if len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
         return html
 
 
 def _make_tools():
-    """The converter, the allowlist with the linkifier and without it, and the linkifier's own
-    pattern for an address."""
-    import bleach
-    from bleach.linkifier import URL_RE, LinkifyFilter
+    """The converter and the allowlist: nh3, the last step of every text."""
+    import nh3
 
-    def cleaner(filters: list) -> bleach.Cleaner:
-        return bleach.Cleaner(
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            protocols=ALLOWED_PROTOCOLS,
-            strip=True,
-            filters=filters,
-        )
+    cleaner = nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        # `rel` is nh3's own to set (link_rel), on every link.
+        # No attribute on any tag but these (ammonia would allow `lang` and `title` on all).
+        attributes={"*": set()} | {tag: set(names) - {"rel"} for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_PROTOCOLS),
+        # Relative and scheme-less addresses could reach the site's own pages or Pelican's
+        # {filename} placeholders: the link goes, its words stay (_UNLINKED).
+        url_relative="deny",
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+    return _make_markdown(), cleaner
 
-    linkify = partial(LinkifyFilter, callbacks=[_only_absolute_links], skip_tags={"pre", "code"})
-    return _make_markdown(), cleaner([linkify]), cleaner([]), URL_RE
+
+def _make_linker():
+    """bleach's linkifier: bare addresses become links (never inside code), and every link it
+    sees is made absolute-only and the reader's (_only_absolute_links)."""
+    from bleach import html5lib_shim
+    from bleach.linkifier import Linker
+
+    linker = Linker(callbacks=[_only_absolute_links], skip_tags={"pre", "code"})
+    # Character references read as the characters they are, as bleach's cleaner read them: left
+    # as written, "&gt;" would be part of an address and a code span's "&lt;" escaped twice.
+    linker.parser = html5lib_shim.BleachHTMLParser(
+        tags=linker.parser.tags, strip=False, consume_entities=True, namespaceHTMLElements=False
+    )
+    return linker
+
+
+@lru_cache(maxsize=1)
+def policy() -> str:
+    """What the sanitizer's output depends on besides the text: this module's VERSION and the
+    versions of nh3 and bleach."""
+    from importlib.metadata import version
+
+    return f"{VERSION}/nh3-{version('nh3')}/bleach-{version('bleach')}"
 
 
 def is_plain(text: str) -> bool:
@@ -190,4 +237,5 @@ def plain_text(html: str) -> str:
 
 
 def cache_key(text: str) -> str:
-    return hashlib.sha256(f"{VERSION}\0{text}".encode()).hexdigest()
+    """A text's rendering's key in the build's cache: the text and the policy it was made with."""
+    return hashlib.sha256(f"{policy()}\0{text}".encode()).hexdigest()
