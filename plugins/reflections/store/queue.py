@@ -10,6 +10,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +19,21 @@ from sqlalchemy.orm import sessionmaker
 from .backup import Backup
 from .deployments import Deployments
 from .engine import body_hash, guarded, make_engine, migrate, now, record, reflection_of
+from .groupcommit import GroupCommit
 from .jobs import Jobs
 from .keys import Keys
 from .outbox import Outbox
 from .records import LogEntry, Reflection
 from .retention import Retention
 from .tables import LogRow, ReflectionRow, UsedTokenRow, UTCDateTime
+
+
+class _Submission(NamedTuple):
+    reflection: Reflection
+    since: datetime
+    token: str
+    token_since: datetime | None
+
 
 # Built once: making these statement objects costs more per submission than running them.
 _DUPLICATE = (
@@ -41,6 +51,7 @@ _INSERT_LOG = insert(LogRow.__table__)
 
 
 _USE_TOKEN = insert(UsedTokenRow.__table__)
+_TOKEN_USED = select(UsedTokenRow.nonce).where(UsedTokenRow.nonce == bindparam("nonce"))
 _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
     UsedTokenRow.used < bindparam("before", type_=UTCDateTime())
 )
@@ -59,6 +70,10 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
         self._jobs_added = threading.Event()
         #: The lease on a database without a file (in memory), which only this process can see.
         self._memory_lease = threading.Lock()
+        #: Submissions written together on SQLite (groupcommit.py); one by one on PostgreSQL.
+        self._submissions = (
+            GroupCommit(self._add_submissions, self._add_submission) if self.engine.name == "sqlite" else None
+        )
 
     def pending_since(self, moment: datetime) -> list[Reflection]:
         query = select(ReflectionRow).where(ReflectionRow.state == "pending", ReflectionRow.created > moment)
@@ -68,37 +83,62 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
     def add_unless_duplicate(
         self, reflection: Reflection, since: datetime, token: str = "", token_since: datetime | None = None
     ) -> str | None:
-        """Queue a reader's submission in one short transaction. None when it is queued; else why
-        not, with nothing stored: "duplicate" (the same body reached the same essay since `since`)
-        or "token used" (the form token `token` already vouched for a submission; tokens used
-        before `token_since` are forgotten, as they have expired).
+        """Queue a reader's submission. None when it is queued, committed; else why not, with
+        nothing stored: "duplicate" (the same body reached the same essay since `since`) or "token
+        used" (the form token `token` already vouched for a submission; tokens used before
+        `token_since` are forgotten, as they have expired).
 
         Prepared Core statements, not the ORM's unit of work: this is the intake service's hot path.
         """
-        row = asdict(reflection)
-        received = {
-            "action": "received",
-            "item": reflection.id,
-            "at": reflection.created,
-            "actor": "reader",
-            "detail": "",
-        }
+        submission = _Submission(reflection, since, token, token_since)
+        if self._submissions is None:
+            return self._add_submission(submission)
+        return self._submissions.submit(submission)
+
+    def _add_submission(self, submission: "_Submission") -> str | None:
         try:
-            with self.engine.begin() as connection:
+            return self._add_submissions([submission])[0]
+        except IntegrityError:
+            return "token used"  # another process took the token between the look and the write
+
+    def _add_submissions(self, submissions: list["_Submission"]) -> list[str | None]:
+        """Submissions in one transaction, each looked at after the ones before it were written."""
+        answers: list[str | None] = []
+        taken: set[str] = set()
+        with self.engine.begin() as connection:
+            forget = [s.token_since for s in submissions if s.token and s.token_since is not None]
+            if forget:
+                connection.execute(_FORGET_TOKENS, {"before": min(forget)})
+            for submission in submissions:
+                reflection, token = submission.reflection, submission.token
                 found = connection.execute(
-                    _DUPLICATE, {"essay": reflection.essay, "digest": reflection.body_hash, "since": since}
+                    _DUPLICATE,
+                    {"essay": reflection.essay, "digest": reflection.body_hash, "since": submission.since},
                 ).first()
                 if found is not None:
-                    return "duplicate"
+                    answers.append("duplicate")
+                    continue
+                if token and (token in taken or connection.execute(_TOKEN_USED, {"nonce": token}).first()):
+                    answers.append("token used")
+                    continue
                 if token:
-                    if token_since is not None:
-                        connection.execute(_FORGET_TOKENS, {"before": token_since})
+                    taken.add(token)
                     connection.execute(_USE_TOKEN, [{"nonce": token, "used": reflection.created}])
-                connection.execute(_INSERT_REFLECTION, [row])
-                connection.execute(_INSERT_LOG, [received])
-        except IntegrityError:
-            return "token used"
-        return None
+                connection.execute(_INSERT_REFLECTION, [asdict(reflection)])
+                connection.execute(
+                    _INSERT_LOG,
+                    [
+                        {
+                            "action": "received",
+                            "item": reflection.id,
+                            "at": reflection.created,
+                            "actor": "reader",
+                            "detail": "",
+                        }
+                    ],
+                )
+                answers.append(None)
+        return answers
 
     def add(self, reflection: Reflection, actor: str = "reader") -> Reflection:
         self.add_many([reflection], actor)
