@@ -36,22 +36,18 @@ class _Submission(NamedTuple):
 
 
 # Built once: making these statement objects costs more per submission than running them.
-_DUPLICATE = (
-    select(ReflectionRow.id)
-    .where(
-        ReflectionRow.essay == bindparam("essay"),
-        ReflectionRow.body_hash == bindparam("digest"),
-        ReflectionRow.created >= bindparam("since", type_=UTCDateTime()),
-        ReflectionRow.state != "withdrawn",
-    )
-    .limit(1)
+#: What a batch of submissions could repeat: the same words on an essay since the earliest `since`.
+_DUPLICATES = select(ReflectionRow.essay, ReflectionRow.body_hash, ReflectionRow.created).where(
+    ReflectionRow.body_hash.in_(bindparam("digests", expanding=True)),
+    ReflectionRow.created >= bindparam("since", type_=UTCDateTime()),
+    ReflectionRow.state != "withdrawn",
 )
 _INSERT_REFLECTION = insert(ReflectionRow.__table__)
 _INSERT_LOG = insert(LogRow.__table__)
 
 
 _USE_TOKEN = insert(UsedTokenRow.__table__)
-_TOKEN_USED = select(UsedTokenRow.nonce).where(UsedTokenRow.nonce == bindparam("nonce"))
+_TOKENS_USED = select(UsedTokenRow.nonce).where(UsedTokenRow.nonce.in_(bindparam("nonces", expanding=True)))
 _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
     UsedTokenRow.used < bindparam("before", type_=UTCDateTime())
 )
@@ -102,42 +98,52 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
             return "token used"  # another process took the token between the look and the write
 
     def _add_submissions(self, submissions: list["_Submission"]) -> list[str | None]:
-        """Submissions in one transaction, each looked at after the ones before it were written."""
+        """Submissions in one transaction, each looked at after the ones before it: what the
+        store already holds is read for all of them at once, and what they add written at once."""
         answers: list[str | None] = []
-        taken: set[str] = set()
+        rows, logs, tokens = [], [], []
         with self.engine.begin() as connection:
             forget = [s.token_since for s in submissions if s.token and s.token_since is not None]
             if forget:
                 connection.execute(_FORGET_TOKENS, {"before": min(forget)})
+            digests = sorted({s.reflection.body_hash for s in submissions})
+            earliest = min(s.since for s in submissions)
+            written: dict[tuple[str, str], list[datetime]] = {}
+            for essay, digest, created in connection.execute(
+                _DUPLICATES, {"digests": digests, "since": earliest}
+            ):
+                written.setdefault((essay, digest), []).append(created)
+            nonces = sorted({s.token for s in submissions if s.token})
+            taken = (
+                {row[0] for row in connection.execute(_TOKENS_USED, {"nonces": nonces})} if nonces else set()
+            )
             for submission in submissions:
                 reflection, token = submission.reflection, submission.token
-                found = connection.execute(
-                    _DUPLICATE,
-                    {"essay": reflection.essay, "digest": reflection.body_hash, "since": submission.since},
-                ).first()
-                if found is not None:
+                key = (reflection.essay, reflection.body_hash)
+                if any(created >= submission.since for created in written.get(key, ())):
                     answers.append("duplicate")
                     continue
-                if token and (token in taken or connection.execute(_TOKEN_USED, {"nonce": token}).first()):
+                if token and token in taken:
                     answers.append("token used")
                     continue
                 if token:
                     taken.add(token)
-                    connection.execute(_USE_TOKEN, [{"nonce": token, "used": reflection.created}])
-                connection.execute(_INSERT_REFLECTION, [asdict(reflection)])
-                connection.execute(
-                    _INSERT_LOG,
-                    [
-                        {
-                            "action": "received",
-                            "item": reflection.id,
-                            "at": reflection.created,
-                            "actor": "reader",
-                            "detail": "",
-                        }
-                    ],
+                    tokens.append({"nonce": token, "used": reflection.created})
+                written.setdefault(key, []).append(reflection.created)
+                rows.append(asdict(reflection))
+                logs.append(
+                    {
+                        "action": "received",
+                        "item": reflection.id,
+                        "at": reflection.created,
+                        "actor": "reader",
+                        "detail": "",
+                    }
                 )
                 answers.append(None)
+            for statement, values in ((_USE_TOKEN, tokens), (_INSERT_REFLECTION, rows), (_INSERT_LOG, logs)):
+                if values:
+                    connection.execute(statement, values)
         return answers
 
     def add(self, reflection: Reflection, actor: str = "reader") -> Reflection:
