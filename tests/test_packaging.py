@@ -66,9 +66,10 @@ def test_a_postgres_url_without_its_extra_is_one_line_naming_it(tmp_path):
         },
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
+    # From this clone (installed editable): the extra installed into it.
     assert result.stderr.strip() == (
         "Error: REFLECTIONS_DATABASE_URL names PostgreSQL, which needs the postgres extra: "
-        "pip install 'withness[postgres]'"
+        f"pip install -e '{REPO}[postgres]'"
     )
 
 
@@ -172,6 +173,10 @@ def test_an_installed_wheel_is_a_pelican_plugin_and_a_command(installed, tmp_pat
     assert helped.returncode == 0 and "serve" in helped.stdout and "approve" in helped.stdout
     version = subprocess.run([str(bin_ / "reflections"), "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("reflections, version ")
+    # Installed from a wheel, a missing extra is named by the package's name.
+    hint = "from pelican.plugins.reflections.core.errors import install_hint; print(install_hint('postgres'))"
+    named = subprocess.run([str(bin_ / "python"), "-c", hint], capture_output=True, text=True, cwd=tmp_path)
+    assert named.stdout.strip() == "pip install 'withness[postgres]'"
 
 
 @pytest.mark.slow

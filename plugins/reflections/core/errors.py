@@ -1,6 +1,7 @@
 """Errors in an author's files: one line naming the file and the problem, never a traceback."""
 
 import os
+from pathlib import Path
 
 
 class ContentError(SystemExit):
@@ -33,3 +34,12 @@ def display_path(path: str) -> str:
     """The path as the author would type it: relative to the working folder when inside it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs `extra` the way Withness itself was installed: into the clone it
+    runs from (plugins/reflections/ beside a pyproject.toml), else by the package's name."""
+    clone = Path(__file__).resolve().parents[3]
+    if (clone / "pyproject.toml").is_file() and (clone / "plugins" / "reflections").is_dir():
+        return f"pip install -e '{clone}[{extra}]'"
+    return f"pip install 'withness[{extra}]'"

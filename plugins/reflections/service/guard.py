@@ -16,7 +16,7 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from ..core.errors import MissingExtra, SettingError
+from ..core.errors import MissingExtra, SettingError, install_hint
 from ..store import Store
 from .config import ServiceConfig
 
@@ -32,7 +32,7 @@ def _storage(url: str):
         if url.startswith(("redis", "rediss")):
             raise MissingExtra(
                 "REFLECTIONS_RATE_LIMIT_STORAGE names Redis, which needs the redis extra: "
-                "pip install 'withness[redis]'"
+                + install_hint("redis")
             ) from None
         raise SettingError(f"REFLECTIONS_RATE_LIMIT_STORAGE: {error}") from None
 

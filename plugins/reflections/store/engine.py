@@ -9,10 +9,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, StatementError
 
-from ..core.errors import MissingExtra
+from ..core.errors import MissingExtra, SettingError, install_hint
 from .records import Reflection
 from .tables import ReflectionRow
 
@@ -94,15 +94,39 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+#: What REFLECTIONS_DATABASE_URL may name, as an unsupported one is told.
+SUPPORTED = "use sqlite:///PATH, or postgresql://USER:PASSWORD@HOST/DATABASE (or postgres://…)"
+#: The spellings of PostgreSQL a host hands out, all read with psycopg (3).
+POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
+
+
+def database_url(url: str) -> str:
+    """The URL as SQLAlchemy takes it: `postgres://` and `postgresql://` (what PaaS hosts give)
+    are PostgreSQL with psycopg; anything but SQLite and PostgreSQL is a SettingError of one line,
+    which never shows the URL's password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingError(f"REFLECTIONS_DATABASE_URL does not read as a database URL; {SUPPORTED}") from None
+    if parsed.drivername == "sqlite":
+        return url
+    if parsed.drivername in POSTGRES_SCHEMES:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise SettingError(
+        f"REFLECTIONS_DATABASE_URL: {parsed.drivername} is not a database Withness supports; {SUPPORTED}"
+    )
+
+
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
     """An engine; `timeout` is how long a write waits for a locked database before giving up."""
+    url = database_url(url)
     if url.startswith("postgresql"):
         try:
             import psycopg  # noqa: F401 - only to say which extra is missing, before SQLAlchemy does
         except ImportError:
             raise MissingExtra(
                 "REFLECTIONS_DATABASE_URL names PostgreSQL, which needs the postgres extra: "
-                "pip install 'withness[postgres]'"
+                + install_hint("postgres")
             ) from None
     if url.startswith("sqlite"):
         engine = create_engine(
