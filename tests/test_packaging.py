@@ -2,6 +2,7 @@
 a setting whose extra is missing ends in one line naming it."""
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -73,9 +74,19 @@ def test_a_postgres_url_without_its_extra_is_one_line_naming_it(tmp_path):
     )
 
 
-def test_version():
+def test_the_version_names_the_commit_and_the_queue_schema():
     result = subprocess.run([REFLECTIONS, "--version"], capture_output=True, text=True, timeout=60)
+    newest = max(
+        re.search(r'^revision = "(\w+)"', path.read_text(encoding="utf-8"), re.M).group(1)
+        for path in (REPO / "plugins/reflections/store/migrations/versions").glob("0*.py")
+    )
     assert result.returncode == 0 and result.stdout.startswith("reflections, version ")
+    assert result.stdout.rstrip().endswith(f"(queue schema {newest})")
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    if commit.returncode == 0:  # a clone: each commit's version is its own
+        assert f"+g{commit.stdout.strip()} " in result.stdout
 
 
 @pytest.fixture(scope="module")

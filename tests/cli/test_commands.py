@@ -230,6 +230,9 @@ def test_a_restored_service_accepts_the_links_sent_before_the_backup(site, tmp_p
     other_store = Store(service_config.load({"REFLECTIONS_SITE": str(other)}).database_url)
     assert other_store.subscriber("reader@private.example") is not None
     assert [mail.subject for mail in other_store.outbox()] == ["Please confirm your address"]
+    # Restored again, nothing is new: not even the secrets, which it already holds.
+    again = run(other, "restore", str(backup))
+    assert again.returncode == 0 and "0 secrets" in again.stdout and "0 subscribers" in again.stdout
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ exit status.
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,8 +88,40 @@ class _Commands(click.Group):
             raise click.ClickException(f"the database cannot be reached: {error}") from None
 
 
+def _version(ctx: click.Context, _option, asked: bool) -> None:
+    """`--version`: the package's version, the commit when run from a clone, the queue schema."""
+    if not asked or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from ..store.engine import schema_revision
+
+    shown = version("withness")
+    clone = Path(__file__).resolve().parents[3]
+    if (clone / ".git").exists() and (clone / "plugins" / "reflections").is_dir():
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(clone), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        except OSError:
+            commit = ""
+        shown += f"+g{commit}" if commit else ""
+    click.echo(f"reflections, version {shown} (queue schema {schema_revision()})")
+    ctx.exit()
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="withness", prog_name="reflections")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version (with the commit, run from a clone) and the queue's schema, and exit.",
+)
 def main() -> None:
     """Withness reflections: serve the site and look after what readers send.
 

@@ -53,8 +53,9 @@ class Backup:
                         continue
                     seen[kind].add(key)
                 elif kind == "secret":
-                    if not with_secrets:
-                        continue
+                    held = session.get(SecretRow, fields["name"])
+                    if not with_secrets or (held is not None and held.value == fields["value"]):
+                        continue  # not asked for, or already this database's: nothing new
                     session.merge(SecretRow(**fields))
                     added[kind] += 1
                     continue
