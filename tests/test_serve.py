@@ -1,6 +1,8 @@
 """`reflections serve` keeps publishing whatever breaks: a moderation act is kept, the error is one
 line naming the file, and fixing the cause publishes what waited."""
 
+import re
+
 import httpx
 import pytest
 from conftest import MODERATE, author_client, fetch, running_for_the_author, submit_reflection, wait_for
@@ -49,6 +51,17 @@ def test_a_template_error_keeps_the_approval_and_fixing_it_publishes(service):
     wait_for(lambda: service.health()["jobs"]["failed"] == 1)
     troubles = moderation_page(service)
     assert "Saved, but not on the site yet" in troubles and "article.html" in troubles
+    # Tried again by itself later; sooner with its own button.
+    assert "1 attempt, next at " in troubles
+    job = re.search(r'<button type="submit" name="job" value="(\d+)">Try again now</button>', troubles).group(
+        1
+    )
+    author = author_client(service.base)
+    try:
+        assert author.post(f"{MODERATE}/retry", data={"csrf": author.csrf, "job": job}).status_code == 303
+    finally:
+        author.close()
+    wait_for(lambda: "2 attempts, next at " in moderation_page(service))
     template.write_text(good)
     wait_for(lambda: "Words that wait for a mended template." in essay_page(service))
     wait_for(lambda: service.health()["jobs"] == {"waiting": 0, "failed": 0})

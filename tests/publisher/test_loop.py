@@ -97,3 +97,38 @@ def test_a_running_publisher_takes_each_job_as_it_comes(store, tmp_path):
     lease = store.publisher_lease()  # given up when it stopped
     assert lease is not None
     lease.release()
+
+
+def test_a_job_that_failed_on_a_full_disk_is_tried_again_by_itself_later_and_later(store, tmp_path):
+    """No change to the site's files, no button: the disk has room again, the reflection reaches
+    its page. Tries wait 15 s after the first failure, doubling to 10 minutes, as deploys do."""
+    from datetime import timedelta
+
+    from pelican.plugins.reflections.store import now
+    from pelican.plugins.reflections.store.tables import JobRow
+    from sqlalchemy import update
+
+    store.add(item(1))
+    Moderation(store, "The Author").approve("id0001")
+    full = [True]
+
+    def render(essay):
+        if full[0]:
+            raise OSError(28, "No space left on device")
+
+    publisher = publisher_for(store, tmp_path, render)
+    waits = []
+    for attempt in range(1, 7):
+        before = now()
+        count, failures = publisher.drain()
+        assert count == 1 and "No space left on device" in failures[0]
+        (job,) = store.jobs(state="failed")
+        assert job.attempts == attempt
+        waits.append(round((job.next_try - before).total_seconds()))
+        assert publisher.drain() == (0, [])  # not yet due: not tried at once again
+        with store.engine.begin() as connection:  # the wait passes
+            connection.execute(update(JobRow).values(next_try=now() - timedelta(seconds=1)))
+    assert waits == [15, 30, 60, 120, 240, 480]
+    full[0] = False  # space came back
+    assert publisher.drain() == (1, [])
+    assert store.jobs()[0].state == "done" and store.jobs()[0].next_try is None

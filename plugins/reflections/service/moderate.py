@@ -389,7 +389,11 @@ def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
     """Try the failed publications and deploys again now (their cause may be fixed)."""
     store = request.app.state.service.store
     _ = _words(request)
-    count = store.retry_failed_jobs() + store.retry_failed_deployments()
+    jobs = [int(job) for job in fields.get("job", []) if job.isdecimal() and len(job) < 19]
+    if jobs:  # one publication's own button
+        count = store.retry_failed_jobs(jobs)
+    else:
+        count = store.retry_failed_jobs() + store.retry_failed_deployments()
     request.session["flash"] = (
         _("Trying again: %(count)s waiting for the publisher.", count=count)
         if count

@@ -12,9 +12,10 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from .deployments import retry_delay
 from .engine import StoreUnavailable, now, record
 from .records import Job, Reflection
 from .tables import JobRow
@@ -94,7 +95,9 @@ class Jobs:
         session.info["publication"] = True
 
     def waiting_jobs(self, limit: int = 500) -> list[Job]:
-        query = select(JobRow).where(JobRow.state == "waiting").order_by(JobRow.id).limit(limit)
+        """The jobs to run: those waiting, and the failed ones whose next try is due."""
+        due = and_(JobRow.state == "failed", JobRow.next_try.is_not(None), JobRow.next_try <= now())
+        query = select(JobRow).where(or_(JobRow.state == "waiting", due)).order_by(JobRow.id).limit(limit)
         with self.sessions() as session:
             return [record(Job, row) for row in session.scalars(query)]
 
@@ -114,26 +117,26 @@ class Jobs:
         return {"waiting": found.get("waiting", 0), "failed": found.get("failed", 0)}
 
     def finish_jobs(self, ids: list[int], reason: str = "") -> None:
-        """Done (no reason), or failed with its one-line reason; either way one more attempt."""
+        """Done (no reason), or failed with its one-line reason and tried again by itself later
+        (retry_delay: 15 s, doubling to 10 minutes); either way one more attempt."""
         if not ids:
             return
+        moment = now()
         with self.sessions.begin() as session:
-            session.execute(
-                update(JobRow)
-                .where(JobRow.id.in_(ids))
-                .values(
-                    state="failed" if reason else "done",
-                    reason=reason,
-                    attempts=JobRow.attempts + 1,
-                    finished=now(),
-                )
-            )
+            for row in session.scalars(select(JobRow).where(JobRow.id.in_(ids))):
+                row.attempts += 1
+                row.state, row.reason, row.finished = ("failed" if reason else "done"), reason, moment
+                row.next_try = moment + retry_delay(row.attempts) if reason else None
 
-    def retry_failed_jobs(self) -> int:
-        """Failed jobs wait again (their cause may be fixed); returns how many."""
+    def retry_failed_jobs(self, ids: list[int] | None = None) -> int:
+        """Failed jobs (those of `ids`, or all) wait again at once (their cause may be fixed);
+        returns how many."""
+        chosen = JobRow.state == "failed"
+        if ids is not None:
+            chosen = and_(chosen, JobRow.id.in_(ids))
         with self.sessions.begin() as session:
             count = session.execute(
-                update(JobRow).where(JobRow.state == "failed").values(state="waiting")
+                update(JobRow).where(chosen).values(state="waiting", next_try=None)
             ).rowcount
         if count:
             self._jobs_added.set()

@@ -129,6 +129,7 @@ class Job(_Record):
     attempts: int
     reason: str
     finished: datetime | None
+    next_try: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,8 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(Text, default="")
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: When a failed job is tried again by itself (None: it is not failed).
+    next_try: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DeploymentRow(Base):
