@@ -16,7 +16,7 @@ from ..core.errors import SettingError
 from ..service import config as service_config
 from ..service.moderation import Moderation, ModerationError
 from ..site.index import SiteIndex
-from ..store import STATES, Store, StoreUnavailable
+from ..store import STATES, DiskFull, Store, StoreUnavailable
 
 
 class Context:
@@ -84,6 +84,8 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except SettingError as error:
             raise click.ClickException(str(error)) from None
+        except DiskFull as error:
+            raise click.ClickException(f"the disk is full: {error}") from None
         except StoreUnavailable as error:
             raise click.ClickException(f"the database cannot be reached: {error}") from None
 

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from ..core import i18n, lengths, published, rest, sanitizer
 from ..core.essay_header import EssayInfo, SiteView
 from ..core.i18n import N_
-from ..store import Reflection, Store, StoreUnavailable, body_hash, now
+from ..store import Reflection, Store, StoreUnavailable, body_hash, now, space_problem
 from . import addresses, auth, bodies, care, intake, mail, moderate, origins
 from . import config as service_config
 from .guard import Guard
@@ -645,8 +645,14 @@ def health(request: Request) -> Response:
         pending = service.store.count_pending()
         jobs = service.store.count_jobs()
         deployments = service.store.count_deployments()
+        # Reading works on a full disk and a read-only database; what readers send would not.
+        problem = service.store.write_problem()
     except StoreUnavailable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    output = service.settings.get("OUTPUT_PATH")
+    problem = problem or (space_problem(output) if output else None)
+    if problem:
+        return JSONResponse({"status": "unavailable", "database": "ok", "reason": problem}, status_code=503)
     answer = {"status": "ok", "database": "ok", "pending": pending, "jobs": jobs, "deployments": deployments}
     publishing = getattr(request.app.state, "publishing", None)  # a publisher in this process
     if publishing is not None:

@@ -2,7 +2,7 @@
 subscribers, the outbox, publication jobs, the service's secrets). The only part of Withness that
 uses SQLAlchemy; what it hands out are plain records, and its failures are its own errors."""
 
-from .engine import Conflict, StoreUnavailable, body_hash, now
+from .engine import Conflict, DiskFull, StoreUnavailable, body_hash, now, space_problem
 from .jobs import Lease
 from .outbox import MAX_MAIL_ATTEMPTS
 from .queue import Store
@@ -15,6 +15,7 @@ __all__ = [
     "VISIBILITIES",
     "Conflict",
     "Deployment",
+    "DiskFull",
     "Job",
     "Lease",
     "LogEntry",
@@ -25,4 +26,5 @@ __all__ = [
     "Subscriber",
     "body_hash",
     "now",
+    "space_problem",
 ]

@@ -3,6 +3,8 @@ place of SQLAlchemy's, and rows made into plain records."""
 
 import functools
 import hashlib
+import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +23,28 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class StoreUnavailable(Exception):
     """The database could not be reached, or stayed locked longer than the timeout."""
+
+
+class DiskFull(StoreUnavailable):
+    """The database could not write: the disk it is on is full."""
+
+
+#: Less free space than this on the disk of the database (or the site's output) is a full disk: a
+#: commit or a publication could not finish there.
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def space_problem(folder: str | os.PathLike) -> str | None:
+    """ "the disk is full" or "… is read-only" for the folder something must be written in, else None."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None  # not there (yet): the write itself says why, if it fails
+    if free < MIN_FREE_BYTES:
+        return f"the disk is full ({free // 1024} KiB free for {folder})"
+    if not os.access(folder, os.W_OK):
+        return f"{folder} is read-only"
+    return None
 
 
 class Conflict(ValueError):
@@ -49,7 +73,10 @@ def translated(error: StatementError) -> Exception:
     if isinstance(error, IntegrityError):
         return Conflict(str(error.orig))
     if isinstance(error, DBAPIError):  # OperationalError among them: unreachable, locked, gone
-        return StoreUnavailable((str(error.orig) or repr(error.orig)).strip().splitlines()[0])
+        said = (str(error.orig) or repr(error.orig)).strip().splitlines()[0]
+        if "disk is full" in said or "No space left" in said or "could not extend file" in said:
+            return DiskFull(said)
+        return StoreUnavailable(said)
     if isinstance(error.orig, ValueError):  # a value refused before it reached the database
         return ValueError(str(error.orig))
     return error

@@ -6,6 +6,7 @@ SQLite (WAL) by default, a file in the site folder created on first use; Postgre
 REFLECTIONS_DATABASE_URL names it, for several service instances.
 """
 
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .backup import Backup
 from .deployments import Deployments
-from .engine import body_hash, guarded, make_engine, migrate, now, record, reflection_of
+from .engine import body_hash, guarded, make_engine, migrate, now, record, reflection_of, space_problem
 from .groupcommit import GroupCommit
 from .jobs import Jobs
 from .keys import Keys
@@ -70,6 +71,20 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
         self._submissions = (
             GroupCommit(self._add_submissions, self._add_submission) if self.engine.name == "sqlite" else None
         )
+
+    def write_problem(self) -> str | None:
+        """Why the queue cannot take a write now (a full disk, a read-only database), or None."""
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if not database or database == ":memory:":
+                return None
+            problem = space_problem(os.path.dirname(os.path.abspath(database)))
+            if problem is None and os.path.exists(database) and not os.access(database, os.W_OK):
+                problem = "the database file is read-only"
+            return problem
+        with self.engine.connect() as connection:
+            read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar()
+        return "the database is read-only" if read_only == "on" else None
 
     def pending_since(self, moment: datetime) -> list[Reflection]:
         query = select(ReflectionRow).where(ReflectionRow.state == "pending", ReflectionRow.created > moment)
