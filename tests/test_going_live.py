@@ -12,7 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REFLECTIONS, REPO, RunningService, build_site, copy_site, free_port, wait_for
+from conftest import (
+    REFLECTIONS,
+    REPO,
+    RunningService,
+    build_site,
+    copy_site,
+    free_port,
+    smtp_server,
+    wait_for,
+)
 from nginx_server import NGINX, Nginx
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
@@ -293,15 +302,77 @@ def test_doctor_names_each_problem_and_passes_a_site_ready_to_go_live(static_hos
     assert any("REFLECTIONS_DEPLOY" in line and "/no/such/folder" in line for line in lines)
     gone = doctor(running, WITHNESS_SERVICE_URL=f"http://127.0.0.1:{free_port()}")
     assert any("the service does not answer" in line for line in gone.stdout.splitlines())
-    # The static host and the service are on loopback here: http is fine for them.
-    ready = doctor(
-        running,
-        REFLECTIONS_SMTP_URL="smtp://127.0.0.1:2525",
-        REFLECTIONS_AUTHOR_EMAIL="author@example.org",
-        REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
-    )
+    # The static host and the service are on loopback here: http is fine for them. Mail is
+    # checked for real: a server that answers (aiosmtpd), greeted, sent nothing.
+    controller, inbox = smtp_server(free_port())
+    try:
+        ready = doctor(
+            running,
+            REFLECTIONS_SMTP_URL=f"smtp://127.0.0.1:{controller.port}",
+            REFLECTIONS_AUTHOR_EMAIL="author@example.org",
+            REFLECTIONS_TRUSTED_PROXIES="127.0.0.1",
+        )
+    finally:
+        controller.stop()
     assert ready.returncode == 0, ready.stdout
-    assert ready.stdout.startswith("Ready to go live")
+    assert ready.stdout.splitlines()[-1].startswith("Ready to go live") and inbox.messages == []
+
+
+def test_doctor_reads_the_services_environment_file_and_checks_mail_for_real(static_host, tmp_path):
+    """Run from a shell as the README says, it sees what the systemd service gets from its
+    EnvironmentFile; a dead mail port and an author address that is none are problems."""
+    running, _, _ = static_host
+    controller, inbox = smtp_server(free_port())
+    env_file = tmp_path / "reflections.env"
+    try:
+        env_file.write_text(
+            "# as /etc/withness/reflections.env holds it\n"
+            f'REFLECTIONS_SMTP_URL="smtp://127.0.0.1:{controller.port}"\n'
+            "REFLECTIONS_AUTHOR_EMAIL=author@example.org\n"
+            "REFLECTIONS_TRUSTED_PROXIES=127.0.0.1\n",
+            encoding="utf-8",
+        )
+        ready = subprocess.run(
+            [REFLECTIONS, "doctor", "--env-file", str(env_file)],
+            cwd=running.root,
+            env=running.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        controller.stop()
+    assert ready.returncode == 0, ready.stdout
+    assert ready.stdout.splitlines()[0].startswith(f"Read {env_file} (3 settings)")
+    assert inbox.messages == []
+    dead = free_port()
+    env_file.write_text(
+        f"REFLECTIONS_SMTP_URL=smtp://127.0.0.1:{dead}\nREFLECTIONS_AUTHOR_EMAIL=notanemail\n"
+        "REFLECTIONS_TRUSTED_PROXIES=127.0.0.1\n",
+        encoding="utf-8",
+    )
+    found = subprocess.run(
+        [REFLECTIONS, "doctor", "--env-file", str(env_file)],
+        cwd=running.root,
+        env=running.environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert found.returncode == 1
+    lines = found.stdout.splitlines()
+    assert any(f"does not take mail: 127.0.0.1:{dead}" in line for line in lines), lines
+    assert any("REFLECTIONS_AUTHOR_EMAIL 'notanemail' is not an address" in line for line in lines), lines
+    missing = subprocess.run(
+        [REFLECTIONS, "doctor", "--env-file", str(tmp_path / "none.env")],
+        cwd=running.root,
+        env=running.environment,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        missing.returncode == 1 and missing.stderr.strip() == f"Error: {tmp_path / 'none.env'}: no such file"
+    )
 
 
 def git(*arguments: str, cwd: Path) -> str:

@@ -174,13 +174,43 @@ def recipe(
     )
 
 
+#: The environment file the systemd recipe gives the service (recipes/withness.service).
+SERVICE_ENV_FILE = "/etc/withness/reflections.env"
+
+
 @main.command()
+@click.option(
+    "--env-file",
+    "env_file",
+    type=click.Path(dir_okay=False),
+    help=f"The service's environment file, read over this shell's environment [default: {SERVICE_ENV_FILE}, "
+    "when it exists].",
+)
 @pass_context
-def doctor(context: Context) -> None:
-    """Check the site's settings for going live: one line per problem; exit status 1 if any."""
+def doctor(context: Context, env_file: str | None) -> None:
+    """Check the site's settings for going live, with the environment the service runs with: one line
+    per problem; exit status 1 if any."""
+    from dotenv import dotenv_values
+
     from .doctor import problems
 
-    found = problems(context.config, context.site.settings)
+    chosen = env_file or (SERVICE_ENV_FILE if os.path.isfile(SERVICE_ENV_FILE) else None)
+    if chosen is None:
+        click.echo(f"No {SERVICE_ENV_FILE}: checked this shell's environment (--env-file FILE reads one).")
+        config, settings = context.config, context.site.settings
+    else:
+        if not os.path.isfile(chosen):
+            _fail(f"{chosen}: no such file")
+        try:
+            values = {key: value or "" for key, value in dotenv_values(chosen, encoding="utf-8").items()}
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"{chosen}: cannot be read ({error})")
+        click.echo(
+            f"Read {chosen} ({len(values)} settings) over this shell's environment, as the service gets it."
+        )
+        config = service_config.load({**os.environ, **values})
+        settings = SiteIndex(config.settings_file).settings
+    found = problems(config, settings)
     for line in found:
         click.echo(f"- {line}")
     if found:

@@ -1,9 +1,13 @@
 """`reflections doctor`: is this site ready to go live? One line per problem, each with what to do."""
 
+import smtplib
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
 
 from ..publisher import deploy
 from ..service.config import ServiceConfig
@@ -82,6 +86,22 @@ def _reachable(url: str) -> str:
         return str(getattr(error, "reason", error))
 
 
+def _mail_problem(smtp_url: str) -> str:
+    """ "" when the mail server greets, takes TLS if asked and the login if given, else why not.
+    Nothing is sent."""
+    from ..service.mail import smtp_session
+
+    try:
+        with smtp_session(smtp_url, timeout=10):
+            return ""
+    except smtplib.SMTPAuthenticationError:
+        return "it refused the login in the URL"
+    except (smtplib.SMTPException, OSError, ValueError) as error:
+        url = urlsplit(smtp_url)
+        where = f"{url.hostname or '127.0.0.1'}:{url.port or (465 if url.scheme == 'smtps' else 25)}"
+        return f"{where}: {' '.join(str(error).split()) or type(error).__name__}"
+
+
 def problems(config: ServiceConfig, settings: dict) -> list[str]:
     """What stands between this site and the internet, one line each (empty: ready)."""
     found = []
@@ -114,8 +134,17 @@ def problems(config: ServiceConfig, settings: dict) -> list[str]:
             found.append(
                 "mail is not configured: set REFLECTIONS_SMTP_URL (or REFLECTIONS_NOTIFY=off to go without)"
             )
+        else:
+            reason = _mail_problem(config.smtp_url)
+            if reason:
+                found.append(f"the mail server (REFLECTIONS_SMTP_URL) does not take mail: {reason}")
         if not config.author_email:
             found.append("REFLECTIONS_AUTHOR_EMAIL is not set: new reflections would notify no one")
+        else:
+            try:
+                validate_email(config.author_email, check_deliverability=False)
+            except EmailNotValidError as error:
+                found.append(f"REFLECTIONS_AUTHOR_EMAIL {config.author_email!r} is not an address: {error}")
     if config.public_url == "" and not origin_of(address):
         found.append("REFLECTIONS_PUBLIC_URL is not set: links in mails would point at the service's port")
     if not config.trusted_proxies:

@@ -12,6 +12,7 @@ import logging
 import re
 import smtplib
 import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -325,16 +326,26 @@ def for_site(config, store: Store, secret: str, site) -> Mailer:
 
 def deliver(smtp_url: str, message: EmailMessage) -> None:
     """Send one message through smtp://, smtps:// or smtp://…?starttls=true, with optional login."""
+    with smtp_session(smtp_url) as smtp:
+        smtp.send_message(message)
+
+
+@contextmanager
+def smtp_session(smtp_url: str, timeout: float = 20):
+    """A connection to the mail server, greeted (EHLO), through TLS and logged in as the URL asks;
+    `reflections doctor` opens one and sends nothing."""
     url = urlsplit(smtp_url)
     options = parse_qs(url.query)
     secure = url.scheme == "smtps"
     connect = smtplib.SMTP_SSL if secure else smtplib.SMTP
-    with connect(url.hostname or "127.0.0.1", url.port or (465 if secure else 25), timeout=20) as smtp:
+    with connect(url.hostname or "127.0.0.1", url.port or (465 if secure else 25), timeout=timeout) as smtp:
+        smtp.ehlo()
         if options.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"):
             smtp.starttls()
+            smtp.ehlo()
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
-        smtp.send_message(message)
+        yield smtp
 
 
 class MailWorker(threading.Thread):
