@@ -278,9 +278,9 @@ def test_cookies_are_secure_over_https_through_a_trusted_proxy_whatever_the_sett
     assert not any("secure" in cookie.lower() for cookie in forged.headers.get_list("set-cookie"))
 
 
-def doctor(running: RunningService, **environment: str) -> subprocess.CompletedProcess:
+def doctor(running: RunningService, *arguments: str, **environment: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [REFLECTIONS, "doctor"],
+        [REFLECTIONS, "doctor", *arguments],
         cwd=running.root,
         env=running.environment | environment,
         capture_output=True,
@@ -332,14 +332,7 @@ def test_doctor_reads_the_services_environment_file_and_checks_mail_for_real(sta
             "REFLECTIONS_TRUSTED_PROXIES=127.0.0.1\n",
             encoding="utf-8",
         )
-        ready = subprocess.run(
-            [REFLECTIONS, "doctor", "--env-file", str(env_file)],
-            cwd=running.root,
-            env=running.environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        ready = doctor(running, "--env-file", str(env_file))
     finally:
         controller.stop()
     assert ready.returncode == 0, ready.stdout
@@ -351,25 +344,12 @@ def test_doctor_reads_the_services_environment_file_and_checks_mail_for_real(sta
         "REFLECTIONS_TRUSTED_PROXIES=127.0.0.1\n",
         encoding="utf-8",
     )
-    found = subprocess.run(
-        [REFLECTIONS, "doctor", "--env-file", str(env_file)],
-        cwd=running.root,
-        env=running.environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    found = doctor(running, "--env-file", str(env_file))
     assert found.returncode == 1
     lines = found.stdout.splitlines()
     assert any(f"does not take mail: 127.0.0.1:{dead}" in line for line in lines), lines
     assert any("REFLECTIONS_AUTHOR_EMAIL 'notanemail' is not an address" in line for line in lines), lines
-    missing = subprocess.run(
-        [REFLECTIONS, "doctor", "--env-file", str(tmp_path / "none.env")],
-        cwd=running.root,
-        env=running.environment,
-        capture_output=True,
-        text=True,
-    )
+    missing = doctor(running, "--env-file", str(tmp_path / "none.env"))
     assert (
         missing.returncode == 1 and missing.stderr.strip() == f"Error: {tmp_path / 'none.env'}: no such file"
     )
