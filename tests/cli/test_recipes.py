@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import REFLECTIONS, RunningService, copy_site
 
@@ -140,3 +141,115 @@ def test_the_recipes_follow_the_sites_own_policy_or_none(site, tmp_path):
     caddy = recipe(site, "caddy", REFLECTIONS_SITE_CSP=THEME_POLICY)
     assert f'Content-Security-Policy "{THEME_POLICY}"' in caddy
     assert "Content-Security-Policy" not in recipe(site, "caddy", REFLECTIONS_SITE_CSP="none")
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    key, certificate = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    return certificate, key
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+def test_the_https_recipe_on_given_addresses_runs_redirects_keeping_the_port_and_serves_the_404(
+    site, tmp_path
+):
+    """As printed: both listen addresses given, nginx -t accepts it and real requests get the
+    redirect (to the https port the site has), the site's own 404 page, and HSTS."""
+    from conftest import free_port
+    from nginx_server import Nginx
+
+    output = site.root / "output"
+    output.mkdir(exist_ok=True)
+    (output / "index.html").write_text("<p>The site.</p>")
+    (output / "404.html").write_text("<p>This page is not here: the site's own 404.</p>")
+    certificate, key = self_signed(tmp_path)
+    secure, plain = free_port(), free_port()
+    server = recipe(
+        site,
+        "nginx",
+        "--listen",
+        f"127.0.0.1:{secure}",
+        "--listen-http",
+        f"127.0.0.1:{plain}",
+        "--certificate",
+        str(certificate),
+        "--certificate-key",
+        str(key),
+        WITHNESS_SITEURL=f"https://localhost:{secure}",
+    )
+    nginx = Nginx(tmp_path / "nginx", server).start(plain)
+    try:
+        moved = httpx.get(f"http://127.0.0.1:{plain}/essays/x/?a=1", timeout=5)
+        assert moved.status_code == 301
+        assert moved.headers["location"] == f"https://127.0.0.1:{secure}/essays/x/?a=1"
+        with httpx.Client(verify=False, timeout=5) as client:
+            home = client.get(f"https://127.0.0.1:{secure}/")
+            missing = client.get(f"https://127.0.0.1:{secure}/no/such/page")
+        assert home.status_code == 200 and home.headers["strict-transport-security"] == "max-age=31536000"
+        assert missing.status_code == 404 and "the site's own 404" in missing.text
+    finally:
+        nginx.stop()
+    # Only --listen given: the redirecting server takes port 80 on the same address.
+    printed = recipe(site, "nginx", "--listen", "127.0.0.1:443", WITHNESS_SITEURL="https://blog.example.org")
+    assert "listen 127.0.0.1:80;" in printed and "listen 127.0.0.1:443 ssl http2;" in printed
+    assert "return 301 https://$host$request_uri;" in printed  # 443: no port in the address
+
+
+def test_caddy_sends_hsts_like_nginx(site):
+    assert 'Strict-Transport-Security "max-age=31536000"' in recipe(site, "caddy")
+    plain = recipe(site, "caddy", WITHNESS_SITEURL="http://blog.example.org")
+    assert "Strict-Transport-Security" not in plain
+
+
+def parsed_netlify(text: str) -> dict[str, dict[str, str]]:
+    """Netlify's _headers format: a path line, then indented `Name: value` lines."""
+    rules: dict[str, dict[str, str]] = {}
+    path = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            path = line.strip()
+            rules[path] = {}
+            continue
+        name, colon, value = line.strip().partition(":")
+        assert colon and path is not None, line
+        rules[path][name.strip()] = value.strip()
+    return rules
+
+
+def parsed_apache(text: str) -> dict[str, str]:
+    """`Header always set Name "value"` lines inside <IfModule mod_headers.c>."""
+    import shlex
+
+    inside, found = False, {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["<IfModule"]:
+            inside = True
+        elif words[:1] == ["</IfModule>"]:
+            inside = False
+        elif words[:3] == ["Header", "always", "set"]:
+            assert inside and len(words) == 5, line
+            found[words[3]] = words[4]
+    return found
+
+
+def test_a_static_hosts_headers_in_netlify_and_apache_forms_let_the_form_reach_the_service(site):
+    service = {"WITHNESS_SERVICE_URL": "https://reflections.example.org"}
+    netlify = parsed_netlify(recipe(site, "netlify", **service))
+    apache = parsed_apache(recipe(site, "apache", **service))
+    for headers in (netlify["/*"], apache):
+        policy = headers["Content-Security-Policy"]
+        assert "form-action 'self' https://reflections.example.org" in policy
+        assert "connect-src 'self' https://reflections.example.org" in policy
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "ErrorDocument 404 /404.html" in recipe(site, "apache", **service)
+    none = parsed_netlify(recipe(site, "netlify", REFLECTIONS_SITE_CSP="none", **service))
+    assert "Content-Security-Policy" not in none["/*"] and none["/*"]["Referrer-Policy"]

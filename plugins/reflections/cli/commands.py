@@ -151,25 +151,44 @@ def serve(host: str, port: int, role: str) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["nginx", "caddy", "systemd"]))
+@click.argument("kind", type=click.Choice(["nginx", "caddy", "systemd", "netlify", "apache"]))
 @click.option("--port", default=8000, show_default=True, type=int, help="The service's port on loopback.")
 @click.option(
-    "--listen", default="", help="nginx/Caddy: the address:port to listen on (default: the site's)."
+    "--listen",
+    default="",
+    help="nginx/Caddy: the address:port to listen on (default: the site's); with https, the https one.",
+)
+@click.option(
+    "--listen-http",
+    "listen_http",
+    default="",
+    help="nginx with https: the address:port of the server that redirects to https (default: "
+    "--listen's address, port 80).",
 )
 @click.option("--certificate", default="", help="nginx: the TLS certificate (default: Let's Encrypt's path).")
 @click.option("--certificate-key", default="", help="nginx: the TLS key (default: Let's Encrypt's path).")
 @click.option("--user", default="", help="systemd: the user the service runs as (default: you).")
 @pass_context
 def recipe(
-    context: Context, kind: str, port: int, listen: str, certificate: str, certificate_key: str, user: str
+    context: Context,
+    kind: str,
+    port: int,
+    listen: str,
+    listen_http: str,
+    certificate: str,
+    certificate_key: str,
+    user: str,
 ) -> None:
-    """Print a web server configuration (nginx, caddy) or a systemd unit made from the site's settings
-    (run it with REFLECTIONS_SETTINGS=publishconf.py for the published site's address)."""
+    """Print a web server configuration (nginx, caddy), a systemd unit, or a static host's headers
+    (netlify: a _headers file; apache: an .htaccess) made from the site's settings (run it with
+    REFLECTIONS_SETTINGS=publishconf.py for the published site's address)."""
     from . import recipes
 
     settings = context.site.settings
     click.echo(
-        recipes.make(kind, settings, context.config, port, listen, certificate, certificate_key, user),
+        recipes.make(
+            kind, settings, context.config, port, listen, certificate, certificate_key, user, listen_http
+        ),
         nl=False,
     )
 

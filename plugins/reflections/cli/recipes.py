@@ -15,7 +15,25 @@ from ..service.origins import origin_of
 from ..site import redirects
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "recipes"
-KINDS = {"nginx": "nginx.conf", "caddy": "Caddyfile", "systemd": "withness.service"}
+KINDS = {
+    "nginx": "nginx.conf",
+    "caddy": "Caddyfile",
+    "systemd": "withness.service",
+    # A static host's headers for the site: Netlify's (and Cloudflare Pages') _headers, Apache's .htaccess.
+    "netlify": "_headers",
+    "apache": "htaccess",
+}
+
+
+def _split_listen(listen: str) -> tuple[str, int | None]:
+    """("127.0.0.1", 8443) from "127.0.0.1:8443", ("[::1]", 443) from "[::1]:443", ("", 443) from
+    "443"; a listen without a port keeps its address."""
+    if listen.isdigit():
+        return "", int(listen)
+    host, colon, port = listen.rpartition(":")
+    if colon and port.isdigit() and (not host.startswith("[") or host.endswith("]")):
+        return host, int(port)
+    return listen, None
 
 
 def _reflections_command() -> str:
@@ -33,8 +51,10 @@ def make(
     certificate: str = "",
     certificate_key: str = "",
     user: str = "",
+    listen_http: str = "",
 ) -> str:
-    """The text of one recipe (`kind` is a key of KINDS)."""
+    """The text of one recipe (`kind` is a key of KINDS). With https, `listen` is the https
+    server's address and `listen_http` the redirecting one's (default: the same address, port 80)."""
     site_url = str(settings.get("SITEURL") or "").rstrip("/")
     service_url = str(settings.get("REFLECTIONS_SERVICE_URL") or "").rstrip("/")
     # With the service elsewhere, the web server in front of it answers at the service's address.
@@ -51,6 +71,18 @@ def make(
         keep_trailing_newline=True,
     )
     letsencrypt = f"/etc/letsencrypt/live/{host}"
+    listen_host, listen_port = _split_listen(listen) if listen else ("", None)
+    https_port = listen_port or port
+    if https:
+        plain = listen_http or (f"{listen_host}:80" if listen_host else "80")
+        secure = listen or str(port)
+    else:
+        plain, secure = listen or str(port), ""
+    policy = headers.site_policy(origin_of(service_url), config.site_csp)
+    site_https = urlsplit(site_url).scheme == "https"
+    hsts = {"Strict-Transport-Security": "max-age=31536000"} if site_https else {}
+    # The redirect keeps a port that is not https's own (https://host:8443/…).
+    https_authority = "$host" if https_port == 443 else f"$host:{https_port}"
     moved = _moved(
         redirects.kept(settings), urlsplit(site_url).path.rstrip("/") if origin_of(site_url) else ""
     )
@@ -59,8 +91,10 @@ def make(
         sitename=settings.get("SITENAME") or "a Pelican site",
         host=host,
         https=https,
-        listen_http=listen or (80 if https else port),
-        listen_https=listen or port,
+        site_prefix=urlsplit(site_url).path.rstrip("/") if origin_of(site_url) else "",
+        listen_http=plain,
+        listen_https=secure,
+        https_authority=https_authority,
         certificate=certificate or f"{letsencrypt}/fullchain.pem",
         certificate_key=certificate_key or f"{letsencrypt}/privkey.pem",
         caddy_address=origin_of(address) or f":{listen or 80}",
@@ -70,7 +104,12 @@ def make(
         service=f"127.0.0.1:{service_port}",
         service_host="127.0.0.1",
         service_port=service_port,
-        site_policy=headers.site_policy(origin_of(service_url), config.site_csp),
+        site_policy=policy,
+        site_headers=[
+            (name, policy if name == "Content-Security-Policy" else value)
+            for name, value in {**headers.SITE_HEADERS, **hsts}.items()
+            if name != "Content-Security-Policy" or policy
+        ],
         max_request_kb=max(config.max_request_bytes // 1024 * 2, 64),
         site=config.site,
         settings_name=config.settings_file.name,
