@@ -34,20 +34,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTEFACTS = REPO / "artefacts"
-#: The project's shared folder (corpora, seeds): beside the repository, as on every machine and in
-#: CI; WITHNESS_SHARED names another place.
-SHARED = Path(os.environ.get("WITHNESS_SHARED") or REPO.parent / "shared")
+#: The real data the tests read (exports, payloads, a theme): copies kept with the tests, with
+#: their sources and licences in tests/corpora/README.md.
+CORPORA = REPO / "tests" / "corpora"
 
 
-def shared_file(relative: str) -> Path:
-    """A file of the shared corpora. Missing, the test is skipped on a laptop and FAILS in CI
-    (CI=true): no test may quietly run on less than the real corpus there."""
-    path = SHARED / relative
+def corpus_file(relative: str) -> Path:
+    """A file of tests/corpora/ (it is part of the repository: a missing one is a failure)."""
+    path = CORPORA / relative
     if not path.is_file():
-        message = f"{path} is missing (the shared corpora are expected at {SHARED})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"{path} is missing from the repository's test corpora")
     return path
 
 
@@ -311,12 +307,12 @@ def no_reader_in_the_logs():
         pytest.fail("A reader's name or address was logged:\n" + "\n".join(leaked[:10]), pytrace=False)
 
 
-XSS_CORPUS = "corpora/xss/payloadbox-xss-payload-list.txt"
+XSS_CORPUS = "xss/payloadbox-xss-payload-list.txt"
 
 
 def corpus_payloads() -> list[str]:
-    """Every payload of the public XSS corpus (skipped on a laptop without it; failing in CI)."""
-    text = shared_file(XSS_CORPUS).read_text(encoding="utf-8")
+    """Every payload of the public XSS corpus."""
+    text = corpus_file(XSS_CORPUS).read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
 
 

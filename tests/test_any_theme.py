@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ARTEFACTS, REPO, SHARED, RunningService, copy_site, essay_slugs, wait_for
+from conftest import ARTEFACTS, CORPORA, REPO, RunningService, copy_site, essay_slugs, wait_for
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Store
 from test_xss_browser import build_hostile_site, visit
 
-FLEX = SHARED / "corpora" / "themes" / "flex"
+FLEX = CORPORA / "themes" / "flex"
 ESSAYS = {"first-light": "posts/2026/01/first-light/", "morning-walk": "posts/2026/02/morning-walk/"}
 
 # The README's steps for a site that is not ours ("Adding Withness to an existing Pelican site"):

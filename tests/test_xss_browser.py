@@ -44,7 +44,7 @@ Object.defineProperty(window, "__pwn", {
 
 
 def payloads() -> list[str]:
-    """The project's payloads and every line of the public corpus (required: see shared_file)."""
+    """The project's payloads and every line of the public corpus (required: see corpus_file)."""
     return list(HOSTILE) + corpus_payloads()
 
 

@@ -300,7 +300,7 @@ def _real_comments() -> list[str]:
     """The comments of the real exports, as their importers hand them to the sanitizer."""
     import xml.etree.ElementTree as ET
 
-    from conftest import shared_file
+    from conftest import corpus_file
     from pelican.plugins.reflections.importers import staticman
     from pelican.plugins.reflections.importers.comment_system import _header
     from pelican.plugins.reflections.importers.plan import read_text
@@ -308,17 +308,17 @@ def _real_comments() -> list[str]:
 
     texts = []
     for name in ("themeunittestdata.wordpress.xml", "chrisjrob.com.xml", "timothyfitz.wordpress-com.xml"):
-        data = with_prefixes_declared(shared_file(f"corpora/wordpress/{name}").read_bytes())
+        data = with_prefixes_declared(corpus_file(f"wordpress/{name}").read_bytes())
         for comment in ET.fromstring(data).iter("{http://wordpress.org/export/1.2/}comment_content"):
             texts.append(html_to_markdown(comment.text or ""))
     for name in ("laisky-blog.xml", "yesilmavihayat.xml"):
-        root = ET.parse(shared_file(f"corpora/disqus/{name}")).getroot()
+        root = ET.parse(corpus_file(f"disqus/{name}")).getroot()
         texts += [html_to_markdown(m.text or "") for m in root.iter("{http://disqus.com}message")]
     for site in ("made-mistakes", "binfalse.de"):
-        folder = shared_file(f"corpora/staticman/{site}/staticman.yml").parent
+        folder = corpus_file(f"staticman/{site}/staticman.yml").parent
         for path in sorted(folder.rglob("_data/comments/*/*.yml")):
             texts.append(staticman._field(staticman._read_file(path), staticman.BODY_FIELDS))
-    folder = shared_file("corpora/pelican_comment_system/blog.minchin.ca/pelicanconf.py").parent
+    folder = corpus_file("pelican_comment_system/blog.minchin.ca/pelicanconf.py").parent
     texts += [_header(read_text(p))[1] for p in sorted((folder / "content" / "comments").rglob("*.md"))]
     return [text for text in texts if text.strip()]
 

@@ -4,16 +4,14 @@ import os
 import re
 import subprocess
 
-from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from conftest import REFLECTIONS, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 
 
 def test_a_real_sites_comment_files_become_its_essays_reflections(tmp_path):
     comments = (
-        shared_file("corpora/pelican_comment_system/blog.minchin.ca/pelicanconf.py").parent
-        / "content"
-        / "comments"
+        corpus_file("pelican_comment_system/blog.minchin.ca/pelicanconf.py").parent / "content" / "comments"
     )
     folders = sorted(p for p in comments.iterdir() if p.is_dir())
     files = [f for folder in folders for f in folder.iterdir() if f.is_file()]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from conftest import REFLECTIONS, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 
@@ -44,7 +44,7 @@ def kept(post) -> bool:
 
 
 def test_a_one_thread_export_becomes_the_essays_reflections(tmp_path):
-    corpus = shared_file("corpora/disqus/yesilmavihayat.xml")
+    corpus = corpus_file("disqus/yesilmavihayat.xml")
     posts, threads = export(corpus)
     (thread,) = threads.values()
     site = site_with(tmp_path, [thread.findtext(NS + "id")])  # the page's identifier is the slug
@@ -67,7 +67,7 @@ def test_a_one_thread_export_becomes_the_essays_reflections(tmp_path):
 
 
 def test_threads_are_matched_by_address_or_map_and_the_rest_reported(tmp_path):
-    corpus = shared_file("corpora/disqus/laisky-blog.xml")
+    corpus = corpus_file("disqus/laisky-blog.xml")
     posts, threads = export(corpus)
     per_thread = Counter(p.find(NS + "thread").get(ID) for p in posts if kept(p))
     busiest = [t for t, _ in per_thread.most_common(4)]

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REFLECTIONS, bare_site, build_site, fetch, free_port, shared_file, wait_for
+from conftest import REFLECTIONS, bare_site, build_site, corpus_file, fetch, free_port, wait_for
 from itsdangerous import URLSafeTimedSerializer
 from links import broken_links
 from pelican.plugins.reflections.core import published
@@ -181,7 +181,7 @@ def test_a_real_isso_database_becomes_the_essays_reflections(tmp_path, isso_data
 
 
 def test_the_old_isso_schema_and_a_map(tmp_path):
-    database = shared_file("corpora/isso/comments-rocketbin/comments.db@9e3bbc0.db")
+    database = corpus_file("isso/comments-rocketbin/comments.db@9e3bbc0.db")
     site = site_with(tmp_path, ["rocketbin"])
     dry = run(site, str(database), "--dry-run")
     assert dry.returncode == 0 and "note: /paste/LXGEJA: 3 comment(s), no essay matches" in dry.stdout

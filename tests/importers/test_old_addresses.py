@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
-from conftest import REFLECTIONS, REPO, bare_site, build_site, free_port, shared_file
+from conftest import REFLECTIONS, REPO, bare_site, build_site, corpus_file, free_port
 from links import broken_links, target_file
 from nginx_server import NGINX, Nginx
 
@@ -53,7 +53,7 @@ def contents(site: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def moved(tmp_path_factory):
     """A real blog imported into a site whose essays live at /essays/<slug>/, and built."""
-    export = shared_file("corpora/wordpress/chrisjrob.com.xml")
+    export = corpus_file("wordpress/chrisjrob.com.xml")
     site = site_at(tmp_path_factory.mktemp("moved") / "site")
     result = run(site, "import", "wordpress", str(export))
     assert result.returncode == 0, result.stderr
@@ -109,7 +109,7 @@ def test_importing_again_changes_nothing_and_keeps_the_map(moved):
 
 
 def test_a_site_with_the_old_date_based_addresses_needs_no_redirect_pages(tmp_path):
-    export = shared_file("corpora/wordpress/chrisjrob.com.xml")
+    export = corpus_file("wordpress/chrisjrob.com.xml")
     dated = (
         '\nARTICLE_URL = "{date:%Y}/{date:%m}/{date:%d}/{slug}/"'
         '\nARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"\n'
@@ -189,7 +189,7 @@ def test_download_media_fetches_the_posts_files_and_keeps_links_whole(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"127.0.0.1:{server.server_address[1]}"
     try:
-        text = shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml").read_text(encoding="utf-8")
+        text = corpus_file("wordpress/timothyfitz.wordpress-com.xml").read_text(encoding="utf-8")
         export = tmp_path / "blog.xml"
         export.write_text(text.replace("timothyfitz.files.wordpress.com", host), encoding="utf-8")
         # Every image or file the posts show or link to on the media host.

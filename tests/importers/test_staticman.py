@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REFLECTIONS, bare_site, build_site, shared_file
+from conftest import REFLECTIONS, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 
 
 def staticman_site(name: str) -> Path:
-    return shared_file(f"corpora/staticman/{name}/staticman.yml").parent
+    return corpus_file(f"staticman/{name}/staticman.yml").parent
 
 
 def comment_files(site: Path) -> dict[Path, dict]:

@@ -9,12 +9,12 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from conftest import REFLECTIONS, REPO, bare_site, build_site, shared_file
+from conftest import REFLECTIONS, REPO, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.threads import build_thread, walk
 
-CORPUS = "corpora/wordpress/themeunittestdata.wordpress.xml"
+CORPUS = "wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"
 CONTENT_TAG = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
@@ -49,7 +49,7 @@ def secrets_in(export) -> set[bytes]:
 
 
 def test_theme_unit_test_export_becomes_essays_and_reflections(empty_site):
-    corpus = shared_file(CORPUS)
+    corpus = corpus_file(CORPUS)
     result = run(empty_site, "import", "wordpress", str(corpus))
     assert result.returncode == 0, result.stderr
     assert "essays: 55" in result.stdout and "pingbacks and trackbacks skipped: 4" in result.stdout
@@ -254,7 +254,7 @@ def test_a_wordpress_com_export_with_an_undeclared_prefix_is_imported(empty_site
     it as it is. The counts are taken from the file itself, read here with the namespace added."""
     import xml.etree.ElementTree as ET
 
-    corpus = shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")
+    corpus = corpus_file("wordpress/timothyfitz.wordpress-com.xml")
     text = corpus.read_text(encoding="utf-8")
     with pytest.raises(ET.ParseError, match="unbound prefix"):
         ET.fromstring(text)
@@ -345,7 +345,7 @@ def test_times_keep_the_blogs_own_offset_whatever_the_machines_zone(tmp_path):
     """WordPress writes each time twice, local (wp:post_date) and UTC (wp:post_date_gmt): an essay
     keeps the blogger's local time with its offset, and the files do not depend on the time zone
     of the machine that imports."""
-    corpus = shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")
+    corpus = corpus_file("wordpress/timothyfitz.wordpress-com.xml")
     made = {}
     for zone in ("UTC", "Pacific/Auckland"):
         site = bare_site(tmp_path / zone.replace("/", "-"))
@@ -376,7 +376,7 @@ def test_shortcodes_become_what_they_showed_and_bracketed_words_stay(tmp_path):
 
     from pelican.plugins.reflections.importers.wordpress import read_export
 
-    unit = shared_file(CORPUS)
+    unit = corpus_file(CORPUS)
     essays = dict(read_export(unit).essays)
     ns = {"wp": "https://wordpress.org/export/1.2/"}
     items = ET.parse(unit).getroot().find("channel").findall("item")
@@ -396,11 +396,11 @@ def test_shortcodes_become_what_they_showed_and_bracketed_words_stay(tmp_path):
     shown = re.findall(r"^!\[[^\]]*\]\(https?://[^)]+\)$", essays["post-format-gallery"], re.M)
     assert attached and len(shown) == len(galleries) * len(attached)
 
-    fitz = dict(read_export(shared_file("corpora/wordpress/timothyfitz.wordpress-com.xml")).essays)
+    fitz = dict(read_export(corpus_file("wordpress/timothyfitz.wordpress-com.xml")).essays)
     code = [body for body in fitz.values() if "```python\n" in body]
     assert code and all("[sourcecode" not in body and "[/sourcecode]" not in body for body in fitz.values())
 
-    rob = dict(read_export(shared_file("corpora/wordpress/chrisjrob.com.xml")).essays)
+    rob = dict(read_export(corpus_file("wordpress/chrisjrob.com.xml")).essays)
     captioned = [body for body in rob.values() if re.search(r"!\[[^\]]*\]\([^)]+\)\n\n\*[^*\n]+\*", body)]
     assert captioned and all("[caption" not in body for body in rob.values())
 
@@ -427,7 +427,7 @@ def test_shortcodes_become_what_they_showed_and_bracketed_words_stay(tmp_path):
 def test_every_real_export_imports_builds_and_links_whole(empty_site, export):
     """Each export in the corpus, into a fresh site, built: every comment accounted for (counted
     here from the file), no email or IP address anywhere, every link of every page resolving."""
-    corpus = shared_file(f"corpora/wordpress/{export}")
+    corpus = corpus_file(f"wordpress/{export}")
     text = corpus.read_text(encoding="utf-8")
     namespaced = text.replace("<rss ", '<rss xmlns:atom="http://www.w3.org/2005/Atom" ', 1)
     import xml.etree.ElementTree as ET

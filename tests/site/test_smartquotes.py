@@ -4,7 +4,7 @@ from pathlib import Path
 
 import markdown
 import pytest
-from conftest import REPO, build_site, copy_site, shared_file
+from conftest import REPO, build_site, copy_site
 from pelican.plugins.reflections.site import smartquotes
 from pelican.plugins.reflections.site.settings import apply_defaults
 
@@ -30,12 +30,10 @@ EXTENSIONS = ["markdown.extensions.footnotes", "markdown.extensions.tables", "ma
 
 
 def texts() -> list[str]:
-    """The awkward cases, this site's essays and the reference essays (skipped on a laptop without
-    the shared folder, a failure in CI)."""
-    essays = sorted((REPO / "content" / "essays").glob("*.md"))
-    seeds = sorted(shared_file("seeds/README.md").parent.glob("*.txt"))
-    assert seeds, "no reference essays in the shared seeds folder"
-    return AWKWARD + [path.read_text(encoding="utf-8") for path in [*essays, *seeds]]
+    """The awkward cases and this site's essays and pages: long prose with every kind of quote."""
+    written = sorted((REPO / "content").rglob("*.md"))
+    assert len(written) >= 5
+    return AWKWARD + [path.read_text(encoding="utf-8") for path in written]
 
 
 def convert(text: str, smarty: str, options: dict) -> str:
