@@ -120,6 +120,12 @@ class WarmSite:
             for stale in self.produced - pelican.writer.produced:
                 _remove(Path(stale))
             self.produced = set(pelican.writer.produced)
+            # Pelican's content caches have been saved to disk by now; in memory they would hold a
+            # second copy of every essay's text beside the essay itself. A change reads its file again.
+            for generator in kept:
+                for holder in (generator, getattr(generator, "readers", None)):
+                    if isinstance(getattr(holder, "_cache", None), dict):
+                        holder._cache = {}
             # The build kept in memory is hundreds of thousands of long-lived objects; a full
             # collection walking them all (half a second at 3 000 essays) would stall a publish.
             _forget_rendered_content()
