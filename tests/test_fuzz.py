@@ -7,6 +7,7 @@ A fixed seed and a fixed number of examples, so the run is the same in CI and on
 """
 
 import json
+from collections import Counter
 from urllib.parse import quote
 
 import httpx
@@ -232,7 +233,9 @@ def test_no_moderation_request_of_a_logged_in_author_gets_a_server_error(author_
     assert len(seen) >= AUTHOR_EXAMPLES
     # The fuzz reached past the login and the token: a good share of answers are the author's own
     # pages and the redirects after an act (the rest: refused tokens, unknown paths, too large).
-    assert sum(status in (200, 303) for status in seen) > AUTHOR_EXAMPLES // 4
-    assert seen.count(303) > 50
+    # (One run here: 403 885, 303 371, 404 150, 200 94; a slower machine's: 367 of 200 and 303.)
+    answered = Counter(seen)
+    assert answered[200] + answered[303] > AUTHOR_EXAMPLES // 5, answered
+    assert answered[303] > 50, answered
     log = service.log.read_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]

@@ -120,7 +120,7 @@ def test_a_german_reader_s_whole_path_is_in_german(browser, german_site):
     reply = section.get_by_role("link", name="Anna antworten").first
     page.goto(reply.get_attribute("href") if reply.get_attribute("href").startswith("http")
               else german_site.base + reply.get_attribute("href"))  # fmt: skip
-    assert page.locator("h1").inner_text() == "Anna antworten"
+    assert page.locator("h1").inner_text() == "\u2068Anna\u2069 antworten"
     assert page.locator("#reflect-heading").inner_text() == "Ihre Antwort an Anna"
 
     page.goto(f"{german_site.base}/essays/zaehlen-0/")
