@@ -440,8 +440,16 @@ def submit_reflection(base: str, essay: str, body: str, **fields) -> str:
     return answer.json()["id"]
 
 
-# The queue store, on SQLite and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database.
+# The queue store, on SQLite and on PostgreSQL: the database REFLECTIONS_TEST_POSTGRES_URL names
+# (CI's), else a throwaway cluster of this run's own when PostgreSQL's programs are installed.
 POSTGRES = os.environ.get("REFLECTIONS_TEST_POSTGRES_URL", "")
+NO_POSTGRES = ""
+if not POSTGRES:
+    import postgres_cluster
+
+    POSTGRES, NO_POSTGRES = postgres_cluster.start()
+    if POSTGRES:  # the services and commands the tests start use it too
+        os.environ["REFLECTIONS_TEST_POSTGRES_URL"] = POSTGRES
 
 
 def _reset(store: Store) -> None:
@@ -456,7 +464,7 @@ def store(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'queue.db'}"
     else:
         if not POSTGRES:
-            pytest.skip("REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+            pytest.skip(f"no PostgreSQL for the tests: {NO_POSTGRES}")
         url = POSTGRES
         _reset(Store(url))
     opened = Store(url)

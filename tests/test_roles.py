@@ -12,6 +12,7 @@ import time
 import pytest
 from conftest import (
     MODERATE,
+    NO_POSTGRES,
     POSTGRES,
     REFLECTIONS,
     RunningService,
@@ -41,7 +42,7 @@ def database(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
     if not POSTGRES:
-        pytest.skip("REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)")
+        pytest.skip(f"no PostgreSQL for the tests: {NO_POSTGRES}")
     _reset(Store(POSTGRES))
     yield POSTGRES
     _reset(Store(POSTGRES))

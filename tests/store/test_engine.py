@@ -5,7 +5,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import POSTGRES, REFLECTIONS, copy_site
+from conftest import NO_POSTGRES, POSTGRES, REFLECTIONS, copy_site
 from pelican.plugins.reflections.core.errors import SettingError, install_hint
 from pelican.plugins.reflections.store import Store
 from pelican.plugins.reflections.store.engine import database_url
@@ -48,7 +48,7 @@ def test_anything_else_is_one_line_naming_what_is_supported_and_never_the_passwo
     assert "secret" not in message and "\n" not in message
 
 
-@pytest.mark.skipif(not POSTGRES, reason="REFLECTIONS_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+@pytest.mark.skipif(not POSTGRES, reason=f"no PostgreSQL for the tests: {NO_POSTGRES}")
 def test_a_postgres_url_as_a_paas_host_gives_it_opens_the_queue():
     scheme, rest = POSTGRES.split("://", 1)
     store = Store(f"postgres://{rest}")
