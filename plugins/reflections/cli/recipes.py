@@ -15,6 +15,8 @@ from ..service.origins import origin_of
 from ..site import redirects
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "recipes"
+#: How long a browser keeps to https once it has seen the site there: every recipe sends the same.
+HSTS = "max-age=31536000"
 KINDS = {
     "nginx": "nginx.conf",
     "caddy": "Caddyfile",
@@ -80,7 +82,7 @@ def make(
         plain, secure = listen or str(port), ""
     policy = headers.site_policy(origin_of(service_url), config.site_csp)
     site_https = urlsplit(site_url).scheme == "https"
-    hsts = {"Strict-Transport-Security": "max-age=31536000"} if site_https else {}
+    hsts = {"Strict-Transport-Security": HSTS} if site_https else {}
     # The redirect keeps a port that is not https's own (https://host:8443/…).
     https_authority = "$host" if https_port == 443 else f"$host:{https_port}"
     moved = _moved(
@@ -105,6 +107,7 @@ def make(
         service_host="127.0.0.1",
         service_port=service_port,
         site_policy=policy,
+        hsts=HSTS,
         site_headers=[
             (name, policy if name == "Content-Security-Policy" else value)
             for name, value in {**headers.SITE_HEADERS, **hsts}.items()

@@ -166,19 +166,22 @@ def make_engine(url: str, timeout: float = 5.0) -> Engine:
     )
 
 
+def _migrations() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
 def schema_revision() -> str:
     """The newest migration's revision: the queue schema this code writes."""
     from alembic.script import ScriptDirectory
 
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head() or ""
+    return ScriptDirectory.from_config(_migrations()).get_current_head() or ""
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (run on every start; a no-op when current)."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _migrations()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
