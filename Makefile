@@ -11,6 +11,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCALE := plugins/reflections/locale
 PYBABEL := $(BIN)/pybabel
+# Parallel test workers: most tests wait on a build, a browser or a service, so more than the cores.
+TEST_WORKERS ?= 4
 
 .PHONY: help run test lint html clean regenerate serve devserver publish bench messages language catalogues
 
@@ -49,7 +51,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
 	$(BIN)/ruff format --check plugins tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py

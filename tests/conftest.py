@@ -448,8 +448,14 @@ if not POSTGRES:
     import postgres_cluster
 
     POSTGRES, NO_POSTGRES = postgres_cluster.start()
-    if POSTGRES:  # the services and commands the tests start use it too
+    if POSTGRES:  # the services and commands the tests start use it too (and xdist's workers)
         os.environ["REFLECTIONS_TEST_POSTGRES_URL"] = POSTGRES
+if POSTGRES and os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers share the cluster, never a database: each empties its own as it goes.
+    import postgres_cluster
+
+    POSTGRES = postgres_cluster.database_of_its_own(POSTGRES, os.environ["PYTEST_XDIST_WORKER"])
+    os.environ["REFLECTIONS_TEST_POSTGRES_URL"] = POSTGRES
 
 
 def _reset(store: Store) -> None:

@@ -1,6 +1,7 @@
 """A PostgreSQL of the test run's own: a throwaway cluster (initdb) on a free loopback port, for a
 clone whose machine has PostgreSQL's programs but no database set up for the tests (CI's .ci/run
-names one in REFLECTIONS_TEST_POSTGRES_URL instead). Stopped and removed when the run ends."""
+may name one in REFLECTIONS_TEST_POSTGRES_URL instead). Stopped and removed when the run ends.
+Under pytest-xdist each worker makes a database of its own in that cluster."""
 
 import atexit
 import glob
@@ -69,3 +70,20 @@ def start() -> tuple[str, str]:
             return f"postgresql+psycopg://withness@127.0.0.1:{port}/withness_test", ""
         time.sleep(0.1)
     return "", f"the test database could not be made: {created.stderr.strip()[-300:]}"
+
+
+def database_of_its_own(url: str, worker: str) -> str:
+    """The URL of a fresh database named after url's, for one parallel worker (the role needs
+    CREATEDB: this run's own cluster's role is its superuser)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
