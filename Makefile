@@ -14,11 +14,13 @@ PYBABEL := $(BIN)/pybabel
 # Parallel test workers: most tests wait on a build, a browser or a service, so more than the cores.
 TEST_WORKERS ?= 4
 
-.PHONY: help run test lint html clean regenerate serve devserver publish bench messages language catalogues
+.PHONY: help run test lint docs screenshots html clean regenerate serve devserver publish bench messages language catalogues
 
 help:
 	@echo "make run        build the site and serve it at http://$(HOST):$(PORT)/, rebuilding on change"
 	@echo "make test       install the test dependencies and run the whole test suite"
+	@echo "make docs       build the documentation into docs/_build/html (warnings are errors)"
+	@echo "make screenshots  take the tutorial's screenshots again (Chromium)"
 	@echo "make html       build output/ with $(CONFFILE)"
 	@echo "make publish    build output/ with $(PUBLISHCONF) (absolute URLs, all feeds)"
 	@echo "make serve      serve output/ as it is"
@@ -27,7 +29,7 @@ help:
 	@echo "make lint       ruff over the code"
 	@echo "make bench      the build benchmark (bench/site_build.py)"
 	@echo "make messages   extract every message into $(LOCALE)/withness.pot and update each catalogue"
-	@echo "make language LANGUAGE=xx   start a catalogue for a new language (docs/translating.md)"
+	@echo "make language LANGUAGE=xx   start a catalogue for a new language (docs/how-to/translate.md)"
 	@echo "make catalogues check and compile every catalogue (.mo files, not committed)"
 
 $(BIN)/.installed: pyproject.toml
@@ -44,6 +46,17 @@ $(BIN)/.test-installed: $(BIN)/.installed pyproject.toml package.json
 		echo "npm not found: the accessibility tests will be skipped"; \
 	fi
 	touch $@
+
+$(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	touch $@
+
+docs: $(BIN)/.docs-installed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "The documentation is in docs/_build/html/index.html"
+
+screenshots: $(BIN)/.test-installed
+	$(BIN)/python docs/screenshots.py
 
 run: $(BIN)/.installed
 	$(BIN)/reflections serve --host $(HOST) --port $(PORT)
@@ -75,7 +88,7 @@ publish: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/site_build.py
 
-# Translations (docs/translating.md). The service and the build read the .po files themselves.
+# Translations (docs/how-to/translate.md). The service and the build read the .po files themselves.
 messages: $(BIN)/.installed
 	$(PYBABEL) extract -F babel.cfg -k N_ -k plural_forms:1,2 -k plural_message:1,2 --no-location --sort-output -o $(LOCALE)/withness.pot .
 	$(PYBABEL) update -i $(LOCALE)/withness.pot -d $(LOCALE) -D withness --no-fuzzy-matching --ignore-obsolete

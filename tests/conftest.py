@@ -418,7 +418,12 @@ def author_client(base: str):
     """An HTTP client logged in to the moderation pages; `client.csrf` holds its form token."""
     import httpx
 
-    client = httpx.Client(base_url=base)
+    return log_in(httpx.Client(base_url=base))
+
+
+def log_in(client):
+    """`client` logged in (again) as the author, with a fresh session and `client.csrf`."""
+    client.cookies.clear()
     answer = client.post(
         f"{MODERATE}/login", data={"csrf": csrf_of(client.get(MODERATE).text), "password": AUTHOR_PASSWORD}
     )

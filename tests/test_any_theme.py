@@ -1,4 +1,4 @@
-"""Reflections on three sites, each set up with the README's documented steps only: this project's
+"""Reflections on three sites, each set up with the documented steps only: this project's
 site; a pelican-quickstart site (Pelican's default theme and settings, autoescape off, a Markdown
 and a reStructuredText essay, date-based addresses); the same with the Flex theme. On each, in
 Chromium: a reflection sent without JavaScript, approved with the command, shown on the page, the
@@ -16,7 +16,7 @@ from test_xss_browser import build_hostile_site, visit
 FLEX = CORPORA / "themes" / "flex"
 ESSAYS = {"first-light": "posts/2026/01/first-light/", "morning-walk": "posts/2026/02/morning-walk/"}
 
-# The README's steps for a site that is not ours ("Adding Withness to an existing Pelican site"):
+# The documented steps for a site that is not ours (docs/how-to/existing-site.md):
 # the plugin in PLUGINS, and the one include, through a template override of the theme's article.
 SETTINGS = """AUTHOR = "Someone"
 SITENAME = "A site"
@@ -28,7 +28,10 @@ PLUGINS = ["pelican.plugins.reflections"]
 THEME_TEMPLATES_OVERRIDES = ["templates"]
 """
 OVERRIDE = (
-    (REPO / "README.md").read_text(encoding="utf-8").split("<!-- article override -->")[1].split("```")[1]
+    (REPO / "docs" / "how-to" / "existing-site.md")
+    .read_text(encoding="utf-8")
+    .split("<!-- article override -->")[1]
+    .split("```")[1]
 )
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import MODERATE, RunningService, author_client, copy_site, running_for_the_author
+from conftest import MODERATE, RunningService, author_client, copy_site, log_in, running_for_the_author
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -217,14 +217,12 @@ def test_no_moderation_request_of_a_logged_in_author_gets_a_server_error(author_
     )
     @given(st.data())
     def one(data) -> None:
-        nonlocal client
         method, path, headers, body = data.draw(moderation_requests(client.csrf, items))
         answer = client.request(method, path, headers=headers, content=body)
         seen.append(answer.status_code)
         assert answer.status_code < 500, (method, path[:200], body[:200], answer.text[:300])
         if "Your password" in answer.text or path.endswith("/logout"):
-            client.close()
-            client = author_client(service.base)  # logged out by the last request: in again
+            log_in(client)  # logged out by the last request: in again
 
     try:
         one()

@@ -1,4 +1,4 @@
-"""Going live, the two ways the README describes, with the real nginx, rsync and Chromium:
+"""Going live, the two ways docs/how-to/go-live.md describes, with the real nginx, rsync and Chromium:
 
 1. one server: nginx (the shipped recipe) serves output/ and passes /reflections/ to the service;
 2. a static host (a second nginx on another origin) with the service elsewhere, an approval
@@ -319,7 +319,7 @@ def test_doctor_names_each_problem_and_passes_a_site_ready_to_go_live(static_hos
 
 
 def test_doctor_reads_the_services_environment_file_and_checks_mail_for_real(static_host, tmp_path):
-    """Run from a shell as the README says, it sees what the systemd service gets from its
+    """Run from a shell as the docs say, it sees what the systemd service gets from its
     EnvironmentFile; a dead mail port and an author address that is none are problems."""
     running, _, _ = static_host
     controller, inbox = smtp_server(free_port())

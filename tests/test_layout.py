@@ -1,4 +1,4 @@
-"""The rooms of the package and what each may import (docs/ARCHITECTURE.md draws them).
+"""The rooms of the package and what each may import (docs/explanation/architecture.md draws them).
 
 core imports nothing else of the package; site and store only core; service and importers core and
 store; the publisher core, site and store; only the CLI and serve.py (the one module that wires the

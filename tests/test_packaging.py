@@ -102,11 +102,12 @@ def installed(tmp_path_factory):
         if (REPO / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
-    # Built as the README says, in a fresh virtual environment (which has no `build`): pip wheel.
+    # Built as the docs say (docs/how-to/existing-site.md), in a fresh virtual environment (which
+    # has no `build`): pip wheel.
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "pip wheel --no-deps -w dist /path/to/withness" in readme
+    guide = (REPO / "docs" / "how-to" / "existing-site.md").read_text(encoding="utf-8")
+    assert "pip wheel --no-deps -w dist /path/to/withness" in guide
     built = subprocess.run(
         [
             str(venv / "bin" / "python"),

@@ -122,6 +122,32 @@ def look(page, url: str) -> list[str]:
     return page.evaluate("window.__fired") + errors
 
 
+def look_all(context, urls: list[str], at_once: int = 12) -> dict[str, list[str]]:
+    """`look` at many pages, several open at once: each is opened, its folds opened and the pointer
+    moved over it, then one wait serves them all (each page still has the whole wait after its
+    pointer moved, for a handler that fires late)."""
+    tabs = []
+    for _ in range(min(at_once, len(urls))):
+        page, errors = context.new_page(), []
+        page.on("pageerror", lambda error, errors=errors: errors.append(f"page error: {error}"))
+        page.on("dialog", lambda dialog: dialog.dismiss())
+        tabs.append((page, errors))
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(urls), at_once):
+        batch = list(zip(urls[start : start + at_once], tabs, strict=False))
+        for url, (page, errors) in batch:
+            errors.clear()
+            page.goto(url, wait_until="load", timeout=120_000)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.mouse.move(200, 200)
+        batch[-1][1][0].wait_for_timeout(300)
+        for url, (page, errors) in batch:
+            found[url] = page.evaluate("window.__fired") + errors
+    for page, _errors in tabs:
+        page.close()
+    return found
+
+
 def visit(browser, url: str) -> list[str]:
     context = browser.new_context()
     instrumented(context)
@@ -183,6 +209,20 @@ def test_the_instrument_would_notice_a_payload_that_ran(browser, hostile_site):
     context.close()
 
 
+def test_pages_looked_at_together_each_notice_a_handler_that_fires_late(browser, hostile_site):
+    """look_all's one wait serves every page of a batch: a payload that fires 200 ms after the
+    pointer moves over the last-but-one page is still caught, on that page alone."""
+    base, slugs, output = hostile_site
+    late = '<div style="position:fixed;inset:0" onmouseover="setTimeout(() => alert(\'late\'), 200)"></div>'
+    (output / "late-probe.html").write_text(f"<!doctype html><title>probe</title>{late}", encoding="utf-8")
+    context = browser.new_context()
+    instrumented(context)
+    urls = [f"{base}/essays/{slug}/" for slug in slugs[:2]] + [f"{base}/late-probe.html", f"{base}/"]
+    found = look_all(context, urls, at_once=4)
+    context.close()
+    assert found == {**{url: [] for url in urls}, f"{base}/late-probe.html": ["alert: late"]}
+
+
 @pytest.fixture(scope="module")
 def hostile_service(tmp_path_factory):
     """A running service whose queue holds every payload as name, note and body: a third
@@ -229,11 +269,14 @@ def test_no_payload_fires_on_any_moderation_page(browser, hostile_service):
     page.fill("#password", AUTHOR_PASSWORD)
     page.click("text=Log in")
     # Each view one essay at a time, as an author with thousands waiting would look at them.
-    for slug in essay_slugs():
-        for view in ("?view=queue", "?view=private", "?view=published", "?state=spam"):
-            url = f"{running.base}/reflections/moderate{view}&essay={slug}"
-            assert look(page, url) == [], url
-    assert look(page, f"{running.base}/reflections/moderate/log") == []
+    urls = [
+        f"{running.base}/reflections/moderate{view}&essay={slug}"
+        for slug in essay_slugs()
+        for view in ("?view=queue", "?view=private", "?view=published", "?state=spam")
+    ]
+    found = look_all(context, [*urls, f"{running.base}/reflections/moderate/log"])
+    assert {url: fired for url, fired in found.items() if fired} == {}
+    assert len(found) == len(urls) + 1
     context.close()
 
 
@@ -243,12 +286,14 @@ def test_no_payload_fires_on_a_readers_service_pages(browser, hostile_service):
     sample = rows[: len(HOSTILE)] + rows[len(HOSTILE) :: 80]
     context = browser.new_context()
     instrumented(context)
-    page = context.new_page()
+    urls = []
     for row in sample:
         token = guard.withdraw_token(row.id)
         paths = [f"/reflections/withdraw/{token}", f"/reflections/received/{token}"]
         if row.state == "approved":
             paths.append(f"/reflections/reply/{row.essay}/{row.id}")
-        for path in paths:
-            assert look(page, running.base + path) == [], (row.id, path)
+        urls += [running.base + path for path in paths]
+    found = look_all(context, urls)
+    assert {url: fired for url, fired in found.items() if fired} == {}
+    assert len(found) == len(urls) > len(sample) * 2
     context.close()

@@ -1,6 +1,6 @@
 """Where the site and the service meet: the one module outside the CLI that uses both rooms.
 
-Two roles (docs/ARCHITECTURE.md): **intake** (the service under /reflections/: any number of
+Two roles (docs/explanation/architecture.md): **intake** (the service under /reflections/: any number of
 instances over one store, ready at once, never rendering a page in a request) and the
 **publisher** (one per site, elected through the store: it holds the warm build, takes the
 publication jobs, writes the published files and renders what changed, and watches the site's
@@ -28,7 +28,8 @@ from .service.retention import RetentionWorker
 from .site import settings as site_settings
 from .site.devserver import publish, rebuild_on_change
 from .site.index import SiteIndex
-from .site.warm import WarmSite, publish_once
+from .site.onepublish import publish_once
+from .site.warm import WarmSite
 from .store import Store
 
 

@@ -304,7 +304,7 @@ def _real_comments() -> list[str]:
     from pelican.plugins.reflections.importers import staticman
     from pelican.plugins.reflections.importers.comment_system import _header
     from pelican.plugins.reflections.importers.plan import read_text
-    from pelican.plugins.reflections.importers.wordpress import html_to_markdown, with_prefixes_declared
+    from pelican.plugins.reflections.importers.wxr import html_to_markdown, with_prefixes_declared
 
     texts = []
     for name in ("themeunittestdata.wordpress.xml", "chrisjrob.com.xml", "timothyfitz.wordpress-com.xml"):

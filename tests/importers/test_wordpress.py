@@ -407,7 +407,7 @@ def test_shortcodes_become_what_they_showed_and_bracketed_words_stay(tmp_path):
     # Words in brackets that no shortcode would render are the writer's own (they were deleted).
     from collections import Counter
 
-    from pelican.plugins.reflections.importers.wordpress import html_to_markdown
+    from pelican.plugins.reflections.importers.wxr import html_to_markdown
 
     counts = Counter()
     said = html_to_markdown("We held a [code sprint], an [embedding] talk, and [video] here.", counts=counts)
@@ -564,7 +564,7 @@ def test_code_escaped_twice_pingback_titles_and_the_authors_logged_out_reply(emp
 def test_code_with_real_markup_in_it_is_unescaped_once_only():
     from collections import Counter
 
-    from pelican.plugins.reflections.importers.wordpress import html_to_markdown
+    from pelican.plugins.reflections.importers.wxr import html_to_markdown
 
     said = html_to_markdown("[code]&lt;p&gt;Write &amp;amp; for &amp;.&lt;/p&gt;[/code]", counts=Counter())
     assert "<p>Write &amp; for &.</p>" in said

@@ -19,7 +19,7 @@ from conftest import (
     submit_reflection,
     with_password,
 )
-from pelican.plugins.reflections.service.app import mailto
+from pelican.plugins.reflections.service.state import mailto
 
 ESSAY = "learning-to-stay"
 PASSWORD = AUTHOR_PASSWORD

@@ -196,9 +196,12 @@ def test_a_title_with_an_ampersand_or_a_bracket_is_escaped_once_everywhere(tmp_p
     assert index.essay(ESSAY).title == "Cats & dogs"
 
 
-#: The override the README documents, as a site copies it.
+#: The override the docs give (docs/how-to/existing-site.md), as a site copies it.
 OVERRIDE = (
-    (REPO / "README.md").read_text(encoding="utf-8").split("<!-- article override -->")[1].split("```")[1]
+    (REPO / "docs" / "how-to" / "existing-site.md")
+    .read_text(encoding="utf-8")
+    .split("<!-- article override -->")[1]
+    .split("```")[1]
 )
 IN_THE_COLUMN = """() => {
   const section = document.querySelector('.reflections').getBoundingClientRect();

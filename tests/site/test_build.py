@@ -397,7 +397,7 @@ def _brute_latest(essays: list, limit: int) -> list[int]:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_site_feeds_ranking_kept_between_publishes_is_the_ranking_made_afresh(seed):
-    from pelican.plugins.reflections.site import build
+    from pelican.plugins.reflections.site import feeds
 
     rng = random.Random(seed)
     moment = datetime(2026, 1, 1, tzinfo=UTC)
@@ -424,4 +424,4 @@ def test_the_site_feeds_ranking_kept_between_publishes_is_the_ranking_made_afres
             essays[place].reflections_newest_key = (old[0], "0")
         # As a publish asks (the essays it touched known) and as a whole build asks (not known).
         touched = [essays[place]] if rng.random() < 0.7 else None
-        assert build._latest(essays, 50, touched) == _brute_latest(essays, 50), (seed, step, action)
+        assert feeds._latest(essays, 50, touched) == _brute_latest(essays, 50), (seed, step, action)

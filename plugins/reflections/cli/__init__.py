@@ -1,6 +1,7 @@
 """The `reflections` command."""
 
-from . import importing, live  # noqa: F401 - their subcommands join `main` as they are imported
-from .commands import main, run
+# Each module's subcommands join `main` as it is imported.
+from . import backups, commands, importing, live, queue  # noqa: F401
+from .group import main, run
 
 __all__ = ["main", "run"]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .commands import Context, _fail, _load_backup, main, pass_context
+from .backups import load_backup
+from .group import Context, fail, main, pass_context
 
 
 @main.command(name="import")
@@ -69,7 +70,7 @@ def import_queue(
 
     if source in SOURCES:
         if file is None:
-            _fail(f"name what to import: reflections import {source} {SOURCES[source]}")
+            fail(f"name what to import: reflections import {source} {SOURCES[source]}")
         try:
             mapping = importing.read_map(map_file) if map_file else {}
             plan, notes = _read_source(
@@ -86,14 +87,14 @@ def import_queue(
                 _refuse_unreadable(file, plan.unreadable)
             notes += _apply_plan(context, plan, dry_run)
         except importing.ImportFailed as error:
-            _fail(str(error))
+            fail(str(error))
         _say_imported(plan, notes, dry_run, plan.version)
         return
     if file is not None:
-        _fail(f"unknown import source {source!r}; use `import FILE` or `import {'|'.join(SOURCES)} FILE`")
+        fail(f"unknown import source {source!r}; use `import FILE` or `import {'|'.join(SOURCES)} FILE`")
     if not os.path.isfile(source):
-        _fail(f"{source}: no such file")
-    _load_backup(context, source, with_secrets=False)
+        fail(f"{source}: no such file")
+    load_backup(context, source, with_secrets=False)
 
 
 #: What `reflections import` reads besides a backup, and what it is given.
@@ -157,7 +158,7 @@ def _apply_plan(context: Context, plan, dry_run: bool) -> list[str]:
 def _refuse_unreadable(folder: str, unreadable: list[tuple[str, str]]) -> None:
     """Nothing is imported while files are missing from it unseen: each is named, and the way on."""
     lines = [f"  {name}: {why}" for name, why in unreadable]
-    _fail(
+    fail(
         f"{folder}: {len(unreadable)} file(s) cannot be read, so nothing was imported:\n"
         + "\n".join(lines)
         + "\nMend them, or import the rest with --skip-unreadable."

@@ -7,7 +7,7 @@ import click
 
 from ..service import config as service_config
 from ..site.index import SiteIndex
-from .commands import Context, _fail, main, pass_context
+from .group import Context, fail, main, pass_context
 
 
 @main.command()
@@ -79,11 +79,11 @@ def doctor(context: Context, env_file: str | None) -> None:
         config, settings = context.config, context.site.settings
     else:
         if not os.path.isfile(chosen):
-            _fail(f"{chosen}: no such file")
+            fail(f"{chosen}: no such file")
         try:
             values = {key: value or "" for key, value in dotenv_values(chosen, encoding="utf-8").items()}
         except (OSError, UnicodeDecodeError) as error:
-            _fail(f"{chosen}: cannot be read ({error})")
+            fail(f"{chosen}: cannot be read ({error})")
         click.echo(
             f"Read {chosen} ({len(values)} settings) over this shell's environment, as the service gets it."
         )

@@ -35,3 +35,14 @@ def write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def write_if_changed(path: Path, data: bytes, written: list[str]) -> None:
+    """Write atomically unless the file already holds these bytes; note the path when written."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(path, data)
+    written.append(str(path))

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 
 from ..core.essay_header import EssayInfo
 from .plan import ImportFailed, Plan, Unmatched, comment_id, essay_matcher, kept_website, pending, read_xml
-from .wordpress import html_to_markdown
+from .wxr import html_to_markdown
 
 DISQUS = "{http://disqus.com}"
 INTERNALS = "{http://disqus.com/disqus-internals}id"

@@ -26,7 +26,7 @@ Render = Callable[[str], object]
 
 class Publisher:
     """Publishes the site's jobs with `render`: a warm build's `reflections_changed` in a long-running
-    publisher, a one-off Pelican run (`warm.publish_once`) in a terminal, None to write files only."""
+    publisher, a one-off Pelican run (`onepublish.publish_once`) in a terminal, None to write files only."""
 
     #: Seconds between looks at the store when no job was announced (another process's, on SQLite).
     POLL_SECONDS = 0.5

@@ -15,8 +15,8 @@ from ..store import Reflection
 from . import care
 from .moderation import ModerationError
 
-if TYPE_CHECKING:  # app.py imports this module: the type only, never at run time
-    from .app import Service
+if TYPE_CHECKING:  # state.py imports this module: the type only, never at run time
+    from .state import Service
 
 logger = logging.getLogger(__name__)
 

@@ -45,6 +45,174 @@ class ServiceConfig:
     quiet_hours: tuple[int, int] | None = None
 
 
+@dataclass(frozen=True)
+class Variable:
+    """One of the service's environment variables: the docs' reference is made from these."""
+
+    name: str
+    default: object
+    meaning: str
+    cast: type = str
+    #: How the docs describe a default that is worked out at start rather than a plain value.
+    shown: str = ""
+
+
+_DAY = 24 * 3600
+
+#: Every environment variable the service and the `reflections` command read, in one place.
+VARIABLES = {
+    variable.name: variable
+    for variable in (
+        Variable(
+            "REFLECTIONS_SITE", "", "The site folder (with `pelicanconf.py`).", shown="the current folder"
+        ),
+        Variable("REFLECTIONS_SETTINGS", "pelicanconf.py", "The settings file inside the site folder."),
+        Variable(
+            "REFLECTIONS_DATABASE_URL",
+            "",
+            "The queue. A PostgreSQL URL for several service instances, in any spelling a host hands out "
+            "(`postgres://…`, `postgresql://…`, `postgresql+psycopg://…`, all read with psycopg); it "
+            "needs the `postgres` extra (`pip install 'withness[postgres]'`). Anything else is refused "
+            "in one line.",
+            shown="`sqlite:///<site>/reflections.db`",
+        ),
+        Variable(
+            "REFLECTIONS_DATABASE_TIMEOUT",
+            5.0,
+            "Seconds a write waits for a locked database before the reader is asked to try again (503).",
+            cast=float,
+        ),
+        Variable(
+            "REFLECTIONS_SECRET",
+            "",
+            "Signs form, withdraw and mail-link tokens and keys the address hashes.",
+            shown="made on first start and kept in the database",
+        ),
+        Variable("REFLECTIONS_RATE_LIMITS", "5/minute;30/day", "Accepted submissions per address."),
+        Variable(
+            "REFLECTIONS_LOGIN_RATE_LIMITS",
+            "5/minute;20/hour",
+            "Login attempts per address on the moderation pages.",
+        ),
+        Variable(
+            "REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS",
+            "30/minute;200/day",
+            "Wrong passwords from all addresses together; past it, logins pause for everyone (a guess "
+            "spread over many addresses is slowed too) and `reflections login-link` is the way in.",
+        ),
+        Variable(
+            "REFLECTIONS_SECURE_COOKIE",
+            None,
+            "Send the author's session cookie only over https. A request that came over https, directly "
+            "or through a trusted proxy's `X-Forwarded-Proto`, always gets Secure cookies.",
+            cast=bool,
+            shown="`true` when `SITEURL` is https",
+        ),
+        Variable(
+            "REFLECTIONS_RATE_LIMIT_STORAGE",
+            "memory://",
+            "Where rate limits are counted; `redis://…` to share them between instances (needs the "
+            "`redis` extra: `pip install 'withness[redis]'`).",
+        ),
+        Variable("REFLECTIONS_MAX_LINKS", 3, "Links allowed in one body.", cast=int),
+        Variable("REFLECTIONS_HOLD_WORDS", "", "Comma-separated words that hold an item for review."),
+        Variable("REFLECTIONS_HOLD_WORDS_FILE", "", "A file of such words, one a line."),
+        Variable(
+            "REFLECTIONS_TOKEN_MIN_SECONDS",
+            3,
+            "A submission whose form token is younger than this is held until it is this old (at most "
+            "10 s; past that the reader is asked to send again).",
+            cast=int,
+        ),
+        Variable(
+            "REFLECTIONS_TOKEN_MAX_SECONDS", 2 * _DAY, "A form token older than this has expired.", cast=int
+        ),
+        Variable(
+            "REFLECTIONS_DUPLICATE_DAYS",
+            30,
+            "How far back the same body on the same essay counts as a duplicate.",
+            cast=int,
+        ),
+        Variable(
+            "REFLECTIONS_MAX_REQUEST_BYTES",
+            64 * 1024,
+            "Larger requests are refused before they are read.",
+            cast=int,
+        ),
+        Variable(
+            "REFLECTIONS_TRUSTED_PROXIES",
+            "",
+            "Your own proxies, as addresses or networks, comma-separated (`127.0.0.1, ::1`). Only a "
+            "request from one of them has its `X-Forwarded-For` read, from the right: the rightmost hop "
+            "that is not a trusted proxy is the reader. Without it, the header is ignored and the TCP "
+            "peer is the reader.",
+        ),
+        Variable(
+            "REFLECTIONS_TRUST_PROXY",
+            "",
+            "Gone, replaced by `REFLECTIONS_TRUSTED_PROXIES` (it trusted the leftmost, client-written "
+            "entry). When it is set, every command stops with one line saying so.",
+        ),
+        Variable(
+            "REFLECTIONS_SMTP_URL",
+            "",
+            "The mail server: `smtp://host:25`, `smtp://user:password@host:587?starttls=true` or "
+            "`smtps://user:password@host:465`. Empty: no mail.",
+        ),
+        Variable("REFLECTIONS_MAIL_FROM", "Withness <reflections@localhost>", "The sender of every mail."),
+        Variable("REFLECTIONS_AUTHOR_EMAIL", "", "Where the author's notices go."),
+        Variable("REFLECTIONS_NOTIFY", "each", "`each`, `digest` (one a day) or `off`."),
+        Variable("REFLECTIONS_DIGEST_SECONDS", _DAY, "How often the digest goes out.", cast=int),
+        Variable(
+            "REFLECTIONS_QUIET_HOURS",
+            "",
+            "Hours of the site's day (`TIMEZONE`) when the author is not written to, such as `22-7`: a "
+            "notice or digest due then waits till they end; one that needs care is never held.",
+        ),
+        Variable(
+            "REFLECTIONS_PUBLIC_URL",
+            "",
+            "The address links in mails start with; its path (`/blog` of `https://example.org/blog`) is "
+            "where the service's pages live for a browser.",
+            shown="`REFLECTIONS_SERVICE_URL`, else `SITEURL` when absolute, else where `reflections serve` "
+            "listens",
+        ),
+        Variable("REFLECTIONS_MAIL_INTERVAL", 5.0, "Seconds between the mail worker's rounds.", cast=float),
+        Variable(
+            "REFLECTIONS_MAIL_RETRY_SECONDS",
+            30.0,
+            "The first wait after a failed send; it doubles each time, up to an hour.",
+            cast=float,
+        ),
+        Variable(
+            "REFLECTIONS_DEPLOY",
+            "",
+            "Where each publication's changes go after the publisher wrote them: `rsync:DESTINATION` (a "
+            "folder or `host:/path` over ssh), `git:REMOTE [BRANCH]` (the published reflections committed "
+            "and pushed, for hosts that build from the repository), or `command:COMMAND` (run in the site "
+            "folder with the changed files' paths on its input, `WITHNESS_DEPLOY_ALL=1` for a whole "
+            "build). A failed deploy is kept, retried (15 s, doubling, up to 10 minutes) and shown on "
+            "the moderation pages; the publication itself is never held up. Empty: none.",
+        ),
+        Variable(
+            "REFLECTIONS_SITE_CSP",
+            "",
+            "The Content-Security-Policy of the site's pages, for a theme the strict one would break: a "
+            "policy (one line, single-quoted sources), or `none` for no header. `serve` and the "
+            "nginx/Caddy recipes follow it; the service's own pages keep theirs.",
+            shown="empty: Withness's strict policy",
+        ),
+    )
+}
+
+
+def _get(config: Config, name: str):
+    """The variable `name` as the environment gives it, cast, or its declared default."""
+    variable = VARIABLES[name]
+    cast = None if variable.cast is str else variable.cast
+    return config(name, cast=cast, default=variable.default)
+
+
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -64,20 +232,20 @@ def load(environ: dict | None = None) -> ServiceConfig:
 
 def _read(environ: dict | None) -> ServiceConfig:
     config = Config(environ=os.environ if environ is None else environ)
-    if config("REFLECTIONS_TRUST_PROXY", default=""):
+    if _get(config, "REFLECTIONS_TRUST_PROXY"):
         # Its leftmost X-Forwarded-For entry was written by the client: refuse rather than guess.
         raise ValueError(
             "REFLECTIONS_TRUST_PROXY is gone: name your own proxies in REFLECTIONS_TRUSTED_PROXIES "
             "(for example REFLECTIONS_TRUSTED_PROXIES=127.0.0.1) and unset it"
         )
     try:
-        trusted_proxies = addresses.networks(config("REFLECTIONS_TRUSTED_PROXIES", default=""))
+        trusted_proxies = addresses.networks(_get(config, "REFLECTIONS_TRUSTED_PROXIES"))
     except ValueError as error:
         raise ValueError(f"REFLECTIONS_TRUSTED_PROXIES: {error}") from None
-    site = Path(config("REFLECTIONS_SITE", default=os.getcwd())).resolve()
+    site = Path(_get(config, "REFLECTIONS_SITE") or os.getcwd()).resolve()
     default_db = f"sqlite:///{site / 'reflections.db'}"
-    words_file = config("REFLECTIONS_HOLD_WORDS_FILE", default="")
-    words = config("REFLECTIONS_HOLD_WORDS", default="").split(",")
+    words_file = _get(config, "REFLECTIONS_HOLD_WORDS_FILE")
+    words = _get(config, "REFLECTIONS_HOLD_WORDS").split(",")
     if words_file:
         try:
             words += Path(words_file).read_text(encoding="utf-8").splitlines()
@@ -85,35 +253,33 @@ def _read(environ: dict | None) -> ServiceConfig:
             raise SettingError(f"REFLECTIONS_HOLD_WORDS_FILE: {words_file}: {error.strerror}") from None
     return ServiceConfig(
         site=site,
-        settings_file=site / config("REFLECTIONS_SETTINGS", default="pelicanconf.py"),
-        database_url=config("REFLECTIONS_DATABASE_URL", default=default_db),
-        database_timeout=config("REFLECTIONS_DATABASE_TIMEOUT", cast=float, default=5.0),
-        secret=config("REFLECTIONS_SECRET", default=""),
-        rate_limits=config("REFLECTIONS_RATE_LIMITS", default="5/minute;30/day"),
-        login_rate_limits=config("REFLECTIONS_LOGIN_RATE_LIMITS", default="5/minute;20/hour"),
-        login_global_rate_limits=config("REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS", default="30/minute;200/day"),
-        secure_cookie=config("REFLECTIONS_SECURE_COOKIE", cast=bool, default=None),
-        rate_limit_storage=config("REFLECTIONS_RATE_LIMIT_STORAGE", default="memory://"),
-        max_links=config("REFLECTIONS_MAX_LINKS", cast=int, default=3),
+        settings_file=site / _get(config, "REFLECTIONS_SETTINGS"),
+        database_url=_get(config, "REFLECTIONS_DATABASE_URL") or default_db,
+        database_timeout=_get(config, "REFLECTIONS_DATABASE_TIMEOUT"),
+        secret=_get(config, "REFLECTIONS_SECRET"),
+        rate_limits=_get(config, "REFLECTIONS_RATE_LIMITS"),
+        login_rate_limits=_get(config, "REFLECTIONS_LOGIN_RATE_LIMITS"),
+        login_global_rate_limits=_get(config, "REFLECTIONS_LOGIN_GLOBAL_RATE_LIMITS"),
+        secure_cookie=_get(config, "REFLECTIONS_SECURE_COOKIE"),
+        rate_limit_storage=_get(config, "REFLECTIONS_RATE_LIMIT_STORAGE"),
+        max_links=_get(config, "REFLECTIONS_MAX_LINKS"),
         hold_words=tuple(word.strip().lower() for word in words if word.strip()),
-        token_min_seconds=config("REFLECTIONS_TOKEN_MIN_SECONDS", cast=int, default=3),
-        token_max_seconds=config("REFLECTIONS_TOKEN_MAX_SECONDS", cast=int, default=2 * 24 * 3600),
-        duplicate_days=config("REFLECTIONS_DUPLICATE_DAYS", cast=int, default=30),
-        max_request_bytes=config("REFLECTIONS_MAX_REQUEST_BYTES", cast=int, default=64 * 1024),
+        token_min_seconds=_get(config, "REFLECTIONS_TOKEN_MIN_SECONDS"),
+        token_max_seconds=_get(config, "REFLECTIONS_TOKEN_MAX_SECONDS"),
+        duplicate_days=_get(config, "REFLECTIONS_DUPLICATE_DAYS"),
+        max_request_bytes=_get(config, "REFLECTIONS_MAX_REQUEST_BYTES"),
         trusted_proxies=trusted_proxies,
-        smtp_url=config("REFLECTIONS_SMTP_URL", default=""),
-        mail_from=config("REFLECTIONS_MAIL_FROM", default="Withness <reflections@localhost>"),
-        author_email=config("REFLECTIONS_AUTHOR_EMAIL", default=""),
-        notify=_choice(
-            config("REFLECTIONS_NOTIFY", default="each"), ("each", "digest", "off"), "REFLECTIONS_NOTIFY"
-        ),
-        public_url=config("REFLECTIONS_PUBLIC_URL", default=""),
-        mail_retry_seconds=config("REFLECTIONS_MAIL_RETRY_SECONDS", cast=float, default=30.0),
-        mail_interval=config("REFLECTIONS_MAIL_INTERVAL", cast=float, default=5.0),
-        digest_seconds=config("REFLECTIONS_DIGEST_SECONDS", cast=int, default=24 * 3600),
-        deploy=config("REFLECTIONS_DEPLOY", default=""),
-        site_csp=_policy(config("REFLECTIONS_SITE_CSP", default="")),
-        quiet_hours=_hours(config("REFLECTIONS_QUIET_HOURS", default="")),
+        smtp_url=_get(config, "REFLECTIONS_SMTP_URL"),
+        mail_from=_get(config, "REFLECTIONS_MAIL_FROM"),
+        author_email=_get(config, "REFLECTIONS_AUTHOR_EMAIL"),
+        notify=_choice(_get(config, "REFLECTIONS_NOTIFY"), ("each", "digest", "off"), "REFLECTIONS_NOTIFY"),
+        public_url=_get(config, "REFLECTIONS_PUBLIC_URL"),
+        mail_retry_seconds=_get(config, "REFLECTIONS_MAIL_RETRY_SECONDS"),
+        mail_interval=_get(config, "REFLECTIONS_MAIL_INTERVAL"),
+        digest_seconds=_get(config, "REFLECTIONS_DIGEST_SECONDS"),
+        deploy=_get(config, "REFLECTIONS_DEPLOY"),
+        site_csp=_policy(_get(config, "REFLECTIONS_SITE_CSP")),
+        quiet_hours=_hours(_get(config, "REFLECTIONS_QUIET_HOURS")),
     )
 
 

@@ -3,21 +3,19 @@ published, and the log. Plain forms; every change of state is a POST with a CSRF
 answers a stranger with the login page and nothing else."""
 
 from datetime import date, datetime, timedelta
-from urllib.parse import parse_qs
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core import i18n, rest, sanitizer
-from ..core.i18n import N_, Words
+from ..core.i18n import Words
 from ..store import STATES, now
-from . import addresses, auth, bodies, origins
+from . import auth, login
+from .login import BASE, author_post, login_page
 from .moderation import ModerationError
 
-BASE = "/reflections/moderate"
 ACTIONS = ("approve", "approve_with_edit", "edit", "respond", "reject", "spam", "delete", "unpublish")
 BULK_ACTIONS = ("approve", "reject")
 
@@ -34,59 +32,9 @@ def age(moment: datetime, words: Words | None = None) -> str:
     return _("a moment")
 
 
-#: The largest moderation form: a response or an edit of the longest body, with room to spare.
-MAX_FORM_BYTES = 128 * 1024
-PAUSED = N_(
-    "Logins are paused for a while: there have been many wrong passwords from many places. To log "
-    "in now, run `reflections login-link` on the server and open the link it prints."
-)
-
-
-async def _form(request: Request) -> dict[str, list[str]] | None:
-    """The form's fields, or None when the body is over MAX_FORM_BYTES (not read past that)."""
-    body = await bodies.read_limited(request, MAX_FORM_BYTES)
-    if body is None:
-        return None
-    return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-
-
-def _too_large() -> Response:
-    return Response("That form was larger than any moderation form can be.", status_code=413)
-
-
-def _refused_csrf() -> Response:
-    return Response("Forbidden: the form's CSRF token is missing or wrong.", status_code=403)
-
-
-def _from_elsewhere(request: Request) -> bool:
-    """Whether a moderation form was posted from a page that is not the service's own (its Origin,
-    else its Referer): refused whatever its token, as the intake refuses a foreign reader's form."""
-    service = request.app.state.service
-    return not origins.allowed(
-        origins.of_form_post(request.headers), request.headers.get("host", ""), service.own_origins
-    )
-
-
-def _refused_origin() -> Response:
-    return Response("Forbidden: this form was sent from another site.", status_code=403)
-
-
 def _words(request: Request) -> Words:
     """What the author is told, in the site's language."""
     return request.app.state.service.words()
-
-
-def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
-    service = request.app.state.service
-    response = service.page(
-        "moderate/login.html",
-        status=status,
-        message=message,
-        csrf=auth.csrf_token(request),
-        has_password=auth.has_password(service.store),
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def item_words(_: Words) -> dict[str, str]:
@@ -159,7 +107,7 @@ def _page_number(request: Request) -> int:
 
 def queue(request: Request) -> Response:
     if not auth.is_author(request):
-        return _login_page(request)
+        return login_page(request)
     service = request.app.state.service
     _ = service.words()
     state = request.query_params.get("state", "pending")
@@ -205,7 +153,7 @@ def queue(request: Request) -> Response:
 
 def log(request: Request) -> Response:
     if not auth.is_author(request):
-        return _login_page(request)
+        return login_page(request)
     service = request.app.state.service
     page = _page_number(request)
     entries = service.store.history(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
@@ -221,85 +169,6 @@ def log(request: Request) -> Response:
         page=page,
         more=len(entries) > PAGE_SIZE,
     )
-
-
-async def login(request: Request) -> Response:
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
-    return await run_in_threadpool(_login, request, fields)
-
-
-def _login(request: Request, fields: dict[str, list[str]]) -> Response:
-    service = request.app.state.service
-    _ = service.words()
-    if _from_elsewhere(request):
-        return _refused_origin()
-    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return _login_page(request, 403, _("This form had expired. Please log in again."))
-    address = service.guard.address_hash(addresses.of_request(request))
-    if service.guard.login_limited(address):
-        return _login_page(request, 429, _("Too many attempts. Please wait a few minutes and try again."))
-    if service.guard.logins_paused():
-        return _login_page(request, 429, _(PAUSED))
-    service.guard.count_login(address)
-    if not auth.check_password(service.store, fields.get("password", [""])[0]):
-        service.guard.count_failed_login()
-        return _login_page(request, 401, _("That password is not right."))
-    auth.log_in(request)
-    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
-
-
-def enter(request: Request) -> Response:
-    """A one-time link from `reflections login-link`: the way in while logins are paused."""
-    service = request.app.state.service
-    if not auth.use_login_link(service.store, service.guard.secret, request.path_params["token"]):
-        return _login_page(
-            request, 404, service.words()("That login link is not valid any more. Make a new one.")
-        )
-    auth.log_in(request)
-    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
-
-
-async def logout(request: Request) -> Response:
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    return await run_in_threadpool(_logout, request, fields)
-
-
-def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
-    if _from_elsewhere(request):
-        return _refused_origin()
-    if auth.is_author(request) and not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return _refused_csrf()
-    auth.log_out(request, everywhere=fields.get("everywhere", [""])[0] == "1")
-    return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
-
-
-def _author_post(handler):
-    """A moderation form's endpoint: its fields read (within MAX_FORM_BYTES), the author and the
-    CSRF token checked, then `handler(request, fields)` in a worker thread (it writes the store)."""
-
-    async def endpoint(request: Request) -> Response:
-        fields = await _form(request)
-        if fields is None:
-            return _too_large()
-        return await run_in_threadpool(_checked, handler, request, fields)
-
-    endpoint.__doc__ = handler.__doc__
-    return endpoint
-
-
-def _checked(handler, request: Request, fields: dict[str, list[str]]) -> Response:
-    if not auth.is_author(request):
-        return _login_page(request, 401)
-    if _from_elsewhere(request):
-        return _refused_origin()
-    if not auth.csrf_ok(request, fields.get("csrf", [""])[0]):
-        return _refused_csrf()
-    return handler(request, fields)
 
 
 def _act(request: Request, fields: dict[str, list[str]]) -> Response:
@@ -405,10 +274,8 @@ def _retry(request: Request, fields: dict[str, list[str]]) -> Response:
 routes = [
     Route(BASE, queue, methods=["GET"]),
     Route(f"{BASE}/log", log, methods=["GET"]),
-    Route(f"{BASE}/login", login, methods=["POST"]),
-    Route(f"{BASE}/logout", logout, methods=["POST"]),
-    Route(f"{BASE}/act", _author_post(_act), methods=["POST"]),
-    Route(f"{BASE}/retry", _author_post(_retry), methods=["POST"]),
-    Route(f"{BASE}/rest", _author_post(_rest_switch), methods=["POST"]),
-    Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
+    Route(f"{BASE}/act", author_post(_act), methods=["POST"]),
+    Route(f"{BASE}/retry", author_post(_retry), methods=["POST"]),
+    Route(f"{BASE}/rest", author_post(_rest_switch), methods=["POST"]),
+    *login.routes,
 ]

@@ -10,7 +10,7 @@ from pelican.contents import Article
 
 from ..core import i18n, lengths, passages, published, rest, threads
 from ..core.files import write_atomically
-from . import build, contentcache, essays, manifest, privacy, readahead, redirects
+from . import build, contentcache, essays, feeds, manifest, privacy, readahead, redirects
 from . import settings as config
 from .writer import AtomicWriter
 
@@ -128,11 +128,11 @@ def write_reflection_feeds(generator, writer) -> None:
     listed = [*generator.articles, *generator.translations]
     change = getattr(writer, "change", None)
     if change is None:
-        feeds = build.write_feeds(listed, generator.settings, writer.output_path)
-        getattr(writer, "produced", set()).update(feeds)
+        written = feeds.write_feeds(listed, generator.settings, writer.output_path)
+        getattr(writer, "produced", set()).update(written)
     else:
         # An incremental publish (warm.py): only the feeds of what changed.
-        build.write_touched_feeds(
+        feeds.write_touched_feeds(
             listed, generator.settings, writer.output_path, change.among(listed), writer.written
         )
 

@@ -1,92 +1,198 @@
 """The site's settings, read in one place: Pelican's settings file, with the plugin's own settings
-(every one prefixed REFLECTIONS_, each documented in the README) given their defaults."""
+(every one prefixed REFLECTIONS_, each declared in SETTINGS with its meaning) given their defaults."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pelican.settings import read_settings
 
+from ..core import i18n
 from ..core.errors import SettingError, display_path
 from . import smartquotes
 
-DEFAULTS = {
-    # Folder of published reflections, relative to PATH.
-    "REFLECTIONS_PATH": "reflections",
-    # Nesting shown on the page; deeper replies stay at this level.
-    "REFLECTIONS_MAX_DEPTH": 4,
-    # The reflections service's public address when it is not the site's own (a static host with
-    # the service elsewhere): the three addresses below, when they start with "/", are under it.
-    "REFLECTIONS_SERVICE_URL": "",
-    # The folder in the output that gets the plugin's stylesheet and script (reflections.css,
-    # reflect.js), whatever the theme.
-    "REFLECTIONS_STATIC_DIR": "withness",
-    # The reflections section links the plugin's stylesheet (False: the theme styles it itself).
-    "REFLECTIONS_STYLESHEET": True,
-    # Where the reflection form posts.
-    "REFLECTIONS_SUBMIT_URL": "/reflections/submit",
-    # Where the optional script asks the service for a form token.
-    "REFLECTIONS_TOKEN_URL": "/reflections/token",
-    # A Reply link: the service's form page for replying to one item, so replies work without
-    # JavaScript. {essay} and {id} are filled in.
-    "REFLECTIONS_REPLY_URL": "/reflections/reply/{essay}/{id}",
-    # A long thread folds: past this many reflections under an essay, the rest are behind a
-    # "N more reflections" fold (0: never fold).
-    "REFLECTIONS_FOLD_AFTER": 10,
-    # Past this many replies to one reflection, the rest are behind an "N more replies" fold.
-    "REFLECTIONS_FOLD_REPLIES": 3,
-    # A malformed reflection file stops the build (True) or is logged and skipped (False).
-    "REFLECTIONS_STRICT": True,
-    # Markdown essays and pages are read strictly: a missing Title or Date, or a date Pelican cannot
-    # read, stops the build with one line naming the file and the field. Off: Pelican's own reader,
-    # so adding the plugin never changes which of a site's files build.
-    "REFLECTIONS_STRICT_ESSAYS": False,
-    "REFLECTIONS_METADATA_KEYS": [],
-    # Atom feed of one essay's reflections; {slug} is the essay's slug. Empty: no such feeds.
-    "REFLECTIONS_FEED_ATOM": "feeds/reflections/{slug}.atom.xml",
-    # Site-wide feed of the newest reflections. Empty: no such feed.
-    "REFLECTIONS_ALL_FEED_ATOM": "feeds/reflections.atom.xml",
-    # Entries in the site-wide reflections feed.
-    "REFLECTIONS_FEED_MAX_ITEMS": 50,
-    # Processes a cold build reads essays and sanitizes reflections in: 0 for as many as the cores
-    # this process may use, 1 for none beside the build's own.
-    "REFLECTIONS_BUILD_PROCESSES": 0,
-    # Publish by re-rendering only the pages a change touches (False: every change builds the
-    # whole site, for a theme whose every page lists other essays).
-    "REFLECTIONS_INCREMENTAL": True,
-    # Templates that show an essay's reflection count: publishing a reflection re-renders the
-    # pages of these that list its essay (the essay's own page always).
-    "REFLECTIONS_COUNT_TEMPLATES": ["index", "archives"],
-    # The redirect map, relative to PATH: `OLD-PATH CONTENT-FILE-OR-ADDRESS` lines (an importer
-    # writes it). Every build writes a redirect page at each old path; `reflections recipe nginx`
-    # makes them 301s. Empty: none.
-    "REFLECTIONS_REDIRECTS": "redirects.txt",
-    # A folder of the site's own message catalogues, relative to PATH (`<lang>.po`, or
-    # `<lang>/LC_MESSAGES/withness.po`): any message in them replaces the shipped one. Empty: none.
-    "REFLECTIONS_TRANSLATIONS": "",
-    # Phrases that mark a submission as needing care, in any language, besides the shipped lists.
-    "REFLECTIONS_CARE_WORDS": [],
-    # A folder of the site's own lists (`<lang>.txt`, relative to PATH): each replaces the shipped
-    # list of its language. Empty: the shipped lists.
-    "REFLECTIONS_CARE_LISTS": "",
-    # Where a reader whose words need care is shown help now: an international directory of free,
-    # confidential helplines, found by country, with no account and no tracking.
-    "REFLECTIONS_HELP_URL": "https://findahelpline.com/",
-    "REFLECTIONS_HELP_NAME": "Find A Helpline",
-    # Days a rejected or spam item is kept after the decision, then removed (the moderation log
-    # keeps that it existed). 0: kept for ever.
-    "REFLECTIONS_KEEP_DECLINED_DAYS": 30,
-    # Days a reader's email is kept after their item was decided or they last had a mail from the
-    # site (at once when they unsubscribe). 0: kept for ever.
-    "REFLECTIONS_KEEP_EMAIL_DAYS": 90,
-    # A page at /privacy/ that says what is kept and for how long, from the settings in force.
-    "REFLECTIONS_PRIVACY_PAGE": True,
-    # The author's rest: reflections paused on every essay until this day (YYYY-MM-DD), kindly.
-    "REFLECTIONS_PAUSED_UNTIL": "",
-    # The file, relative to PATH, that the moderation page's rest switch writes (the same, by hand).
-    "REFLECTIONS_PAUSE_FILE": "resting.txt",
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One of the plugin's settings (`pelicanconf.py`): the docs' settings reference is made from these."""
+
+    name: str
+    default: object
+    meaning: str
+
+
+#: Every setting of the plugin, with its default and its meaning, in one place.
+SETTINGS = (
+    Setting("REFLECTIONS_PATH", "reflections", "The folder of published reflections, inside `PATH`."),
+    Setting(
+        "REFLECTIONS_MAX_DEPTH",
+        4,
+        'How deep replies nest on the page; deeper ones are shown at the last level with "in reply to NAME".',
+    ),
+    Setting(
+        "REFLECTIONS_SERVICE_URL",
+        "",
+        "The reflections service's public address when the site is on a static host and the service "
+        "elsewhere (`https://reflections.example.org`). The three service addresses below, when they "
+        "start with `/`, are put under it, and the form says where sending takes the reader. This "
+        "project's `publishconf.py` reads it from `WITHNESS_SERVICE_URL`.",
+    ),
+    Setting(
+        "REFLECTIONS_STATIC_DIR",
+        "withness",
+        "The folder in the output that gets the plugin's `reflections.css` and `reflect.js`, whatever "
+        "the theme.",
+    ),
+    Setting(
+        "REFLECTIONS_STYLESHEET",
+        True,
+        "The reflections section links the plugin's stylesheet; `False` when the theme styles the "
+        "reflections itself (this project's theme does).",
+    ),
+    Setting("REFLECTIONS_SUBMIT_URL", "/reflections/submit", "Where the reflection form posts."),
+    Setting(
+        "REFLECTIONS_TOKEN_URL",
+        "/reflections/token",
+        "Where the optional script asks the service for a form token.",
+    ),
+    Setting(
+        "REFLECTIONS_REPLY_URL",
+        "/reflections/reply/{essay}/{id}",
+        "A Reply link: the service's form page for replying to one item, so replies work without "
+        "JavaScript. `{essay}` and `{id}` are filled in.",
+    ),
+    Setting(
+        "REFLECTIONS_FOLD_AFTER",
+        10,
+        'A long thread folds: past this many reflections under an essay, the rest wait behind a "N more '
+        'reflections" fold that needs no script. `0`: never fold.',
+    ),
+    Setting(
+        "REFLECTIONS_FOLD_REPLIES",
+        3,
+        'Past this many replies to one reflection, the rest wait behind "N more replies to NAME". `0`: '
+        "never fold. A link to a folded reflection opens its folds.",
+    ),
+    Setting(
+        "REFLECTIONS_STRICT",
+        True,
+        "A malformed reflection file stops the build, with one line naming the file and the field; "
+        "`False` logs it and skips the file.",
+    ),
+    Setting(
+        "REFLECTIONS_STRICT_ESSAYS",
+        False,
+        "Markdown essays and pages are read strictly: a missing `Title` or `Date`, or a date Pelican "
+        "cannot read, stops the build with one line naming the file and the field. Strict reading also "
+        'warns of a header key nobody reads (`Sumary:`: "did you mean Summary?") and stops at a key '
+        "written with a space (`Reflection prompt:`), which would otherwise end the header. Off, "
+        "Pelican's own reader reads them, so adding the plugin never changes which of a site's files "
+        "build (this project's `pelicanconf.py` turns it on).",
+    ),
+    Setting(
+        "REFLECTIONS_METADATA_KEYS",
+        [],
+        "Header keys a site's theme or other plugins read, beyond Pelican's and Withness's own, so "
+        "strict reading does not warn of them.",
+    ),
+    Setting(
+        "REFLECTIONS_FEED_ATOM",
+        "feeds/reflections/{slug}.atom.xml",
+        "The Atom feed of one essay's reflections; `{slug}` is the essay's slug. Empty: no such feeds.",
+    ),
+    Setting(
+        "REFLECTIONS_ALL_FEED_ATOM",
+        "feeds/reflections.atom.xml",
+        "The site-wide feed of the newest reflections. Empty: no such feed.",
+    ),
+    Setting("REFLECTIONS_FEED_MAX_ITEMS", 50, "Entries in the site-wide reflections feed."),
+    Setting(
+        "REFLECTIONS_BUILD_PROCESSES",
+        0,
+        "Processes a build that starts from nothing reads essays, reads published reflections and "
+        "sanitizes their texts in: `0` as many as the cores this process may use (`taskset` and "
+        "container limits count), `1` none beside the build's own. The output is the same bytes "
+        "either way.",
+    ),
+    Setting(
+        "REFLECTIONS_INCREMENTAL",
+        True,
+        "Publish by re-rendering only the pages a change touches. `False`: every change builds the "
+        "whole site, for a theme whose every page lists other essays.",
+    ),
+    Setting(
+        "REFLECTIONS_COUNT_TEMPLATES",
+        ["index", "archives"],
+        "The list templates that show an essay's reflection count: publishing a reflection re-renders "
+        'the pages of these that list its essay (the essay\'s own page always). Add `"tag"`, '
+        '`"category"` or `"author"` to show counts there too.',
+    ),
+    Setting(
+        "REFLECTIONS_REDIRECTS",
+        "redirects.txt",
+        "The redirect map, relative to `PATH`: `OLD-PATH CONTENT-FILE-OR-ADDRESS` lines (an importer "
+        "writes it). Every build writes a small redirect page at each old path, and "
+        "`reflections recipe nginx` makes each a 301. Empty: none.",
+    ),
+    Setting(
+        "REFLECTIONS_TRANSLATIONS",
+        "",
+        "A folder of the site's own message catalogues, relative to `PATH` (`<lang>.po`, or "
+        "`<lang>/LC_MESSAGES/withness.po`): any message in them replaces the shipped translation, for "
+        "that language only. Empty: none.",
+    ),
+    Setting(
+        "REFLECTIONS_CARE_WORDS",
+        [],
+        "Phrases that mark a submission as needing care, in any language, besides the shipped lists.",
+    ),
+    Setting(
+        "REFLECTIONS_CARE_LISTS",
+        "",
+        "A folder of the site's own care lists, relative to `PATH` (`<lang>.txt`, a phrase a line): "
+        "each replaces the shipped list of its language. Empty: the shipped lists.",
+    ),
+    Setting(
+        "REFLECTIONS_HELP_URL",
+        "https://findahelpline.com/",
+        "Where a reader whose words need care is shown help now: an international directory of free, "
+        "confidential helplines by country, with no account and no tracking. A site may name its own "
+        "country's service.",
+    ),
+    Setting("REFLECTIONS_HELP_NAME", "Find A Helpline", "The name the help link is shown with."),
+    Setting(
+        "REFLECTIONS_KEEP_DECLINED_DAYS",
+        30,
+        "Days a rejected or spam item is kept after the decision, then removed (the moderation log "
+        "keeps that it existed). `0`: kept for ever.",
+    ),
+    Setting(
+        "REFLECTIONS_KEEP_EMAIL_DAYS",
+        90,
+        "Days a reader's email is kept after their item was decided or they last had a mail from the "
+        "site (at once when they unsubscribe). `0`: kept until they unsubscribe.",
+    ),
+    Setting(
+        "REFLECTIONS_PRIVACY_PAGE",
+        True,
+        "A page at `/privacy/` that says what is kept and for how long, from the settings in force (a "
+        "site's own `privacy` page wins); the form links to it.",
+    ),
+    Setting(
+        "REFLECTIONS_PAUSED_UNTIL",
+        "",
+        "The author's rest: reflections paused on every essay until this day (`YYYY-MM-DD`), kindly.",
+    ),
+    Setting(
+        "REFLECTIONS_PAUSE_FILE",
+        "resting.txt",
+        "The file, relative to `PATH`, that the moderation page's rest switch writes (one line: the day "
+        "reflections open again); it may be written by hand too.",
+    ),
+)
+DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
 #: The service's addresses a page links to: under REFLECTIONS_SERVICE_URL when that is set.
@@ -182,3 +288,8 @@ def site_zone(settings: dict) -> ZoneInfo:
         return ZoneInfo(str(settings.get("TIMEZONE") or "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def essay_language(essay, settings: dict) -> str:
+    """The language an essay's reflections are shown in: its own (`Lang`), else the site's."""
+    return str(getattr(essay, "lang", "") or settings.get("DEFAULT_LANG") or i18n.SOURCE)

@@ -14,8 +14,9 @@
 
 Every output goes through Pelican's own writer code (writer.SelectiveWriter), atomically, and only
 when its bytes change; a full build gives the same bytes (tests/test_warm.py proves it on random
-sequences). A standalone `reflections approve` has no warm build: `publish_once` runs Pelican with
-its content cache and the same selective writer.
+sequences). What a change rewrites, and how, is narrowing.py. A standalone `reflections approve`
+has no warm build: `publish_once` (onepublish.py) runs Pelican with its content cache and the same
+selective writer.
 """
 
 import ctypes
@@ -24,24 +25,22 @@ import gc
 import os
 import threading
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from pelican import Pelican, signals
 from pelican.contents import Article, Content
-from pelican.generators import ArticlesGenerator, StaticGenerator
+from pelican.generators import ArticlesGenerator
 
 from ..core.errors import ContentError
 from ..core.sanitizer import cache_key
 from ..core.threads import walk
-from . import build, essays, manifest
+from . import build, essays, manifest, narrowing
 from . import settings as config
 from .changes import Change
+from .onepublish import settings_for
 from .plugin import every_essay, prepare_essay, thread_renderer
 from .regroup import regroup, shape
-from .writer import SelectiveWriter
 
 
 def _one_change(method):
@@ -92,7 +91,7 @@ class WarmSite:
     def read_settings(self) -> dict:
         # Once the site is served, a build never empties its folder (publishconf.py asks it to);
         # the pages it no longer has are removed after the build instead.
-        settings = _settings(self.settings_file, self.output, keep_output=bool(self.generators))
+        settings = settings_for(self.settings_file, self.output, keep_output=bool(self.generators))
         # The service's process has threads, connections and sockets a fork would copy; its builds
         # after the first are incremental, with nothing to share out.
         settings["REFLECTIONS_BUILD_PROCESSES"] = 1
@@ -265,87 +264,9 @@ class WarmSite:
             build.attach_thread(essay, items, generator.settings, cache, lambda e, _thread: render(e))
 
     def _write(self, change: Change) -> list[str]:
-        """Pelican's own output methods, through the selective writer, over the part of the site the
-        change touches (static files aside: no essay or reflection changes them)."""
-        generator = self.essays
-        settings = generator.settings
-        change = change.pinned(every_essay(generator))
-        writer = SelectiveWriter(generator.output_path, settings, change)
-        others = [
-            g
-            for g in self.generators
-            if hasattr(g, "generate_output") and not isinstance(g, ArticlesGenerator | StaticGenerator)
-        ]
-        if change.regrouped:
-            # The order or the grouping changed: every list is a candidate, so Pelican's whole pass.
-            for each in [generator, *others]:
-                each.generate_output(writer)
-        else:
-            self._write_narrowed(writer, change, others)
-        self.produced |= set(writer.written)
-        return writer.written
-
-    def _write_narrowed(self, writer: SelectiveWriter, change: Change, others: list) -> None:
-        """Pelican's output methods one by one, each over the part of its lists the change touches."""
-        generator = self.essays
-        settings = generator.settings
-        write = partial(writer.write_file, relative_urls=settings["RELATIVE_URLS"])
-
-        touched = change.among
-
-        def touching(groups) -> list:
-            return [(name, listed) for name, listed in groups if change.touches_any(listed)]
-
-        essay_lists = ("articles", "translations", "hidden_articles", "hidden_translations")
-        with narrowed(generator, **{name: touched(getattr(generator, name)) for name in essay_lists}):
-            generator.generate_articles(write)
-        with narrowed(
-            generator,
-            drafts=touched(generator.drafts),
-            drafts_translations=touched(generator.drafts_translations),
-        ):
-            generator.generate_drafts(write)
-        counted = change.count_templates
-        direct = [name for name in settings["DIRECT_TEMPLATES"] if change.sources or name in counted]
-        with narrowed(generator, settings={**settings, "DIRECT_TEMPLATES": direct}):
-            generator.generate_direct_templates(write)
-        # Pelican builds each tag's, category's and author's list by walking every essay: only the
-        # groups the change touches are walked and written.
-        if change.sources or "tag" in counted:
-            with narrowed(generator, tags=dict(touching(generator.tags.items()))):
-                generator.generate_tags(write)
-        if change.sources or "category" in counted:
-            with narrowed(generator, categories=touching(generator.categories)):
-                generator.generate_categories(write)
-        if change.sources or "author" in counted:
-            with narrowed(generator, authors=touching(generator.authors)):
-                generator.generate_authors(write)
-        if change.sources:
-            generator.generate_feeds(writer)
-            generator.generate_period_archives(write)
-            for each in others:
-                each.generate_output(writer)
-        signals.article_writer_finalized.send(generator, writer=writer)
-
-
-@contextmanager
-def narrowed(generator, **attributes):
-    """The generator with some of its lists (or settings) narrowed for one of its own methods."""
-    saved = {name: getattr(generator, name) for name in attributes}
-    for name, value in attributes.items():
-        setattr(generator, name, value)
-    try:
-        yield generator
-    finally:
-        for name, value in saved.items():
-            setattr(generator, name, value)
-
-
-def _settings(settings_file: str, output: str | None, keep_output: bool) -> dict:
-    override: dict = {"OUTPUT_PATH": os.path.abspath(output)} if output else {}
-    if keep_output:
-        override["DELETE_OUTPUT_DIRECTORY"] = False
-    return config.read(settings_file, override=override)
+        written = narrowing.write_change(self.generators, change)
+        self.produced |= set(written)
+        return written
 
 
 def _groups(generator) -> set[tuple[str, str]]:
@@ -425,43 +346,3 @@ class _KeptPelican(Pelican):
     def _get_writer(self):
         self.writer = super()._get_writer()
         return self.writer
-
-
-class _OnePublish(Pelican):
-    """Pelican with its content cache, writing only what one change touches."""
-
-    def __init__(self, settings: dict, change: Change) -> None:
-        self.change = change
-        super().__init__(settings)
-
-    def _get_writer(self) -> SelectiveWriter:
-        self.writer = SelectiveWriter(self.output_path, self.settings, self.change)
-        return self.writer
-
-    def _get_generator_classes(self) -> list:
-        classes = super()._get_generator_classes()
-        return [_StaticLinksOnly if cls is StaticGenerator else cls for cls in classes]
-
-
-class _StaticLinksOnly(StaticGenerator):
-    """Static files are found (essays link to them) but not copied again: a reflection changes none."""
-
-    def generate_output(self, writer=None) -> None:
-        pass
-
-
-def publish_once(settings_file: str, slug: str, output: str | None = None) -> list[str] | None:
-    """For a terminal's `reflections approve`: no warm build to update, so Pelican reads every essay
-    (from its content cache) and the selective writer renders what essay `slug`'s reflections touch.
-    Returns the files written (None: a whole build, everything)."""
-    # Never empty the output folder (publishconf.py asks a whole build to): this run writes a few files.
-    settings = _settings(settings_file, output, keep_output=True)
-    if not settings["REFLECTIONS_INCREMENTAL"] or not os.path.exists(
-        os.path.join(settings["OUTPUT_PATH"], "index.html")
-    ):
-        Pelican(settings).run()
-        return None
-    counted = tuple(settings["REFLECTIONS_COUNT_TEMPLATES"])
-    one = _OnePublish(settings, Change(slugs=frozenset([slug]), count_templates=counted))
-    one.run()
-    return one.writer.written

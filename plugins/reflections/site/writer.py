@@ -17,8 +17,7 @@ from pathlib import Path
 from pelican.paginator import Paginator
 from pelican.writers import Writer
 
-from ..core.files import write_atomically
-from .build import write_if_changed
+from ..core.files import write_atomically, write_if_changed
 from .essays import content_without_counts
 
 

@@ -1,0 +1,265 @@
+"""Submitting: a reader's reflection or comment in, through every check (the form token, the
+rate limit, the honeypot, the author's rest, care), kept pending in the store, and a kind page or
+JSON out. No-JS form posts get a page (the form again, with the reader's words and a message by
+each field, or a 303 to the "received" page); JSON posts get 422 with field errors or 202 with the
+id and a withdraw token."""
+
+import json
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ..core import i18n, lengths, published, rest
+from ..core.essay_header import EssayInfo
+from ..core.i18n import N_
+from ..store import Reflection, StoreUnavailable, body_hash, now
+from . import addresses, bodies, care, intake, origins
+from .state import Service, json_error
+
+logger = logging.getLogger(__name__)
+DUPLICATE = N_("This reflection has already reached the author, so there is no need to send it again.")
+UNAVAILABLE = N_(
+    "We could not save your reflection just now: the server is busy. Nothing is lost: your words "
+    "are still in the form below. Please wait a moment and send it again."
+)
+
+
+async def submit(request: Request) -> Response:
+    service: Service = request.app.state.service
+    wants_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+    raw = await bodies.read_limited(request, service.config.max_request_bytes)
+    address = addresses.of_request(request)
+    foreign = not origins.allowed(
+        request.headers.get("origin"), request.headers.get("host", ""), service.origins
+    )
+    # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
+    # thread, so the event loop keeps serving the site and the other readers meanwhile.
+    answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign)
+    if isinstance(answer, Hold):
+        # A token not yet old enough: the answer waits out the rest here, on the event loop (no
+        # worker thread is held), then the submission is looked at once more.
+        await anyio.sleep(answer.seconds)
+        answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, True)
+    return answer
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A submission that is whole but whose form token is younger than its minimum age."""
+
+    seconds: float
+
+
+#: The longest an answer is held for a young token; past it (a site that set a long minimum age)
+#: the reader is asked to send again, with the reason.
+MAX_HOLD_SECONDS = 10.0
+
+
+FOREIGN = N_(
+    "This form was sent from a page that is not part of this site, so nothing was sent. If you "
+    "wrote it, your words are below: read them over and send them from here."
+)
+
+
+def _submit(
+    service: Service,
+    raw: bytes | None,
+    wants_json: bool,
+    address: str,
+    foreign: bool = False,
+    held: bool = False,
+) -> Response | Hold:
+    _ = service.words()
+    if raw is None:
+        message = _("That was more than we can receive at once. Please shorten it and send it again.")
+        if wants_json:
+            return json_error(413, message)
+        return service.page(
+            "service/message.html", status=413, heading=_("Too long to receive"), message=message
+        )
+    try:
+        if wants_json:
+            text = raw.decode("utf-8")
+            if intake.json_too_deep(text):
+                raise intake.NotAnObject("the fields are nested too deeply to read")
+            data = json.loads(text)
+        else:
+            fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+            data = {key: values[0] for key, values in fields.items()}
+        submission = intake.from_mapping(data)
+    except (ValueError, RecursionError) as error:
+        message = (
+            str(error) if isinstance(error, intake.NotAnObject) else "The request body is not valid JSON."
+        )
+        if wants_json:
+            return json_error(400, message)
+        return service.page(
+            "service/message.html", status=400, heading=_("We could not read that"), message=message
+        )
+
+    essay = service.site.essay(submission.essay)
+    _ = service.words(essay)
+    if foreign:
+        # Another site's page posting readers' browsers into the queue: refused, the words shown back
+        # on the service's own page, where sending them is the reader's own act.
+        if wants_json:
+            return json_error(403, _(FOREIGN))
+        return service.form_page(essay, submission, 403, _("Send this reflection?"), message=_(FOREIGN))
+    resting = rest.until(service.settings)
+    if resting is not None:
+        # The author's rest: the reader's words come back to them with a kind word, nothing kept.
+        message = _(
+            "The author is taking a rest, and reflections are paused until %(day)s. Your words are "
+            "still here: keep them, and send them then.",
+            day=i18n.long_date(resting, service.language(essay)),
+        )
+        if wants_json:
+            return JSONResponse({"errors": {"body": message}}, status_code=503)
+        return service.form_page(essay, submission, 503, _("The author is resting"), message=message)
+    address_hash = service.guard.address_hash(address)
+    # The honeypot is looked at last: a bot that fills it meets every check and limit first.
+    problems = intake.verify(submission, service.site, _)
+    if not problems and service.guard.too_many_links(submission.body):
+        problems["body"] = _(
+            "Please keep to %(max)s links at most; it helps us keep spam out. "
+            "Everything you wrote is still here.",
+            max=service.config.max_links,
+        )
+    if problems:
+        if wants_json:
+            return JSONResponse({"errors": problems}, status_code=422)
+        return service.form_page(
+            essay,
+            submission,
+            422,
+            _("Your reflection"),
+            errors=problems,
+        )
+
+    problem, left = service.guard.token_verdict(submission.token, submission.essay)
+    if problem == "too fast" and not held and left + 0.01 <= MAX_HOLD_SECONDS:
+        return Hold(left + 0.01)
+    if problem:
+        return _confirm_again(service, essay, submission, wants_json, too_soon=problem == "too fast")
+
+    if service.guard.over_rate_limit(address_hash):
+        message = _(
+            "You have sent several reflections in a short while. Please wait a little, then send again."
+        )
+        if wants_json:
+            return JSONResponse({"errors": {"body": message}}, status_code=429)
+        return service.form_page(essay, submission, 429, _("Please wait a moment"), message=message)
+
+    if submission.website:
+        # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
+        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
+    texts = [submission.body, submission.name, submission.content_note]
+    flags = [f"held:{word}" for word in service.guard.held_words(*texts)]
+    lists = care.lists_folder(service.settings)
+    if care.needs_care(texts, service.language(essay), care.extra_words(service.settings), lists):
+        flags.insert(0, care.FLAG)  # the reader is shown where to find help; the author told at once
+    return _accept(service, submission, essay, address_hash, wants_json, flags=",".join(flags))
+
+
+AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")
+USED_TOKEN = N_(
+    "This form has already sent one reflection. If you meant to send another, here it is as you "
+    "wrote it: send it again."
+)
+TOO_SOON = N_("That was sent a moment too soon for us to tell it from a program. Please send it again.")
+
+
+def _confirm_again(
+    service: Service,
+    essay: EssayInfo | None,
+    submission: intake.Submission,
+    wants_json: bool,
+    used: bool = False,
+    too_soon: bool = False,
+) -> Response:
+    """A submission whose form token is missing, expired or used: the same words back, with a fresh
+    token (a person sends again; a program that posts the essay page's form as it is does not)."""
+    message = service.words(essay)(USED_TOKEN if used else TOO_SOON if too_soon else AS_WRITTEN)
+    if wants_json:
+        fresh = service.guard.form_token(submission.essay)
+        if not (used or too_soon):
+            message = "Please send again with this form token (ask /reflections/token)."
+        return JSONResponse({"errors": {"token": message}, "token": fresh}, status_code=422)
+    return service.send_page(essay, submission, message)
+
+
+def _accept(
+    service: Service,
+    submission: intake.Submission,
+    essay: EssayInfo | None,
+    address_hash: str,
+    wants_json: bool,
+    state: str = "pending",
+    flags: str = "",
+) -> Response:
+    _ = service.words(essay)
+    moment = now()
+    row = Reflection(
+        id=published.new_id(moment),
+        essay=submission.essay[: lengths.MAX_ESSAY],
+        parent=submission.parent[: lengths.MAX_ID],
+        kind="comment" if submission.parent else "reflection",
+        visibility=submission.visibility if submission.visibility in ("public", "private") else "private",
+        state=state,
+        name=submission.name[: lengths.MAX_NAME],
+        email=submission.email[: lengths.MAX_EMAIL],
+        notify=submission.notify and bool(submission.email),
+        name_shown=submission.name_shown,
+        quote_ok=submission.quote_ok,
+        # A passage the essay no longer has: the reflection answers the essay, its quote kept.
+        passage=submission.passage if essay and submission.passage in essay.reflection_anchors else "",
+        quote=submission.quote[: lengths.MAX_QUOTE],
+        body=submission.body[: lengths.MAX_BODY],
+        content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
+        address_hash=address_hash,
+        body_hash=body_hash(submission.body),
+        flags=flags,
+        created=moment,
+    )
+    try:
+        refused = service.store.add_unless_duplicate(
+            row,
+            service.guard.duplicate_since(),
+            token=service.guard.token_nonce(submission.token),
+            token_since=service.guard.tokens_issued_since(),
+        )
+        if refused == "token used":
+            return _confirm_again(service, essay, submission, wants_json, used=True)
+        if refused == "duplicate":
+            problems = {"body": _(DUPLICATE)}
+            if wants_json:
+                return JSONResponse({"errors": problems}, status_code=422)
+            return service.form_page(
+                essay, submission, 422, _("Your reflection"), errors=problems, message=_(DUPLICATE)
+            )
+    except StoreUnavailable:
+        logger.exception("Could not store a submission")
+        if wants_json:
+            return JSONResponse({"errors": {"body": _(UNAVAILABLE)}}, status_code=503)
+        return service.form_page(
+            essay, submission, 503, _("Please try again in a moment"), message=_(UNAVAILABLE)
+        )
+    service.guard.count_submission(address_hash)
+    if state == "pending":
+        try:
+            service.mailer.submitted(row)
+        except StoreUnavailable:
+            # The reflection is safe; only its notification could not be queued.
+            logger.exception("Could not queue the mail for %s", row.id)
+    withdraw = service.guard.withdraw_token(row.id)
+    if wants_json:
+        return JSONResponse(
+            {"id": row.id, "state": "pending", "visibility": row.visibility, "withdraw_token": withdraw},
+            status_code=202,
+        )
+    return RedirectResponse(f"{service.root}/reflections/received/{withdraw}", status_code=303)
