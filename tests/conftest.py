@@ -137,7 +137,9 @@ def browser():
     """Debian's Chromium driven by Playwright; skipped, saying why, when either is missing."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (install the Debian package 'chromium')")
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (make test installs it)"
+    )
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -495,3 +497,11 @@ def item(number: int, **changes) -> Reflection:
         created=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=number),
     )
     return Reflection(**{**values, **changes})
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The whole-system modules (tests/test_*.py: browsers, fuzzing, real servers) first: they are
+    the longest, and parallel workers end together when the longest start first. Stable, so each
+    module keeps its own order, and the same in every worker."""
+    top = Path(__file__).resolve().parent
+    items.sort(key=lambda item: item.path.parent != top)

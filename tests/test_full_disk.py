@@ -17,7 +17,7 @@ def small_disk(tmp_path):
     mount.mkdir()
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
     if made.returncode != 0:
-        message = f"cannot mount a tmpfs here: {made.stderr.decode().strip()}"
+        message = f"cannot mount a tmpfs here (the full-disk tests need root): {made.stderr.decode().strip()}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -29,7 +29,9 @@ from pelican.plugins.reflections.store import Store
 from playwright.sync_api import expect
 
 ESSAY = "learning-to-stay"
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
 
 
 def recipe(running: RunningService, *arguments: str) -> str:
@@ -134,7 +136,7 @@ def static_host(tmp_path_factory):
     """A static host (nginx serving a plain folder on its own origin), the site built with
     `make publish` for it, and the service on another origin deploying to it with rsync."""
     if not shutil.which("rsync"):
-        pytest.skip("rsync is not installed (.ci/run installs it)")
+        pytest.skip("rsync is not installed (apt-get install rsync; .ci/run installs it)")
     folder = tmp_path_factory.mktemp("static-host")
     root = copy_site(folder / "site")
     host_folder = folder / "host"
@@ -405,7 +407,7 @@ def test_a_failed_deploy_is_shown_to_the_author_and_goes_through_when_tried_agai
     from conftest import MODERATE, author_client, running_for_the_author
 
     if not shutil.which("rsync"):
-        pytest.skip("rsync is not installed (.ci/run installs it)")
+        pytest.skip("rsync is not installed (apt-get install rsync; .ci/run installs it)")
     host = tmp_path / "not-yet" / "host"
     with running_for_the_author(tmp_path, REFLECTIONS_DEPLOY=f"rsync:{host}") as running:
         client = author_client(running.base)

@@ -49,7 +49,9 @@ def test_the_systemd_unit_runs_the_service_on_loopback_and_passes_systemd_analyz
     assert checked.returncode == 0, checked.stderr
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
 def test_the_https_nginx_recipe_redirects_to_https_and_passes_nginx_t(site, tmp_path):
     key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
@@ -127,7 +129,9 @@ def nginx_accepts(server: str, folder: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
 def test_the_recipes_follow_the_sites_own_policy_or_none(site, tmp_path):
     http = {"WITHNESS_SITEURL": "http://blog.example.org"}
     chosen = recipe(site, "nginx", REFLECTIONS_SITE_CSP=THEME_POLICY, **http)
@@ -154,7 +158,9 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
 def test_the_https_recipe_on_given_addresses_runs_redirects_keeping_the_port_and_serves_the_404(
     site, tmp_path
 ):

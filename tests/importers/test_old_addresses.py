@@ -141,7 +141,9 @@ def test_a_bad_line_in_the_map_is_named_and_the_build_goes_on(tmp_path):
     assert not (tmp_path / "escape").exists()
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
 def test_nginx_answers_each_old_address_with_a_301(moved, tmp_path):
     export, site, _ = moved
     port = free_port()

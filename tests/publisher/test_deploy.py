@@ -15,7 +15,7 @@ from pelican.plugins.reflections.service.moderation import Moderation
 
 ESSAY = "learning-to-stay"
 needs_rsync = pytest.mark.skipif(
-    not shutil.which("rsync"), reason="rsync is not installed (.ci/run installs it)"
+    not shutil.which("rsync"), reason="rsync is not installed (apt-get install rsync; .ci/run installs it)"
 )
 
 
