@@ -71,29 +71,34 @@ def test_the_reader_s_pages(browser, service, shots):
     page.goto(f"{service.base}/essays/{ESSAY}/")
     page.fill("#reflect-body", "x")
     page.locator("#reflect-body").evaluate("field => field.removeAttribute('minlength')")
-    page.click("text=Send your reflection")
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.click("text=Send your reflection")
     assert page.locator(".field-error").count() >= 1
     audit(page, "form-with-a-problem", shots)
 
     page.goto(f"{service.base}/essays/{ESSAY}/")
     page.fill("#reflect-body", "Words for the audit, with a paragraph.\n\nAnd a second one.")
     page.fill("#reflect-name", "Audit")
-    page.click("text=Send your reflection")
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.click("text=Send your reflection")
     assert page.locator("h1").inner_text() == "Send this reflection?"
     audit(page, "send", shots)
-    page.get_by_role("button", name="Send your reflection").click()
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.get_by_role("button", name="Send your reflection").click()
     assert page.locator("h1").inner_text() == "Thank you. Your words reached the author."
     audit(page, "received-waiting", shots)
     received = page.url
 
-    page.click("text=Withdraw my reflection")
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.click("text=Withdraw my reflection")
     audit(page, "withdraw-confirm", shots)
     assert (
         page.get_by_role("link", name="Keep it")
         .get_attribute("href")
         .endswith(received.split(service.base, 1)[1])
     )
-    page.click("text=Withdraw it")
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.click("text=Withdraw it")
     audit(page, "withdrawn", shots)
     page.goto(received)
     assert page.locator("h1").inner_text() == "You withdrew these words."
@@ -111,7 +116,8 @@ def test_the_author_s_pages(browser, service, shots):
     page.goto(f"{service.base}/reflections/moderate")
     audit(page, "login", shots)
     page.fill("#password", AUTHOR_PASSWORD)
-    page.click("text=Log in")
+    with page.expect_navigation():  # the next page, never the one it leaves
+        page.click("text=Log in")
     assert page.locator("h1").inner_text() == "Waiting for you"
     audit(page, "queue", shots)
     for name, query in (("private", "?view=private"), ("published", "?view=published"), ("log", "/log")):
@@ -119,7 +125,8 @@ def test_the_author_s_pages(browser, service, shots):
         audit(page, name, shots)
     page.goto(f"{service.base}/reflections/moderate")
     first = page.locator(".moderate-item").first
-    first.locator("button[value=delete]").click()
+    with page.expect_navigation():  # the next page, never the one it leaves
+        first.locator("button[value=delete]").click()
     assert page.locator("h1").inner_text() == "Delete for good?"
     audit(page, "delete-confirm", shots)
     page.click("text=Keep it")
