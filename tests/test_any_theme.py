@@ -13,6 +13,9 @@ from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Store
 from test_xss_browser import build_hostile_site, visit
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 FLEX = CORPORA / "themes" / "flex"
 ESSAYS = {"first-light": "posts/2026/01/first-light/", "morning-walk": "posts/2026/02/morning-walk/"}
 

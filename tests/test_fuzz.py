@@ -16,6 +16,9 @@ from conftest import MODERATE, RunningService, author_client, copy_site, log_in,
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 2000
 ESSAY = "learning-to-stay"
 FIELDS = [

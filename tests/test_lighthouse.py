@@ -13,6 +13,9 @@ import httpx
 import pytest
 from conftest import CHROMIUM, MODERATE, REPO, author_client, running_for_the_author
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 ESSAY = "learning-to-stay"
 PARENT = ("the-kitchen-table", "01JQ3Z7V5K8D2N4P6R8T0W2Y4A")

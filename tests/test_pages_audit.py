@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import AUTHOR_PASSWORD, REPO, running_for_the_author, submit_reflection
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ESSAY = "learning-to-stay"
 PARENT = ("the-kitchen-table", "01JQ3Z7V5K8D2N4P6R8T0W2Y4A")

@@ -28,6 +28,9 @@ from conftest import (
 )
 from pelican.plugins.reflections.store import Store
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 ESSAY = "learning-to-stay"
 LIMITS = {
     "REFLECTIONS_TOKEN_MIN_SECONDS": "0",

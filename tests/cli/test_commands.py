@@ -7,6 +7,9 @@ import subprocess
 import pytest
 from conftest import REFLECTIONS, build_site, copy_site, differences
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 ESSAY = "learning-to-stay"
 
 

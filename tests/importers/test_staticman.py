@@ -12,6 +12,9 @@ from conftest import REFLECTIONS, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 
 def staticman_site(name: str) -> Path:
     return corpus_file(f"staticman/{name}/staticman.yml").parent

@@ -14,6 +14,9 @@ from links import broken_links
 from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.threads import build_thread, walk
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 CORPUS = "wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"
 CONTENT_TAG = "{http://purl.org/rss/1.0/modules/content/}encoded"

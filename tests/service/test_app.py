@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 import pytest
 from conftest import RunningService, copy_site, fetch
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 ESSAY = "learning-to-stay"
 CLOSED = "letters-i-did-not-send"
 PUBLISHED_PARENT = ("the-kitchen-table", "01JQ3Z7V5K8D2N4P6R8T0W2Y4A")

@@ -11,6 +11,9 @@ import httpx
 import pytest
 from conftest import RunningService, copy_site, free_port, smtp_server, submit_reflection, wait_for
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 ESSAY = "learning-to-stay"
 AUTHOR = "author@site.example"
 

@@ -20,6 +20,9 @@ from conftest import (
 from conftest import item as stored_item
 from pelican.plugins.reflections.store import MAX_MAIL_ATTEMPTS, Store
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 ESSAY = "learning-to-stay"
 PASSWORD = AUTHOR_PASSWORD
 BASE = MODERATE

@@ -21,6 +21,9 @@ from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
 from pelican.settings import read_settings
 
+#: A minute or more in all: parallel runs start it early (conftest).
+pytestmark = pytest.mark.slow
+
 TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]
 #: An id for an item the test adds itself.
 LATER = "01KAAAAAAAAAAAAAAAAAAAAAAA"

@@ -8,8 +8,6 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, StatementError
@@ -166,7 +164,11 @@ def make_engine(url: str, timeout: float = 5.0) -> Engine:
     )
 
 
-def _migrations() -> AlembicConfig:
+def _migrations():
+    """Alembic's configuration of the store's migrations (imported here: a command that never
+    opens the store, such as --help, starts without Alembic)."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -181,6 +183,8 @@ def schema_revision() -> str:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (run on every start; a no-op when current)."""
+    from alembic import command
+
     config = _migrations()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
