@@ -497,16 +497,3 @@ def item(number: int, **changes) -> Reflection:
         created=datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=number),
     )
     return Reflection(**{**values, **changes})
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """The modules marked slow as a whole first, then the whole-system ones (tests/test_*.py:
-    browsers, fuzzing, real servers): they are the longest, and parallel workers end together when
-    the longest start first. Stable, so each module keeps its own order, the same in every worker."""
-    top = Path(__file__).resolve().parent
-
-    def slow(item) -> bool:
-        marks = getattr(item.module, "pytestmark", [])
-        return any(mark.name == "slow" for mark in (marks if isinstance(marks, list) else [marks]))
-
-    items.sort(key=lambda item: (not slow(item), item.path.parent != top))

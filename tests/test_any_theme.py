@@ -13,7 +13,7 @@ from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Store
 from test_xss_browser import build_hostile_site, visit
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 FLEX = CORPORA / "themes" / "flex"

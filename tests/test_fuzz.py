@@ -16,7 +16,7 @@ from conftest import MODERATE, RunningService, author_client, copy_site, log_in,
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 EXAMPLES = 2000

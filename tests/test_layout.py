@@ -148,3 +148,15 @@ def test_the_store_is_the_only_user_of_sqlalchemy():
         if not inside and name in ("sqlalchemy", "alembic")
     }
     assert users and all(user.startswith("store/") for user in users), users
+
+
+def test_no_module_of_the_plugin_is_over_400_lines():
+    """A module a newcomer can hold: past 400 lines it holds more than one concept (split it along
+    them, as docs/explanation/architecture.md lists the modules)."""
+    sizes = {
+        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    assert len(sizes) > 40
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import CHROMIUM, MODERATE, REPO, author_client, running_for_the_author
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import AUTHOR_PASSWORD, REPO, running_for_the_author, submit_reflection
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

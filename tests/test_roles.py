@@ -28,7 +28,7 @@ from conftest import (
 )
 from pelican.plugins.reflections.store import Store
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 ESSAY = "learning-to-stay"

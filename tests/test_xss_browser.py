@@ -28,7 +28,7 @@ from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
 from pelican.plugins.reflections.store import Reflection, Store, body_hash
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 # Runs before any script of the page: records every dialog, any call of __pwn(…) and any write to

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from conftest import REFLECTIONS, build_site, copy_site, differences
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 ESSAY = "learning-to-stay"

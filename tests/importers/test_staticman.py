@@ -12,7 +12,7 @@ from conftest import REFLECTIONS, bare_site, build_site, corpus_file
 from links import broken_links
 from pelican.plugins.reflections.core import published
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 

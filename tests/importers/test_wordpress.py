@@ -14,7 +14,7 @@ from links import broken_links
 from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.threads import build_thread, walk
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 CORPUS = "wordpress/themeunittestdata.wordpress.xml"

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from conftest import RunningService, copy_site, fetch
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 ESSAY = "learning-to-stay"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from conftest import RunningService, copy_site, free_port, smtp_server, submit_reflection, wait_for
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 ESSAY = "learning-to-stay"

@@ -20,7 +20,7 @@ from conftest import (
 from conftest import item as stored_item
 from pelican.plugins.reflections.store import MAX_MAIL_ATTEMPTS, Store
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 ESSAY = "learning-to-stay"

@@ -21,7 +21,7 @@ from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
 from pelican.settings import read_settings
 
-#: A minute or more in all: parallel runs start it early (conftest).
+#: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
 pytestmark = pytest.mark.slow
 
 TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]
