@@ -95,6 +95,24 @@ def _busy(request: Request, error: Exception) -> Response:
     )
 
 
+class OnlyUnder:
+    """A middleware for one part of the service: requests under `prefix` pass through it, the rest
+    go straight on. The author's session is the moderation pages' alone, so a reader's submission
+    pays nothing for it (a cookie read, a wrapper on every message sent)."""
+
+    def __init__(self, app, prefix: str, middleware, **options) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.through = middleware(app, **options)
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            await self.through(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_app(
     config: service_config.ServiceConfig,
     site: SiteView,
@@ -127,7 +145,9 @@ def create_app(
     if secure is None:  # Secure whenever the site itself is served over https (publishconf)
         secure = str(service.settings.get("SITEURL", "")).startswith("https://")
     session = Middleware(
-        SessionMiddleware,
+        OnlyUnder,
+        prefix=moderate.BASE,
+        middleware=SessionMiddleware,
         secret_key=service.guard.session_key(),
         session_cookie="withness_author",
         path=service.root + moderate.BASE,
