@@ -115,16 +115,33 @@ class EssayReader(MarkdownReader):
             raise ContentError(self._source_path, name.capitalize(), str(error)) from None
 
 
-def _packed(name: str, dump, load, empty) -> property:
-    """An attribute kept compressed: `dump`ed and compressed when set; when read, `load` is given
-    the compressed bytes."""
-    key = f"_packed_{name}"
+#: Whether essays pack what they show (`_packed`): only a build kept in memory (warm.py) gains; a
+#: build that ends with its process would pay a tenth of its time for packing and keep nothing.
+_PACKING = {"on": False}
+
+
+def keep_packed(on: bool = True) -> None:
+    """Pack from now on (a kept build, in this process), or not."""
+    _PACKING["on"] = on
+
+
+def _packed(name: str, dump, load, empty, always: bool = False) -> property:
+    """An attribute kept compressed while builds are kept (`keep_packed`, or `always`); else kept
+    as it is, read back as the same shared object (read, never changed in place)."""
+    key, plain = f"_packed_{name}", f"_plain_{name}"
 
     def get(self):
+        if plain in self.__dict__:
+            return self.__dict__[plain]
         packed = self.__dict__.get(key)
         return load(packed) if packed else empty()
 
     def set_(self, value) -> None:
+        self.__dict__.pop(plain, None)
+        if not (always or _PACKING["on"]):
+            self.__dict__.pop(key, None)
+            self.__dict__[plain] = value if value else empty()
+            return
         # The fastest level: most of the gain for a fraction of the time.
         self.__dict__[key] = zlib.compress(dump(value), 1) if value else b""
 
@@ -175,7 +192,8 @@ class Essay(Article):
     # memory. A change unpacks the few essays it touches (tens of microseconds each).
     reflection_thread = _packed("thread", pickle.dumps, _thread_of, list)
     reflection_thread_html = _packed("thread_html", _utf8, _markup, Markup)
-    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None)
+    # Always packed: a reader gets its own copy of the data, which it may change (attach_thread).
+    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None, always=True)
 
 
 @pass_context

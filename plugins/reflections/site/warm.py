@@ -108,6 +108,7 @@ class WarmSite:
         with self.lock:
             self.failed = True  # until this build is done
             gc.unfreeze()  # the last build's objects may be collected once this one replaces them
+            essays.keep_packed()  # this build is kept: what each essay shows of reflections, packed
             pelican = _KeptPelican(self.read_settings())
             with signals.all_generators_finalized.connected_to(keep):
                 pelican.run()
