@@ -42,7 +42,7 @@ def _write_narrowed(generator, writer: SelectiveWriter, change: Change, others: 
     touched = change.among
 
     def touching(groups) -> list:
-        return [(name, listed) for name, listed in groups if change.touches_any(listed)]
+        return [(name, Members(listed)) for name, listed in groups if change.touches_any(listed)]
 
     essay_lists = ("articles", "translations", "hidden_articles", "hidden_translations")
     with narrowed(generator, **{name: touched(getattr(generator, name)) for name in essay_lists}):
@@ -74,6 +74,19 @@ def _write_narrowed(generator, writer: SelectiveWriter, change: Change, others: 
         for each in others:
             each.generate_output(writer)
     signals.article_writer_finalized.send(generator, writer=writer)
+
+
+class Members(list):
+    """A group's essays, asked `essay in group` in constant time. Pelican orders each tag's,
+    category's and author's page by walking every essay and asking that of the group's list: at
+    three thousand essays, a third of an edit's publish went into those list scans."""
+
+    def __init__(self, essays) -> None:
+        super().__init__(essays)
+        self._ids = {id(essay) for essay in self}
+
+    def __contains__(self, essay) -> bool:  # essays compare by identity (Pelican's Content)
+        return id(essay) in self._ids
 
 
 @contextmanager
