@@ -62,13 +62,13 @@ run: $(BIN)/.installed
 	$(BIN)/reflections serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.test-installed
-	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
-	$(BIN)/ruff format --check plugins tests bench
+	$(BIN)/ruff check plugins tests bench docs pelicanconf.py publishconf.py
+	$(BIN)/ruff format --check plugins tests bench docs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(BIN)/.test-installed
-	$(BIN)/ruff check plugins tests bench pelicanconf.py publishconf.py
-	$(BIN)/ruff format --check plugins tests bench
+	$(BIN)/ruff check plugins tests bench docs pelicanconf.py publishconf.py
+	$(BIN)/ruff format --check plugins tests bench docs
 
 html: $(BIN)/.installed
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)

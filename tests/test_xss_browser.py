@@ -112,23 +112,10 @@ def instrumented(context) -> None:
     )
 
 
-def look(page, url: str) -> list[str]:
-    """Open a page as a curious reader would (every fold open, the pointer moved over it); what
-    fired, and every error the page threw."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("dialog", lambda dialog: dialog.dismiss())
-    page.goto(url, wait_until="load", timeout=120_000)
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.mouse.move(200, 200)
-    page.wait_for_timeout(300)
-    return page.evaluate("window.__fired") + errors
-
-
 def look_all(context, urls: list[str], at_once: int = 12) -> dict[str, list[str]]:
-    """`look` at many pages, several open at once: each is opened, its folds opened and the pointer
-    moved over it, then one wait serves them all (each page still has the whole wait after its
-    pointer moved, for a handler that fires late)."""
+    """Open pages as a curious reader would (every fold open, the pointer moved over it), several at
+    once, then one wait serves them all (each page still has the whole wait after its pointer
+    moved, for a handler that fires late): by address, what fired and every error the page threw."""
     tabs = []
     for _ in range(min(at_once, len(urls))):
         page, errors = context.new_page(), []
@@ -154,7 +141,7 @@ def look_all(context, urls: list[str], at_once: int = 12) -> dict[str, list[str]
 def visit(browser, url: str) -> list[str]:
     context = browser.new_context()
     instrumented(context)
-    found = look(context.new_page(), url)
+    found = look_all(context, [url])[url]
     context.close()
     return found
 

@@ -10,11 +10,11 @@ import ast
 import json
 from pathlib import Path
 
+from docutils import nodes
 from docutils.statemachine import StringList
-from sphinx.util.docutils import SphinxDirective
-
 from pelican.plugins.reflections.service.config import VARIABLES
 from pelican.plugins.reflections.site.settings import SETTINGS
+from sphinx.util.docutils import SphinxDirective
 
 PACKAGE = Path(__file__).resolve().parents[2] / "plugins" / "reflections"
 
@@ -94,13 +94,9 @@ class _Table(SphinxDirective):
     rows: staticmethod
 
     def run(self):
-        container = []
-        from docutils import nodes
-
-        section = nodes.container()
-        self.state.nested_parse(StringList(self.rows()), self.content_offset, section)
-        container.extend(section.children)
-        return container
+        holder = nodes.container()
+        self.state.nested_parse(StringList(self.rows()), self.content_offset, holder)
+        return holder.children
 
 
 class Settings(_Table):

@@ -2,6 +2,7 @@
 `reflections login-link`, and the check every author's form passes before it changes anything (its
 size, its origin, the author's session, its CSRF token)."""
 
+from functools import partial
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -65,12 +66,18 @@ def login_page(request: Request, status: int = 200, message: str = "") -> Respon
     return response
 
 
-async def login(request: Request) -> Response:
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    # The password check (argon2) and the database in a worker thread: the event loop keeps serving.
-    return await run_in_threadpool(_login, request, fields)
+def form_post(handler):
+    """A form's endpoint: its fields read (within MAX_FORM_BYTES), then `handler(request, fields)`
+    in a worker thread (the password check, the store), so the event loop keeps serving."""
+
+    async def endpoint(request: Request) -> Response:
+        fields = await _form(request)
+        if fields is None:
+            return _too_large()
+        return await run_in_threadpool(handler, request, fields)
+
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
 
 
 def _login(request: Request, fields: dict[str, list[str]]) -> Response:
@@ -104,13 +111,6 @@ def enter(request: Request) -> Response:
     return RedirectResponse(request.app.state.service.root + BASE, status_code=303)
 
 
-async def logout(request: Request) -> Response:
-    fields = await _form(request)
-    if fields is None:
-        return _too_large()
-    return await run_in_threadpool(_logout, request, fields)
-
-
 def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
     if _from_elsewhere(request):
         return _refused_origin()
@@ -121,15 +121,9 @@ def _logout(request: Request, fields: dict[str, list[str]]) -> Response:
 
 
 def author_post(handler):
-    """A moderation form's endpoint: its fields read (within MAX_FORM_BYTES), the author and the
-    CSRF token checked, then `handler(request, fields)` in a worker thread (it writes the store)."""
-
-    async def endpoint(request: Request) -> Response:
-        fields = await _form(request)
-        if fields is None:
-            return _too_large()
-        return await run_in_threadpool(_checked, handler, request, fields)
-
+    """A moderation form's endpoint (`form_post`): the author and the CSRF token checked before
+    `handler(request, fields)` changes anything."""
+    endpoint = form_post(partial(_checked, handler))
     endpoint.__doc__ = handler.__doc__
     return endpoint
 
@@ -145,7 +139,7 @@ def _checked(handler, request: Request, fields: dict[str, list[str]]) -> Respons
 
 
 routes = [
-    Route(f"{BASE}/login", login, methods=["POST"]),
-    Route(f"{BASE}/logout", logout, methods=["POST"]),
+    Route(f"{BASE}/login", form_post(_login), methods=["POST"]),
+    Route(f"{BASE}/logout", form_post(_logout), methods=["POST"]),
     Route(f"{BASE}/enter/{{token}}", enter, methods=["GET"]),
 ]

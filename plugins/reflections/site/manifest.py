@@ -25,8 +25,17 @@ def location(settings: dict) -> Path:
 #: and an edit's publish would otherwise make every essay's entry again (a tenth of its time at
 #: three thousand essays).
 _entry_of: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-#: What this process last wrote, by file: an unchanged manifest is neither encoded nor read again.
-_written: dict[Path, dict] = {}
+#: What this process last wrote, by file, with the file's stamp then: an unchanged manifest that
+#: nothing else rewrote since is neither encoded nor read again.
+_written: dict[Path, tuple[dict, tuple[int, int]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (status.st_mtime_ns, status.st_size)
 
 
 def _entry(essay, content: str) -> tuple[str, dict]:
@@ -71,13 +80,14 @@ def write(essays: list, settings: dict) -> None:
     """The manifest, rewritten only when it changed (a warm build publishes often)."""
     path = location(settings)
     found = entries(essays, settings)
-    if _written.get(path) == found and path.exists():
+    last = _written.get(path)
+    if last is not None and last[0] == found and last[1] == _stamp(path) != (-1, -1):
         return
     data = json.dumps({"version": VERSION, "essays": found}, sort_keys=True).encode()
     try:
         if not (path.exists() and path.read_bytes() == data):
             write_atomically(path, data)
-        _written[path] = found
+        _written[path] = (found, _stamp(path))
     except OSError as error:  # the site is built; only the service's view of it is older
         logger.warning("Could not write %s: %s", path, error)
 
