@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import RunningService, copy_site
+from conftest import RunningService, copy_site, open_the_folded_part
 from pelican.plugins.reflections.core import published
 from test_pages_audit import audit, open_page
 
@@ -140,7 +140,7 @@ def test_a_german_reader_s_whole_path_is_in_german(browser, german_site):
     # A problem is said in German, and what was typed is kept.
     page.goto(f"{german_site.base}/essays/zaehlen-0/")
     page.fill("#reflect-body", "Worte")
-    page.click("#reflect-more > summary")  # the folded part, as a reader opens it
+    open_the_folded_part(page)
     page.fill("#reflect-email", "keine-adresse")
     page.locator("#reflect-email").evaluate("field => field.type = 'text'")
     page.click("text=Reflexion senden")

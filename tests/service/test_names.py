@@ -5,7 +5,7 @@ list's public heading), the typed name kept for the author alone."""
 import json
 
 import pytest
-from conftest import AUTHOR_PASSWORD, fetch, running_for_the_author
+from conftest import AUTHOR_PASSWORD, fetch, open_the_folded_part, running_for_the_author
 from pelican.plugins.reflections.core.published import shown_as
 from test_pages_audit import open_page
 
@@ -37,7 +37,7 @@ def test_a_hidden_name_never_reaches_the_site(browser, service, choice, shown):
     words = f"Words for the name test, shown as {choice}."
     page.fill("#reflect-body", words)
     page.fill("#reflect-name", TYPED)
-    page.click("#reflect-more > summary")  # the folded part, as a reader opens it
+    open_the_folded_part(page)
     page.check(f"input[name=name_shown][value={choice}]")
     page.check("input[name=quote_ok]")
     page.click("text=Send your reflection")

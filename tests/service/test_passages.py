@@ -6,7 +6,7 @@ reflection on the essay with its quote (Chromium, the real service)."""
 import re
 
 import pytest
-from conftest import fetch, running_for_the_author, wait_for
+from conftest import fetch, open_the_folded_part, running_for_the_author, wait_for
 from pelican.plugins.reflections.core import passages
 from playwright.sync_api import expect
 from test_pages_audit import audit, open_page
@@ -56,7 +56,7 @@ def test_a_section_chosen_without_javascript(browser, service, tmp_path):
     page.goto(f"{service.base}/essays/{ESSAY}/")
     words = "The part about staying, answered without a script."
     page.fill("#reflect-body", words)
-    page.click("#reflect-more > summary")  # the folded part, as a reader opens it
+    open_the_folded_part(page)
     page.select_option("#reflect-passage", "what-staying-looks-like")
     page.fill("#reflect-quote", "What staying looks like")
     page.click("text=Send your reflection")
