@@ -151,12 +151,12 @@ def test_every_command_and_option_is_in_the_cli_reference(built):
 
 
 def test_every_endpoint_is_in_the_http_reference():
-    from pelican.plugins.reflections.service import app, login, moderate
+    from pelican.plugins.reflections.service import app, login, moderate, webmentions
 
     page = (DOCS / "reference" / "http.md").read_text(encoding="utf-8")
     source = (REPO / "plugins" / "reflections" / "service" / "app.py").read_text(encoding="utf-8")
     paths = set(re.findall(r'Route\("([^"]+)"', source))
-    paths |= {route.path for route in [*moderate.routes, *login.routes]}
+    paths |= {route.path for route in [*moderate.routes, *login.routes, *webmentions.routes]}
     assert "/reflections/submit" in paths and moderate.BASE in paths and app.STATIC
     assert sorted(path for path in paths if not re.search(rf" {re.escape(path)}[`?]", page)) == []
 

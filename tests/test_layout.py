@@ -21,6 +21,7 @@ EVERYTHING = {
     "service",
     "publisher",
     "importers",
+    "elsewhere",
     "cli",
     "serve",
     "asgi",
@@ -31,7 +32,9 @@ ALLOWED = {
     "core": {"core"},
     "site": {"core", "site"},
     "store": {"core", "store"},
-    "service": {"core", "store", "service"},
+    "service": {"core", "store", "elsewhere", "service"},
+    # Replies from elsewhere: fetched, read and queued; the service runs its worker.
+    "elsewhere": {"core", "store", "elsewhere"},
     "publisher": {"core", "site", "store", "publisher"},
     "importers": {"core", "store", "importers"},
     "cli": EVERYTHING,
@@ -49,6 +52,7 @@ FORBIDDEN_LIBRARIES = {
     "service": {"pelican", "sqlalchemy", "alembic", "psycopg", "click"},
     "importers": {"sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn", "click"},
     "publisher": {"sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn", "click"},
+    "elsewhere": {"pelican", "sqlalchemy", "alembic", "psycopg", "starlette", "uvicorn", "click"},
 }
 
 

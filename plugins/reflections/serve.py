@@ -19,6 +19,8 @@ from pathlib import Path
 import uvicorn
 
 from .core.errors import SettingError
+from .elsewhere.fetch import Fetcher
+from .elsewhere.worker import Replies
 from .publisher import deploy
 from .publisher.loop import Publisher
 from .service import config as service_config
@@ -51,6 +53,8 @@ def _with_mail(config: service_config.ServiceConfig, publisher: "WarmPublisher |
         worker.start()
         keeper = RetentionWorker(service.store, service.settings)
         keeper.start()
+        replies = app.state.replies = replies_worker(config, service)
+        replies.start()
         if publisher is not None:
             publisher.start()  # builds in the background: readers are answered meanwhile
         try:
@@ -58,10 +62,23 @@ def _with_mail(config: service_config.ServiceConfig, publisher: "WarmPublisher |
         finally:
             worker.stopped.set()
             keeper.stopped.set()
+            replies.stop()
             if publisher is not None:
                 publisher.stop()
 
     return lifespan
+
+
+def replies_worker(config: service_config.ServiceConfig, service) -> Replies:
+    """The worker that verifies webmentions and reads replies elsewhere, for this service."""
+    return Replies(
+        service.store,
+        Fetcher(allow_loopback=config.fetch_allow_loopback),
+        service.site.essays,
+        service.flags_of,
+        appview=config.bluesky_appview,
+        interval=config.replies_interval,
+    )
 
 
 def intake_app():

@@ -21,6 +21,8 @@ def _summary(row) -> dict:
         "created": row.created.isoformat(),
         "flags": row.flags,
         "excerpt": " ".join(row.body.split())[:80],
+        "origin": row.origin,
+        "source": row.source,
     }
 
 
@@ -42,9 +44,10 @@ def queue(context: Context, state: str | None, essay: str | None, as_json: bool)
         item = _summary(row)
         private = " private" if row.visibility == "private" else ""
         flags = f" [{row.flags}]" if row.flags else ""
+        elsewhere = f"\n    from {row.origin}: {row.source}" if row.origin else ""
         click.echo(
             f"{item['id']}  {row.state:<9} {row.essay}{private}{flags}\n"
-            f"    {row.shown_name}, {row.created:%Y-%m-%d %H:%M}: {item['excerpt']}"
+            f"    {row.shown_name}, {row.created:%Y-%m-%d %H:%M}: {item['excerpt']}{elsewhere}"
         )
 
 
@@ -74,6 +77,9 @@ def show(context: Context, item_id: str, as_json: bool) -> None:
         "flags",
         "created",
         "decided",
+        "origin",
+        "source",
+        "website",
     ):
         value = getattr(row, key)
         if value not in ("", None):
@@ -82,6 +88,14 @@ def show(context: Context, item_id: str, as_json: bool) -> None:
     if row.quote_ok:
         click.echo("quote: the reader agrees you may quote it, without their name, in a future essay")
     click.echo("\n" + row.body)
+    history = context.store.history_of(item_id)
+    if history:
+        click.echo("\nlog:")
+        for entry in history:
+            detail = f": {' '.join(entry.detail.split())[:200]}" if entry.detail else ""
+            click.echo(
+                f"  {entry.at:%Y-%m-%d %H:%M} {entry.action} by {entry.actor or 'the service'}{detail}"
+            )
 
 
 def _moderate(context: Context, action: str, item_id: str, build: bool, **extra) -> None:

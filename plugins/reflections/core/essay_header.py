@@ -63,6 +63,11 @@ class EssayInfo:
     reflection_passages: tuple = ()
     #: Every passage's anchor (a paragraph chosen by selecting its words is one of these).
     reflection_anchors: tuple = ()
+    #: The essay's date as its header gives it (ISO 8601 or Pelican's forms), "" when it has none.
+    date: str = ""
+    #: The posts that announced it elsewhere, whose replies are read: `Mastodon:` and `Bluesky:`.
+    mastodon: str = ""
+    bluesky: str = ""
 
 
 class SiteView(Protocol):

@@ -31,3 +31,10 @@ FORM_LIMITS = {
     "email": MAX_EMAIL,
     "quote": MAX_QUOTE,
 }
+
+#: An address from elsewhere (a webmention's source and target, a remote reply's address).
+MAX_ADDRESS = 2000
+#: What is fetched from another site at most: its bytes, its seconds, its redirects.
+MAX_FETCH_BYTES = 1_000_000
+MAX_FETCH_SECONDS = 10.0
+MAX_REDIRECTS = 5

@@ -26,10 +26,25 @@ from ulid import ULID
 
 from .files import write_atomically
 from .i18n import N_
-from .lengths import MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_PASSAGE, MAX_QUOTE, MAX_WEBSITE
+from .lengths import MAX_ADDRESS, MAX_CONTENT_NOTE, MAX_ID, MAX_NAME, MAX_PASSAGE, MAX_QUOTE, MAX_WEBSITE
 
 KINDS = ("reflection", "comment", "response")
-FIELDS = ("Id", "Essay", "Kind", "Parent", "Author", "Website", "Date", "Content_note", "Passage", "Quote")
+FIELDS = (
+    "Id",
+    "Essay",
+    "Kind",
+    "Parent",
+    "Author",
+    "Website",
+    "Date",
+    "Content_note",
+    "Passage",
+    "Quote",
+    "Origin",
+    "Source",
+)
+#: Where an item from elsewhere came from (an item of this site's own has no Origin).
+ORIGINS = ("webmention", "mastodon", "bluesky")
 REQUIRED = ("Id", "Essay", "Kind", "Date")
 _ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_ID - 1}}}$")
 _PASSAGE = re.compile(rf"^[\w-]{{1,{MAX_PASSAGE}}}$")
@@ -113,12 +128,16 @@ class PublishedItem:
     #: The passage of the essay it answers (its anchor) and the words it quotes; "" for the essay.
     passage: str = ""
     quote: str = ""
+    #: From elsewhere: where (ORIGINS) and its own address there, which the page links to.
+    origin: str = ""
+    source: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quote", one_line(self.quote))
         object.__setattr__(self, "author", one_line(self.author))
         object.__setattr__(self, "content_note", one_line(self.content_note))
         object.__setattr__(self, "website", one_line(self.website))
+        object.__setattr__(self, "source", one_line(self.source))
         object.__setattr__(self, "body", normalise_body(self.body))
 
     @property
@@ -149,14 +168,21 @@ class PublishedItem:
             return "Passage", f"{self.passage[:80]!r} is not a passage's anchor (letters, digits and -)"
         if len(self.quote) > MAX_QUOTE:
             return "Quote", f"longer than {MAX_QUOTE} characters"
+        if self.origin and self.origin not in ORIGINS:
+            return "Origin", f"{self.origin!r} is not one of {', '.join(ORIGINS)}"
+        if self.origin and not valid_website(self.source, MAX_ADDRESS):
+            return "Source", f"{self.source[:80]!r} is not an http or https address (at most {MAX_ADDRESS})"
+        if self.source and not self.origin:
+            return "Source", "only an item from elsewhere (with an Origin) has a Source"
         if not self.body.strip():
             return "body", "empty"
         return None
 
 
-def valid_website(address: str) -> bool:
-    """Whether `address` may be a published item's Website: http or https, a host, no markup."""
-    return len(address) <= MAX_WEBSITE and _WEBSITE.match(address) is not None
+def valid_website(address: str, longest: int = MAX_WEBSITE) -> bool:
+    """Whether `address` may be a published item's Website (or Source): http or https, a host, no
+    markup."""
+    return len(address) <= longest and _WEBSITE.match(address) is not None
 
 
 def new_id(moment: datetime | None = None) -> str:
@@ -177,6 +203,8 @@ def serialise(item: PublishedItem) -> str:
         "Content_note": item.content_note,
         "Passage": item.passage,
         "Quote": item.quote,
+        "Origin": item.origin,
+        "Source": item.source,
     }
     lines = [f"{key}: {value}".rstrip() for key, value in values.items() if value or key in ("Author",)]
     return "\n".join(lines) + "\n\n" + item.body + "\n"
@@ -221,6 +249,8 @@ def parse(text: str, path: str | os.PathLike = "<text>") -> PublishedItem:
         website=values.get("Website", ""),
         passage=values.get("Passage", ""),
         quote=values.get("Quote", ""),
+        origin=values.get("Origin", "").lower(),
+        source=values.get("Source", ""),
     )
     problem = item.verify()
     if problem:

@@ -22,6 +22,9 @@ def published_item(row: Reflection, zone: tzinfo) -> published.PublishedItem:
         content_note=row.content_note,
         passage=row.passage,
         quote=row.quote,
+        website=row.website,
+        origin=row.origin,
+        source=row.source,
     )
 
 

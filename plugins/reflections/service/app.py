@@ -18,12 +18,13 @@ from starlette.staticfiles import StaticFiles
 from ..core import i18n, published
 from ..core.essay_header import SiteView
 from ..store import Store, StoreUnavailable, space_problem
-from . import addresses, auth, intake, moderate
+from . import addresses, auth, intake, moderate, webmentions
 from . import config as service_config
 from .afterwards import mail_action, mail_subscription, received, withdraw
 from .headers import SecurityHeaders
 from .state import Service, json_error
 from .submitting import submit
+from .webmentions import EssayLinks
 
 logger = logging.getLogger(__name__)
 #: The plugin's stylesheets and script: the service's pages use them, needing nothing of a theme.
@@ -131,6 +132,7 @@ def create_app(
         Route("/reflections/received/{token}", received, methods=["GET"]),
         Route("/reflections/withdraw/{token}", withdraw, methods=["GET", "POST"]),
         Route("/reflections/health", health, methods=["GET"]),
+        *webmentions.routes,
         Route("/reflections/mail/act/{token}", mail_action, methods=["GET", "POST"]),
         Route("/reflections/mail/confirm/{token}", mail_subscription, methods=["GET", "POST"]),
         Route("/reflections/mail/unsubscribe/{token}", mail_subscription, methods=["GET", "POST"]),
@@ -140,7 +142,7 @@ def create_app(
     if serve_site:
         output = Path(service.settings["OUTPUT_PATH"])
         output.mkdir(parents=True, exist_ok=True)
-        routes.append(Mount("/", StaticFiles(directory=str(output), html=True)))
+        routes.append(Mount("/", EssayLinks(StaticFiles(directory=str(output), html=True), service)))
     secure = config.secure_cookie
     if secure is None:  # Secure whenever the site itself is served over https (publishconf)
         secure = str(service.settings.get("SITEURL", "")).startswith("https://")

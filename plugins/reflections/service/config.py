@@ -43,6 +43,12 @@ class ServiceConfig:
     site_csp: str = ""
     #: Hours (start, end) of the site's day when the author is not written to ("22-7"), or None.
     quiet_hours: tuple[int, int] | None = None
+    #: Replies from elsewhere (elsewhere/): what may be fetched, how often, from where.
+    fetch_allow_loopback: bool = False
+    mention_rate_limits: str = "5/minute;50/day"
+    mention_global_rate_limits: str = "30/minute"
+    bluesky_appview: str = "https://public.api.bsky.app"
+    replies_interval: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,38 @@ VARIABLES = {
             "nginx/Caddy recipes follow it; the service's own pages keep theirs.",
             shown="empty: Withness's strict policy",
         ),
+        Variable(
+            "REFLECTIONS_FETCH_ALLOW_LOOPBACK",
+            False,
+            "For tests and local trials only: lets the fetches of replies from elsewhere (webmention "
+            "sources, Mastodon, Bluesky) reach 127.0.0.0/8 and ::1. Every other private, link-local, "
+            "multicast or reserved address stays refused. Never set it on a public service: a "
+            "webmention could then make it fetch the machine's own ports.",
+            cast=bool,
+        ),
+        Variable(
+            "REFLECTIONS_MENTION_RATE_LIMITS",
+            "5/minute;50/day",
+            "Webmentions accepted per source host; past it, a 429 and nothing fetched.",
+        ),
+        Variable(
+            "REFLECTIONS_MENTION_GLOBAL_RATE_LIMITS",
+            "30/minute",
+            "Webmentions accepted from every host together, so fetches a minute: a flood is refused "
+            "with 429 and fetches nothing.",
+        ),
+        Variable(
+            "REFLECTIONS_BLUESKY_APPVIEW",
+            "https://public.api.bsky.app",
+            "The Bluesky AppView whose public `app.bsky.feed.getPostThread` gives a post's replies.",
+        ),
+        Variable(
+            "REFLECTIONS_REPLIES_INTERVAL",
+            5.0,
+            "Seconds between two looks of the replies worker for webmentions to verify and posts "
+            "elsewhere whose replies are due (a webmention received wakes it at once).",
+            cast=float,
+        ),
     )
 }
 
@@ -280,6 +318,11 @@ def _read(environ: dict | None) -> ServiceConfig:
         deploy=_get(config, "REFLECTIONS_DEPLOY"),
         site_csp=_policy(_get(config, "REFLECTIONS_SITE_CSP")),
         quiet_hours=_hours(_get(config, "REFLECTIONS_QUIET_HOURS")),
+        fetch_allow_loopback=_get(config, "REFLECTIONS_FETCH_ALLOW_LOOPBACK"),
+        mention_rate_limits=_get(config, "REFLECTIONS_MENTION_RATE_LIMITS"),
+        mention_global_rate_limits=_get(config, "REFLECTIONS_MENTION_GLOBAL_RATE_LIMITS"),
+        bluesky_appview=_get(config, "REFLECTIONS_BLUESKY_APPVIEW").rstrip("/"),
+        replies_interval=_get(config, "REFLECTIONS_REPLIES_INTERVAL"),
     )
 
 

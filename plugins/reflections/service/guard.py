@@ -49,6 +49,8 @@ class Guard:
         self._limits = parse_many(config.rate_limits)
         self._login_limits = parse_many(config.login_rate_limits)
         self._global_login_limits = parse_many(config.login_global_rate_limits)
+        self._mention_limits = parse_many(config.mention_rate_limits)
+        self._global_mention_limits = parse_many(config.mention_global_rate_limits)
         self._limiter = MovingWindowRateLimiter(_storage(config.rate_limit_storage))
 
     def session_key(self) -> str:
@@ -157,3 +159,12 @@ class Guard:
     def duplicate_since(self) -> datetime:
         """The same body on the same essay since this moment is a duplicate."""
         return datetime.now(UTC) - timedelta(days=self.config.duplicate_days)
+
+    def take_mention(self, source_host: str) -> bool:
+        """Whether a webmention from `source_host` may be taken (and so fetched) now; counted when
+        it may. Per host, and for every host together: a flood fetches nothing."""
+        per_host = [(limit, "mention", source_host) for limit in self._mention_limits]
+        everyone = [(limit, "mention-all", "all") for limit in self._global_mention_limits]
+        if not all(self._limiter.test(*check) for check in per_host + everyone):
+            return False
+        return all([self._limiter.hit(*check) for check in per_host + everyone])

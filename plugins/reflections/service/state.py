@@ -12,8 +12,8 @@ from starlette.responses import HTMLResponse, JSONResponse
 from ..core import i18n, lengths, published
 from ..core.essay_header import EssayInfo, SiteView
 from ..store import Store
+from . import care, intake, mail, origins
 from . import config as service_config
-from . import intake, mail, origins
 from .afterwards import shown
 from .guard import Guard
 from .moderation import Moderation
@@ -84,6 +84,15 @@ class Service:
                 "withness_translations": self.overrides,
             }
         )
+
+    def flags_of(self, texts: list[str], lang: str) -> str:
+        """The flags reader text is queued with: `care` first when it may need care (the reader is
+        shown where to find help, the author told at once), then each held word."""
+        flags = [f"held:{word}" for word in self.guard.held_words(*texts)]
+        lists = care.lists_folder(self.settings)
+        if care.needs_care(texts, lang or self.language(), care.extra_words(self.settings), lists):
+            flags.insert(0, care.FLAG)
+        return ",".join(flags)
 
     def language(self, essay: EssayInfo | str | None = None) -> str:
         """The language a reader is answered in: the essay's they write to, else the site's."""

@@ -18,7 +18,7 @@ from ..core import i18n, lengths, published, rest
 from ..core.essay_header import EssayInfo
 from ..core.i18n import N_
 from ..store import Reflection, StoreUnavailable, body_hash, now
-from . import addresses, bodies, care, intake, origins
+from . import addresses, bodies, intake, origins
 from .state import Service, json_error
 
 logger = logging.getLogger(__name__)
@@ -158,12 +158,10 @@ def _submit(
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
         return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
-    texts = [submission.body, submission.name, submission.content_note]
-    flags = [f"held:{word}" for word in service.guard.held_words(*texts)]
-    lists = care.lists_folder(service.settings)
-    if care.needs_care(texts, service.language(essay), care.extra_words(service.settings), lists):
-        flags.insert(0, care.FLAG)  # the reader is shown where to find help; the author told at once
-    return _accept(service, submission, essay, address_hash, wants_json, flags=",".join(flags))
+    flags = service.flags_of(
+        [submission.body, submission.name, submission.content_note], service.language(essay)
+    )
+    return _accept(service, submission, essay, address_hash, wants_json, flags=flags)
 
 
 AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")

@@ -80,13 +80,16 @@ def _comment_data(node: Node, essay_url: str, settings: dict) -> dict:
     person = {"@type": "Person", "name": author}
     if item.website and item.kind != "response":
         person["url"] = item.website
-    return {
+    data = {
         "@type": "Comment",
         "author": person,
         "dateCreated": item.date.isoformat(),
         "text": excerpt(sanitizer.plain_text(node.html)),
         "url": f"{essay_url}#r-{item.id}",
     }
+    if item.source:  # a reply from elsewhere: where it was first written
+        data["sameAs"] = item.source
+    return data
 
 
 def attach(essays: list, settings: dict, render=None, templates: str = "") -> None:

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 ITEMS_CACHE_FILE = "reflections-items.pickle"
 #: Part of every cache file: a file of another version is ignored, never trusted. 5: items have a
 #: website.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 
 
 class RenderedCache:
@@ -174,6 +174,8 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str, 
             n.item.passage,
             n.item.quote,
             n.item.parent,
+            n.item.origin,
+            n.item.source,
             n.depth,
             n.in_reply_to,
             n.orphaned,

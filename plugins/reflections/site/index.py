@@ -106,6 +106,9 @@ class SiteIndex:
                     lang=header.get("lang", "") or (before.lang if before else ""),
                     reflection_passages=before.reflection_passages if before else (),
                     reflection_anchors=before.reflection_anchors if before else (),
+                    date=header.get("date", "") or (before.date if before else ""),
+                    mastodon=header.get("mastodon", ""),
+                    bluesky=header.get("bluesky", ""),
                 )
             essays = {essay.slug: essay for essay in by_source.values()}
             # Published whole, never filled in place: a reader's request reading it meanwhile

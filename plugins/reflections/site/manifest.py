@@ -52,6 +52,9 @@ def _entry(essay, content: str) -> tuple[str, dict]:
         "lang": str(getattr(essay, "lang", "") or ""),
         "reflection_passages": [list(pair) for pair in getattr(essay, "reflection_passages", ())],
         "reflection_anchors": sorted(getattr(essay, "reflection_anchors", ())),
+        "date": essay.date.isoformat() if getattr(essay, "date", None) else "",
+        "mastodon": str(metadata.get("mastodon", "")),
+        "bluesky": str(metadata.get("bluesky", "")),
     }
     source = os.path.relpath(essay.source_path, content)
     try:

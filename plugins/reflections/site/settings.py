@@ -58,6 +58,12 @@ SETTINGS = (
         "Where the optional script asks the service for a form token.",
     ),
     Setting(
+        "REFLECTIONS_WEBMENTION_URL",
+        "/reflections/webmention",
+        'The service\'s webmention endpoint, which every essay page names (`<link rel="webmention">`) '
+        'so other sites can tell it they answered; `""` to name none.',
+    ),
+    Setting(
         "REFLECTIONS_REPLY_URL",
         "/reflections/reply/{essay}/{id}",
         "A Reply link: the service's form page for replying to one item, so replies work without "
@@ -196,7 +202,12 @@ DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
 #: The service's addresses a page links to: under REFLECTIONS_SERVICE_URL when that is set.
-SERVICE_ADDRESSES = ("REFLECTIONS_SUBMIT_URL", "REFLECTIONS_TOKEN_URL", "REFLECTIONS_REPLY_URL")
+SERVICE_ADDRESSES = (
+    "REFLECTIONS_SUBMIT_URL",
+    "REFLECTIONS_TOKEN_URL",
+    "REFLECTIONS_REPLY_URL",
+    "REFLECTIONS_WEBMENTION_URL",
+)
 
 
 def apply_defaults(settings: dict) -> None:

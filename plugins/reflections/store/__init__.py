@@ -6,10 +6,24 @@ from .engine import Conflict, DiskFull, StoreUnavailable, body_hash, now, space_
 from .jobs import Lease
 from .outbox import MAX_MAIL_ATTEMPTS
 from .queue import Store
-from .records import JOB_STATES, STATES, VISIBILITIES, Deployment, Job, LogEntry, Mail, Reflection, Subscriber
+from .records import (
+    JOB_STATES,
+    MENTION_STATES,
+    STATES,
+    VISIBILITIES,
+    Deployment,
+    Job,
+    LogEntry,
+    Mail,
+    Mention,
+    Reflection,
+    RemotePost,
+    Subscriber,
+)
 
 __all__ = [
     "JOB_STATES",
+    "MENTION_STATES",
     "MAX_MAIL_ATTEMPTS",
     "STATES",
     "VISIBILITIES",
@@ -20,7 +34,9 @@ __all__ = [
     "Lease",
     "LogEntry",
     "Mail",
+    "Mention",
     "Reflection",
+    "RemotePost",
     "Store",
     "StoreUnavailable",
     "Subscriber",

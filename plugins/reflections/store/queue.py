@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .backup import Backup
 from .deployments import Deployments
+from .elsewhere import Elsewhere
 from .engine import body_hash, guarded, make_engine, migrate, now, record, reflection_of, space_problem
 from .groupcommit import GroupCommit
 from .jobs import Jobs
@@ -55,7 +56,7 @@ _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
 
 
 @guarded
-class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
+class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere):
     """The queue's operations. Every method is one transaction."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
@@ -284,5 +285,11 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention):
     def history(self, limit: int | None = None, offset: int = 0) -> list[LogEntry]:
         """The moderation log, newest first (a page of it with `limit` and `offset`)."""
         query = select(LogRow).order_by(LogRow.at.desc(), LogRow.id.desc()).offset(offset).limit(limit)
+        with self.sessions() as session:
+            return [record(LogEntry, row) for row in session.scalars(query)]
+
+    def history_of(self, item_id: str) -> list[LogEntry]:
+        """One item's moderation log, oldest first."""
+        query = select(LogRow).where(LogRow.item == item_id).order_by(LogRow.at, LogRow.id)
         with self.sessions() as session:
             return [record(LogEntry, row) for row in session.scalars(query)]

@@ -10,6 +10,9 @@ from datetime import datetime
 from ..core.published import display_name, shown_as
 
 STATES = ("pending", "approved", "rejected", "spam", "withdrawn")
+#: A webmention: received (kept, not yet verified), then accepted (in the queue, or counted),
+#: refused (the reason says why) or removed (its source is gone or no longer links here).
+MENTION_STATES = ("received", "accepted", "refused", "removed")
 VISIBILITIES = ("public", "private")
 
 
@@ -54,6 +57,10 @@ class Reflection(_Record):
     #: The passage of the essay it answers (an anchor) and the words of it the reader quoted.
     passage: str = ""
     quote: str = ""
+    #: From elsewhere (elsewhere.ORIGINS; "" for this site's form), its own address, its author's page.
+    origin: str = ""
+    source: str = ""
+    website: str = ""
 
     @property
     def public_name(self) -> str:
@@ -150,3 +157,33 @@ class Deployment(_Record):
     def changed(self) -> list[str]:
         """The changed files: "output/…" (in OUTPUT_PATH) and "content/…" (in PATH)."""
         return [line for line in self.paths.splitlines() if line]
+
+
+@dataclass(frozen=True, slots=True)
+class Mention(_Record):
+    """A webmention received, and what became of it."""
+
+    id: str
+    source: str
+    target: str
+    essay: str
+    state: str
+    reason: str
+    kind: str
+    item: str
+    received: datetime
+    checked: datetime | None
+    claimed_until: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemotePost(_Record):
+    """An essay's post elsewhere, whose replies are read, and when they are read next."""
+
+    essay: str
+    origin: str
+    post: str
+    next_read: datetime
+    last_read: datetime | None
+    last_result: str

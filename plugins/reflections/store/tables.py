@@ -4,11 +4,21 @@ plain records of records.py. The schema itself is made by the Alembic migrations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from ..core.lengths import MAX_CONTENT_NOTE, MAX_EMAIL, MAX_ESSAY, MAX_ID, MAX_NAME, MAX_PASSAGE, MAX_QUOTE
+from ..core.lengths import (
+    MAX_ADDRESS,
+    MAX_CONTENT_NOTE,
+    MAX_EMAIL,
+    MAX_ESSAY,
+    MAX_ID,
+    MAX_NAME,
+    MAX_PASSAGE,
+    MAX_QUOTE,
+    MAX_WEBSITE,
+)
 
 
 class UTCDateTime(TypeDecorator):
@@ -58,6 +68,23 @@ class ReflectionRow(Base):
     quote_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     passage: Mapped[str] = mapped_column(String(MAX_PASSAGE), default="")
     quote: Mapped[str] = mapped_column(String(MAX_QUOTE), default="")
+    #: Where it came from: "" (this site's form, the author, an import) or elsewhere.ORIGINS.
+    origin: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: From elsewhere: its own address (a blog post, a Mastodon reply), the same on every update.
+    source: Mapped[str] = mapped_column(String(MAX_ADDRESS), default="", server_default="", index=True)
+    #: From elsewhere: the address of its author's own page, shown as their name's link.
+    website: Mapped[str] = mapped_column(String(MAX_WEBSITE), default="", server_default="")
+
+    __table_args__ = (
+        Index(
+            "ix_reflections_origin_source",
+            "origin",
+            "source",
+            unique=True,
+            sqlite_where=text("source != ''"),
+            postgresql_where=text("source != ''"),
+        ),
+    )
 
 
 class LogRow(Base):
@@ -172,3 +199,38 @@ class DeploymentRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     next_try: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MentionRow(Base):
+    """A webmention received: kept before it is acknowledged, verified afterwards in the background."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
+    source: Mapped[str] = mapped_column(String(MAX_ADDRESS), index=True)
+    target: Mapped[str] = mapped_column(String(MAX_ADDRESS))
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), default="", server_default="")
+    #: records.MENTION_STATES
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: The queue's item it became ("" for none: refused, or a like counted).
+    item: Mapped[str] = mapped_column(String(MAX_ID), default="", server_default="")
+    received: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: A worker is verifying it until then (one that died lets it go when the moment passes).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RemotePostRow(Base):
+    """An essay's post elsewhere (its announcement on Mastodon, on Bluesky), whose replies are read."""
+
+    __tablename__ = "remote_posts"
+
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(16), primary_key=True)
+    post: Mapped[str] = mapped_column(String(MAX_ADDRESS))
+    next_read: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_read: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_result: Mapped[str] = mapped_column(Text, default="", server_default="")

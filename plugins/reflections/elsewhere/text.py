@@ -1,0 +1,165 @@
+"""HTML from elsewhere (a blog's e-content, a Mastodon post) made into reader text: the Markdown a
+reader could have typed, with every character of theirs escaped, so it takes the one sanitizer
+path of every reflection (Markdown, then nh3 last) and an author can edit it like any other.
+
+Only what a reader's text can hold survives: paragraphs, line breaks, emphasis, quotes, lists, code
+and links to http(s) addresses. Images, scripts, styles, iframes and every attribute but a link's
+address are gone before a word is read.
+"""
+
+import re
+from html.parser import HTMLParser
+
+from ..core.lengths import MAX_BODY
+
+_KEPT = {"p", "br", "a", "em", "i", "strong", "b", "blockquote", "ul", "ol", "li", "code", "pre", "div"}
+#: Their words are not the reader's: dropped with everything inside.
+_UNREAD = {"script", "style", "template", "noscript", "iframe", "object", "svg", "math"}
+#: Inline emphasis and its Markdown mark, the same at both ends.
+_MARKS = {"em": "*", "i": "*", "strong": "**", "b": "**"}
+_BLOCKS = {"p", "blockquote", "ul", "ol", "li", "pre", "div"}
+_ESCAPED = re.compile(r"([\\`*_\[\]{}])")
+_LINE_START = re.compile(r"^([ \t]*)([#>+\-=|!]|\d+(?=[.)]))", re.MULTILINE)
+
+
+def _escape(words: str) -> str:
+    words = words.replace("&", "&amp;").replace("<", "&lt;")
+    return _ESCAPED.sub(r"\\\1", words)
+
+
+def _unmarked(text: str) -> str:
+    """A line's first character escaped where Markdown would read it as a mark (a heading, a quote,
+    a list, a rule): "1. " stays words as "1\\. "."""
+
+    def escaped(match: re.Match) -> str:
+        space, mark = match.groups()
+        return f"{space}{mark}\\" if mark.isdigit() else f"{space}\\{mark}"
+
+    return _LINE_START.sub(escaped, text)
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []  # finished paragraphs (already with their quote/list marks)
+        self.line: list[str] = []  # the paragraph being read
+        self.quote_depth = 0
+        self.list_item = False
+        self.link: tuple[str, list[str]] | None = None
+        self.skipping = 0  # inside script, style, and the like: their words are not the reader's
+
+    def _end_block(self) -> None:
+        text = "".join(self.line).strip()
+        self.line = []
+        if not text:
+            return
+        text = "\n".join(re.sub(" {2,}", " ", part).strip() for part in text.split("\n"))
+        text = _unmarked(text)
+        if self.list_item:
+            text = "- " + text.replace("\n", "\n  ")
+        if self.quote_depth:
+            text = "\n".join("> " * self.quote_depth + part for part in text.split("\n"))
+        self.blocks.append(text)
+
+    def _write(self, text: str) -> None:
+        if self.link is not None:
+            self.link[1].append(text)
+        else:
+            self.line.append(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _UNREAD:
+            self.skipping += 1
+            return
+        if self.skipping or tag not in _KEPT:
+            return
+        if tag in _BLOCKS:
+            self._end_block()
+            if tag == "blockquote":
+                self.quote_depth += 1
+            elif tag == "li":
+                self.list_item = True
+        elif tag == "br":
+            self._write("\n")
+        elif tag in _MARKS:
+            self._write(_MARKS[tag])
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.link = (href, []) if re.match(r"https?://", href, re.IGNORECASE) else None
+
+    def handle_endtag(self, tag):
+        if tag in _UNREAD:
+            self.skipping = max(0, self.skipping - 1)
+            return
+        if self.skipping or tag not in _KEPT:
+            return
+        if tag in _BLOCKS:
+            self._end_block()
+            if tag == "blockquote":
+                self.quote_depth = max(0, self.quote_depth - 1)
+            elif tag == "li":
+                self.list_item = False
+        elif tag in _MARKS:
+            self._write(_MARKS[tag])
+        elif tag == "a" and self.link is not None:
+            href, words = self.link
+            self.link = None
+            shown = "".join(words).strip()
+            bare = re.sub(r"^https?://", "", href, flags=re.IGNORECASE).rstrip("/")
+            if (
+                not shown
+                or shown.rstrip("/").rstrip("…")
+                and bare.startswith(
+                    re.sub(r"^https?://", "", shown, flags=re.IGNORECASE).rstrip("/").rstrip("…")
+                )
+            ):
+                self.line.append(" " + href.replace(" ", "%20") + " ")  # a bare address: linked later
+            else:
+                self.line.append(f"[{shown}](<{href.replace('>', '%3E').replace(' ', '%20')}>)")
+
+    def handle_data(self, data):
+        if self.skipping:
+            return
+        self._write(_escape(re.sub(r"[ \t\r\n]+", " ", data)))
+
+    def text(self) -> str:
+        if self.link is not None:
+            self.line.extend(self.link[1])
+            self.link = None
+        self._end_block()
+        return "\n\n".join(self.blocks)
+
+
+def from_html(html: str, limit: int = MAX_BODY) -> tuple[str, bool]:
+    """(reader text, shortened): the words of `html` as reader Markdown, cut at a word near `limit`
+    characters (with an ellipsis) when longer; shortened says it was."""
+    reader = _Reader()
+    reader.feed(html)
+    reader.close()
+    return shorten(reader.text(), limit)
+
+
+def from_plain(text: str, limit: int = MAX_BODY) -> tuple[str, bool]:
+    """Plain text from elsewhere (an entry's summary) as reader text: every character escaped."""
+    return paragraphs(from_plain_inline(text), limit)
+
+
+def from_plain_inline(text: str) -> str:
+    """Plain words escaped for Markdown, their line ends kept (a piece of a longer text)."""
+    return _escape(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def paragraphs(escaped: str, limit: int = MAX_BODY) -> tuple[str, bool]:
+    """Escaped text in paragraphs, no line read as a mark, cut near `limit`."""
+    found = [p.strip() for p in re.split(r"\n[ \t]*\n", escaped) if p.strip()]
+    return shorten("\n\n".join(_unmarked(p) for p in found), limit)
+
+
+def shorten(text: str, limit: int = MAX_BODY) -> tuple[str, bool]:
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip("\\") + "…", True
