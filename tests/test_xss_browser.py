@@ -24,6 +24,7 @@ from conftest import (
 )
 from pelican.plugins.reflections.core import lengths, published
 from pelican.plugins.reflections.core.published import PublishedItem
+from pelican.plugins.reflections.elsewhere import text
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.service.guard import Guard
 from pelican.plugins.reflections.store import Reflection, Store, body_hash
@@ -72,6 +73,25 @@ def build_hostile_site(root, settings: str = "pelicanconf.py", slugs: list[str] 
         )
         published.write(root / "content" / "reflections", item)
         previous[essay] = item.id
+        # The same payload as a reply from elsewhere would bring it: a blog's or Mastodon's HTML,
+        # Bluesky's plain text, made into reader text as the replies worker does.
+        origin = published.ORIGINS[number % 3]
+        words = (text.from_plain if origin == "bluesky" else text.from_html)(payload)[0]
+        if words.strip():  # a reply with no words left is never queued
+            published.write(
+                root / "content" / "reflections",
+                PublishedItem(
+                    id=f"e{number:06d}",
+                    essay=essay,
+                    kind="reflection",
+                    date=start + timedelta(minutes=number, seconds=30),
+                    body=words,
+                    author=payload[: lengths.MAX_NAME],
+                    website="https://elsewhere.example/@reader",
+                    origin=origin,
+                    source=f"https://elsewhere.example/replies/{number}",
+                ),
+            )
     result = build_site(root / settings, root / "output", root / "cache", cwd=root)
     assert result.returncode == 0, result.stderr
     server = ThreadingHTTPServer(
@@ -147,9 +167,11 @@ def visit(browser, url: str) -> list[str]:
 
 
 def test_no_payload_fires_on_any_essay_page(browser, hostile_site):
-    base, slugs, _output = hostile_site
+    base, slugs, output = hostile_site
     assert len(payloads()) >= len(HOSTILE)
     for slug in slugs:
+        page = (output / "essays" / slug / "index.html").read_text(encoding="utf-8")
+        assert 'class="reflection-elsewhere"' in page, slug  # replies from elsewhere are there too
         assert visit(browser, f"{base}/essays/{slug}/") == [], slug
 
 

@@ -217,3 +217,27 @@ def test_a_source_that_cannot_be_taken_says_why_and_queues_nothing(service, othe
     assert "Not taken." in status and words in status
     assert len(queued(service)) == before
     assert service.health()["store"] == "ok" if "store" in service.health() else True
+
+
+def test_a_flood_is_refused_with_429_and_fetches_nothing(tmp_path, other):
+    with running_for_the_author(
+        tmp_path,
+        REFLECTIONS_FETCH_ALLOW_LOOPBACK="1",
+        REFLECTIONS_REPLIES_INTERVAL="0.2",
+        REFLECTIONS_MENTION_RATE_LIMITS="2/minute",
+        REFLECTIONS_MENTION_GLOBAL_RATE_LIMITS="3/minute",
+    ) as flooded:
+        target = f"{flooded.base}/essays/{ESSAY}/"
+        endpoint = f"{flooded.base}/reflections/webmention"
+        answers = [
+            httpx.post(endpoint, data={"source": other.url(f"/flood/{n}"), "target": target})
+            for n in range(3)
+        ]
+        assert [a.status_code for a in answers] == [202, 202, 429]  # per host: 127.0.0.1
+        assert answers[2].headers["retry-after"] == "60" and "send it again later" in answers[2].text
+        other_host = other.url("/flood/other").replace("127.0.0.1", "localhost")
+        assert httpx.post(endpoint, data={"source": other_host, "target": target}).status_code == 202
+        last = httpx.post(endpoint, data={"source": "https://third.example/p", "target": target})
+        assert last.status_code == 429  # every host together
+        wait_for(lambda: other.asked("/flood/0") and other.asked("/flood/1"), 30)
+        assert other.asked("/flood/2") == 0  # refused: never fetched

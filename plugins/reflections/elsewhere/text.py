@@ -10,6 +10,8 @@ address are gone before a word is read.
 import re
 from html.parser import HTMLParser
 
+import nh3
+
 from ..core.lengths import MAX_BODY
 
 _KEPT = {"p", "br", "a", "em", "i", "strong", "b", "blockquote", "ul", "ol", "li", "code", "pre", "div"}
@@ -130,11 +132,27 @@ class _Reader(HTMLParser):
         return "\n\n".join(self.blocks)
 
 
+def well_formed(html: str, tags: set[str], attributes: dict[str, set[str]]) -> str:
+    """Hostile HTML parsed as a browser would (nh3: html5ever) and written out again, well formed,
+    with only `tags` and `attributes`: what the standard library's parser reads next cannot trip it
+    (Python 3.11's stops at a malformed `<![`)."""
+    return nh3.clean(
+        html,
+        tags=tags,
+        attributes=attributes,
+        url_schemes={"http", "https"},
+        url_relative="pass_through",
+        link_rel=None,
+        strip_comments=True,
+        clean_content_tags=_UNREAD,
+    )
+
+
 def from_html(html: str, limit: int = MAX_BODY) -> tuple[str, bool]:
     """(reader text, shortened): the words of `html` as reader Markdown, cut at a word near `limit`
     characters (with an ellipsis) when longer; shortened says it was."""
     reader = _Reader()
-    reader.feed(html)
+    reader.feed(well_formed(html, _KEPT, {"a": {"href"}}))
     reader.close()
     return shorten(reader.text(), limit)
 

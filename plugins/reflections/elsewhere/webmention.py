@@ -26,7 +26,7 @@ class _Links(HTMLParser):
         self.found: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("a", "area", "link"):
+        if tag in ("a", "area"):
             href = dict(attrs).get("href")
             if href:
                 self.found.add(normalised(urljoin(self.base, href.strip())))
@@ -35,7 +35,7 @@ class _Links(HTMLParser):
 def links_to(html: str, base: str, target: str) -> bool:
     """Whether the page `html` (at `base`) links to `target`."""
     links = _Links(base)
-    links.feed(html)
+    links.feed(text.well_formed(html, {"a", "area"}, {"a": {"href"}, "area": {"href"}}))
     links.close()
     return normalised(target) in links.found
 
@@ -160,5 +160,5 @@ class _Title(HTMLParser):
 
 def _title(html: str) -> str:
     title = _Title()
-    title.feed(html)
+    title.feed(text.well_formed(html, {"title"}, {}))
     return " ".join("".join(title.words).split())
