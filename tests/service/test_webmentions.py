@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from conftest import fetch, running_for_the_author, wait_for
+from conftest import author_client, fetch, running_for_the_author, submit_reflection, wait_for
 from other_sites import OtherSite, fixture
 
 ESSAY = "learning-to-stay"
@@ -149,6 +149,24 @@ def test_a_source_that_stops_linking_is_taken_off(service, other):
     assert "Taken off the site" in settled(service, send(service, source))
     service.published()
     assert words not in fetch(essay_address(service))[1]
+
+
+def test_the_moderation_page_filters_them_and_shows_their_source(service, other):
+    words = "Written on my own blog, for the moderation page."
+    source = other.put(
+        "/notes/for-the-desk.html",
+        fixture("reply-microblog.html", home=other.url("/"), target=essay_address(service), words=words),
+    )
+    assert "Checked" in settled(service, send(service, source))
+    from_the_form = submit_reflection(service.base, ESSAY, "Sent through the form, for the moderation page.")
+    client = author_client(service.base)
+    elsewhere = client.get("/reflections/moderate", params={"origin": "webmention"}).text
+    assert words in elsewhere and "Sent through the form, for the moderation page." not in elsewhere
+    assert f'on their blog: <a href="{source}" rel="nofollow ugc noopener">{source}</a>' in elsewhere
+    assert "Your response appears on this site only, not where the reply was written." in elsewhere
+    here = client.get("/reflections/moderate", params={"origin": "here"}).text
+    assert words not in here and f'id="m-{from_the_form}"' in here
+    assert words in client.get("/reflections/moderate", params={"origin": "elsewhere"}).text
 
 
 def test_a_like_is_counted_never_shown(service, other):

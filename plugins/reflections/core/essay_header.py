@@ -6,6 +6,7 @@ essay is open or closed, titled and prompted the same way on the page and in the
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -33,9 +34,33 @@ def read_header(path: Path) -> dict[str, str]:
     return values
 
 
-def reflections_open(metadata: Mapping) -> bool:
-    """Whether an essay takes new reflections: yes, unless its header says `Reflections: closed`."""
-    return str(metadata.get("reflections", "open")).strip().lower() != CLOSED
+def reflections_open(metadata: Mapping, closing: date | None = None, today: date | None = None) -> bool:
+    """Whether an essay takes new reflections: yes, unless its header says `Reflections: closed`,
+    or it closes by its age (`closing`, see closing_day) and `today` is that day or later."""
+    if str(metadata.get("reflections", "open")).strip().lower() == CLOSED:
+        return False
+    return closing is None or today is None or today < closing
+
+
+def written_on(value: object) -> date | None:
+    """The day of an essay's `Date`: a datetime Pelican read, or a header's text ("2026-04-22 07:45")."""
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("/", "-")).date()
+    except ValueError:
+        return None
+
+
+def closing_day(metadata: Mapping, written: date | None, after_days: int) -> date | None:
+    """The day an essay stops taking reflections by its age: `after_days` (the site's
+    REFLECTIONS_CLOSE_AFTER_DAYS) after the day it was written, or as many as its own header's
+    `Reflections_close_after: N` says; 0 days, or no date, is never."""
+    own = str(metadata.get("reflections_close_after", "")).strip()
+    days = int(own) if own.isdigit() else after_days
+    if not days or written is None:
+        return None
+    return written + timedelta(days=days)
 
 
 def is_draft(metadata: Mapping) -> bool:
@@ -68,6 +93,12 @@ class EssayInfo:
     #: The posts that announced it elsewhere, whose replies are read: `Mastodon:` and `Bluesky:`.
     mastodon: str = ""
     bluesky: str = ""
+    #: The day it stops taking reflections by its age (ISO 8601), "" for never (closing_day).
+    closes: str = ""
+
+    def open_on(self, day: date) -> bool:
+        """Whether it takes reflections on `day`: open, and not closed by its age by then."""
+        return self.reflections_open and (not self.closes or day < date.fromisoformat(self.closes))
 
 
 class SiteView(Protocol):

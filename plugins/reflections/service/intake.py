@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -125,15 +126,21 @@ def _english(message: str, **variables) -> str:
     return message % variables if variables else message
 
 
-def verify(submission: Submission, site: SiteView, words: Callable[..., str] = _english) -> dict[str, str]:
+def verify(
+    submission: Submission,
+    site: SiteView,
+    words: Callable[..., str] = _english,
+    today: date | None = None,
+) -> dict[str, str]:
     """A kind reason for every field that is not right, in the reader's language (`words`, an
-    i18n.Words); empty when the submission can be queued."""
+    i18n.Words); empty when the submission can be queued. `today`: the site's day (an essay may
+    close by its age)."""
     _ = words
     problems: dict[str, str] = {name: _(BROKEN_TEXT) for name in submission.broken if name != "website"}
     essay = site.essay(submission.essay)
     if essay is None:
         problems["essay"] = _("We could not find this essay; it may have moved. Your words are still here.")
-    elif not essay.reflections_open:
+    elif not essay.open_on(today or datetime.now(UTC).date()):
         problems["essay"] = _("Reflections on this essay are closed now. Thank you for wanting to answer.")
     if "body" in problems:
         pass  # already named as broken: one message at a time

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core import i18n, rest, sanitizer
-from ..core.i18n import Words
+from ..core.i18n import N_, Words
 from ..store import STATES, now
 from . import auth, login
 from .login import BASE, author_post, login_page
@@ -98,6 +98,17 @@ PAGE_SIZE = 100
 MAX_PAGE = 1_000_000
 
 
+#: Where items came from, as the queue's filter offers it ("" for anywhere).
+ORIGIN_FILTERS = {
+    "": N_("Anywhere"),
+    "here": N_("This site"),
+    "elsewhere": N_("Elsewhere"),
+    "webmention": N_("Other blogs"),
+    "mastodon": N_("Mastodon"),
+    "bluesky": N_("Bluesky"),
+}
+
+
 def _page_number(request: Request) -> int:
     try:
         return min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
@@ -114,9 +125,11 @@ def queue(request: Request) -> Response:
     state = state if state in STATES else "pending"
     essay = request.query_params.get("essay", "") or None
     view = request.query_params.get("view", "queue")
+    origin = request.query_params.get("origin", "")
+    origin = origin if origin in ORIGIN_FILTERS else ""
     page = _page_number(request)
     # One more than a page is asked for: whether there is a next page, without counting them all.
-    paging = {"essay": essay, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+    paging = {"essay": essay, "origin": origin, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     if view == "private":
         rows = service.store.find(visibility="private", not_kind="response", **paging)
         title = _("Private reflections")
@@ -143,6 +156,8 @@ def queue(request: Request) -> Response:
         view=view,
         state=state,
         essay=essay or "",
+        origin=origin,
+        origins=ORIGIN_FILTERS,
         essays=sorted(service.site.essays().values(), key=lambda e: e.title),
         states=STATES,
         cards=[_card(service, row) for row in rows[:PAGE_SIZE]],

@@ -7,6 +7,7 @@ id and a withdraw token."""
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qs
 
 import anyio
@@ -123,7 +124,7 @@ def _submit(
         return service.form_page(essay, submission, 503, _("The author is resting"), message=message)
     address_hash = service.guard.address_hash(address)
     # The honeypot is looked at last: a bot that fills it meets every check and limit first.
-    problems = intake.verify(submission, service.site, _)
+    problems = intake.verify(submission, service.site, _, datetime.now(service.site.zone).date())
     if not problems and service.guard.too_many_links(submission.body):
         problems["body"] = _(
             "Please keep to %(max)s links at most; it helps us keep spam out. "

@@ -7,12 +7,13 @@ thread, its counts and its JSON-LD to its essay. Phase 2, the feeds, is feeds.py
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 from markupsafe import Markup
 
 from ..core import i18n, passages, published, rest, sanitizer
-from ..core.essay_header import reflections_open
+from ..core.essay_header import closing_day, reflections_open, written_on
 from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import pool
 from . import settings as config
@@ -165,7 +166,12 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.response_count = sum(1 for node in walk(thread) if node.item.kind == "response")
     # The key of its newest item: the site's feed ranks essays by it without unpacking any thread.
     essay.reflections_newest_key = max(map(newest_key, walk(thread)), default=None)
-    essay.reflections_open = reflections_open(essay.metadata)
+    closing = closing_day(
+        essay.metadata, written_on(getattr(essay, "date", None)), settings["REFLECTIONS_CLOSE_AFTER_DAYS"]
+    )
+    essay.reflections_open = reflections_open(
+        essay.metadata, closing, datetime.now(config.site_zone(settings)).date()
+    )
     essay.reflection_thread_html = thread_html(essay, thread) if thread else Markup("")
     _count_passages(essay, items, settings)
     feed = settings["REFLECTIONS_FEED_ATOM"]

@@ -37,7 +37,7 @@ KNOWN_KEYS = frozenset(
     {
         *("title", "date", "modified", "tags", "keywords", "category", "slug", "author", "authors"),
         *("summary", "description", "lang", "translation", "status", "template", "save_as", "url"),
-        *("reflection_prompt", "reflections", "mastodon", "bluesky"),
+        *("reflection_prompt", "reflections", "reflections_close_after", "mastodon", "bluesky"),
     }
 )
 #: A header line as Python-Markdown's meta extension reads it, and a continuation of one.

@@ -16,7 +16,15 @@ from pelican.readers import MarkdownReader, Readers
 from pelican.utils import get_date, slugify
 
 from ..core import published
-from ..core.essay_header import EssayInfo, is_draft, plain_title, read_header, reflections_open
+from ..core.essay_header import (
+    EssayInfo,
+    closing_day,
+    is_draft,
+    plain_title,
+    read_header,
+    reflections_open,
+    written_on,
+)
 from . import manifest
 from . import settings as site_settings
 
@@ -102,6 +110,7 @@ class SiteIndex:
                     title=title or (before.title if before else ""),
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=reflections_open(header),
+                    closes=_closes(header, before, self.settings),
                     url=(before.url if before else "") or self._address(header, slug),
                     lang=header.get("lang", "") or (before.lang if before else ""),
                     reflection_passages=before.reflection_passages if before else (),
@@ -181,3 +190,9 @@ class SiteIndex:
             return published.read(path) if path.is_file() else None
         except (published.FormatError, OSError):
             return None
+
+
+def _closes(header: dict, before: EssayInfo | None, settings: dict) -> str:
+    written = written_on(header.get("date", "") or (before.date if before else ""))
+    day = closing_day(header, written, settings["REFLECTIONS_CLOSE_AFTER_DAYS"])
+    return day.isoformat() if day else ""

@@ -8,7 +8,7 @@ import os
 import weakref
 from pathlib import Path
 
-from ..core.essay_header import EssayInfo, is_draft, plain_title, reflections_open
+from ..core.essay_header import EssayInfo, closing_day, is_draft, plain_title, reflections_open, written_on
 from ..core.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def _entry(essay, content: str) -> tuple[str, dict]:
         "date": essay.date.isoformat() if getattr(essay, "date", None) else "",
         "mastodon": str(metadata.get("mastodon", "")),
         "bluesky": str(metadata.get("bluesky", "")),
+        "closes": _closes(essay, metadata),
     }
     source = os.path.relpath(essay.source_path, content)
     try:
@@ -62,6 +63,12 @@ def _entry(essay, content: str) -> tuple[str, dict]:
     except TypeError:  # an object that takes no weak reference: made each time
         pass
     return source, entry
+
+
+def _closes(essay, metadata) -> str:
+    after = getattr(essay, "settings", {}).get("REFLECTIONS_CLOSE_AFTER_DAYS", 0)
+    day = closing_day(metadata, written_on(getattr(essay, "date", None)), after)
+    return day.isoformat() if day else ""
 
 
 def entries(essays: list, settings: dict) -> dict[str, dict]:

@@ -187,6 +187,13 @@ SETTINGS = (
         "site's own `privacy` page wins); the form links to it.",
     ),
     Setting(
+        "REFLECTIONS_CLOSE_AFTER_DAYS",
+        0,
+        "Reflections on an essay close this many days after its date: the form gives way to a kind "
+        "line and the service refuses late ones with the same words. An essay's own "
+        "`Reflections_close_after: N` header wins (`0`: never). `0`: essays never close by age.",
+    ),
+    Setting(
         "REFLECTIONS_PAUSED_UNTIL",
         "",
         "The author's rest: reflections paused on every essay until this day (`YYYY-MM-DD`), kindly.",

@@ -187,10 +187,12 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere):
         limit: int | None = None,
         offset: int = 0,
         care_first: bool = False,
+        origin: str | None = None,
     ) -> list[Reflection]:
         """Items oldest first, filtered by whichever of state, essay and visibility are given (and
         leaving out one kind); `limit` and `offset` page through them. `care_first`: the items
-        marked as needing care (their flags start with `care`) before all others."""
+        marked as needing care (their flags start with `care`) before all others. `origin`: where
+        they came from ("here" for this site's own, "elsewhere" for any other, or one origin)."""
         order = [ReflectionRow.created, ReflectionRow.id]
         if care_first:
             marked = or_(ReflectionRow.flags == "care", ReflectionRow.flags.like("care,%"))
@@ -205,6 +207,12 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere):
                 query = query.where(column == value)
         if not_kind:
             query = query.where(ReflectionRow.kind != not_kind)
+        if origin == "here":
+            query = query.where(ReflectionRow.origin == "")
+        elif origin == "elsewhere":
+            query = query.where(ReflectionRow.origin != "")
+        elif origin:
+            query = query.where(ReflectionRow.origin == origin)
         query = query.offset(offset).limit(limit)  # limit None: no limit
         with self.sessions() as session:
             return [reflection_of(row) for row in session.scalars(query)]
