@@ -78,6 +78,7 @@ def replies_worker(config: service_config.ServiceConfig, service) -> Replies:
         service.flags_of,
         appview=config.bluesky_appview,
         interval=config.replies_interval,
+        trusting=bool(service.settings.get("REFLECTIONS_TRUST_RETURNING")),
     )
 
 

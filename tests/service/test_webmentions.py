@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from conftest import author_client, fetch, running_for_the_author, submit_reflection, wait_for
+from conftest import author_client, csrf_of, fetch, running_for_the_author, submit_reflection, wait_for
 from other_sites import OtherSite, fixture
 
 ESSAY = "learning-to-stay"
@@ -259,3 +259,26 @@ def test_a_flood_is_refused_with_429_and_fetches_nothing(tmp_path, other):
         assert last.status_code == 429  # every host together
         wait_for(lambda: other.asked("/flood/0") and other.asked("/flood/1"), 30)
         assert other.asked("/flood/2") == 0  # refused: never fetched
+
+
+def test_a_blocked_site_s_later_mentions_are_kept_as_spam(service, other):
+    def mention(path: str, words: str) -> dict:
+        source = other.put(
+            path,
+            fixture("reply-microblog.html", home=other.url("/"), target=essay_address(service), words=words),
+        )
+        source = source.replace("127.0.0.1", "localhost")  # a site of its own, for its domain
+        assert "Checked" in settled(service, send(service, source))
+        return next(row for row in queued(service) if row["source"] == source)
+
+    first = mention("/blocked/1.html", "A first mention from a site the author will block.")
+    client = author_client(service.base)
+    page = client.get("/reflections/moderate", params={"origin": "webmention"}).text
+    assert "Block localhost" in page
+    answer = client.post(
+        "/reflections/moderate/act", data={"csrf": csrf_of(page), "id": first["id"], "action": "block_domain"}
+    )
+    assert answer.status_code == 303
+    assert json.loads(service.cli("show", first["id"], "--json").stdout)["state"] == "spam"
+    later = mention("/blocked/2.html", "A later mention from the blocked site.")
+    assert later["state"] == "spam" and "blocked" in later["flags"]

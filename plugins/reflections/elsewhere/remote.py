@@ -48,3 +48,21 @@ def normalised(address: str) -> str:
     if path.endswith("/index.html"):
         path = path[: -len("/index.html")]
     return urlunsplit((parts.scheme.lower(), host, path, parts.query, ""))
+
+
+def domain_of(address: str) -> str:
+    """A site's domain as the author's marks keep it: the host in lower case, without `www.`."""
+    try:
+        host = (urlsplit(address).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def identities(origin: str, source: str, website: str) -> list[tuple[str, str]]:
+    """Who an item from elsewhere is by, as the author may mark them: the domain it was written on,
+    and for Mastodon and Bluesky the account (its profile's address)."""
+    found = [("domain", domain_of(source))] if origin and source and domain_of(source) else []
+    if origin in ("mastodon", "bluesky") and website:
+        found.append(("account", normalised(website)))
+    return found

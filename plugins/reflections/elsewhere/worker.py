@@ -19,7 +19,7 @@ from ..core.published import new_id
 from ..store import Mention, Reflection, RemotePost, Store, body_hash, now
 from . import bluesky, mastodon, webmention
 from .fetch import HTML, JSON, Fetched, Fetcher, Refused
-from .remote import COUNTED, Remote, Unreadable
+from .remote import COUNTED, Remote, Unreadable, identities
 from .times import moment
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class Replies:
         flags: Flagger,
         appview: str = "https://public.api.bsky.app",
         interval: float = 5.0,
+        trusting: bool = False,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -81,6 +82,8 @@ class Replies:
         self.flags = flags
         self.appview = appview
         self.interval = interval
+        #: REFLECTIONS_TRUST_RETURNING: a site or account the author trusts is published at once.
+        self.trusting = trusting
         self.wake = threading.Event()
         self.stopped = threading.Event()
 
@@ -227,6 +230,12 @@ class Replies:
         flags = self.flags([remote.text, remote.name, remote.content_note], essay.lang if essay else "")
         if remote.shortened:
             flags = ",".join(filter(None, [flags, "shortened"]))
+        who = identities(remote.origin, remote.source, remote.website)
+        blocked = self.store.marked("blocked", who)
+        if blocked:  # kept, out of sight, as spam: the author blocked its site or account
+            flags = ",".join(filter(None, ["blocked", flags]))
+        # Trusted, and nothing in its words that should wait for the author.
+        trusted = self.trusting and not blocked and not flags and self.store.marked("trusted", who)
         reflection = Reflection(
             id=new_id(),
             essay=essay_slug,
@@ -237,12 +246,16 @@ class Replies:
             name=remote.name,
             content_note=remote.content_note,
             body_hash=body_hash(remote.text),
-            flags=flags,
+            flags="trusted" if trusted else flags,
+            state="spam" if blocked else "pending",
             origin=remote.origin,
             source=remote.source,
             website=remote.website,
         )
-        return self.store.take_from_elsewhere(reflection)
+        item, what = self.store.take_from_elsewhere(reflection)
+        if trusted and what == "queued":
+            self.store.transition(item, "approved", ("pending",), "trusted reader", detail="trusted")
+        return item, what
 
 
 def _said(what: str) -> str:

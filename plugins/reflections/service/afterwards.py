@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from ..core import i18n, published, sanitizer
 from ..core.i18n import N_
 from ..store import Reflection
-from . import care
+from . import care, readers
 from .moderation import ModerationError
 
 if TYPE_CHECKING:  # state.py imports this module: the type only, never at run time
@@ -179,6 +179,18 @@ def mail_subscription(request: Request) -> Response:
             done = _(
                 "Thank you. You will hear from us once each time the author replies to you, never otherwise."
             )
+            page = service.page("service/confirm.html", lang=lang, heading=_("Done"), done=done)
+            # This browser now proves the address is its reader's (readers.py): what a trusted
+            # reader sends from it may be published without waiting, never what anyone types.
+            page.set_cookie(
+                readers.COOKIE,
+                readers.proof(service.guard, email),
+                max_age=readers.COOKIE_SECONDS,
+                path=f"{service.root}/reflections/",
+                httponly=True,
+                samesite="lax",
+            )
+            return page
         else:
             service.store.set_subscription(email, unsubscribed=True)
             service.store.forget_address(email)  # its purpose has ended: the address goes

@@ -124,6 +124,11 @@ class Guard:
         daily_key = hmac.new(self._secret, f"address-key:{day}".encode(), hashlib.sha256).digest()
         return hmac.new(daily_key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def reader_key(self, email: str) -> str:
+        """A reader's email address as the author's marks keep it: a keyed hash, never the address."""
+        key = hmac.new(self._secret, b"reader-key", hashlib.sha256).digest()
+        return hmac.new(key, email.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
+
     def over_rate_limit(self, address_hash: str) -> bool:
         return not all(self._limiter.test(limit, "submit", address_hash) for limit in self._limits)
 

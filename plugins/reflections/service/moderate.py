@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from ..core import i18n, rest, sanitizer
 from ..core.i18n import N_, Words
-from ..store import STATES, now
+from ..store import MARKED_BY, STATES, now
 from . import auth, login
 from .login import BASE, author_post, login_page
 from .moderation import ModerationError
@@ -88,6 +88,8 @@ def _card(service, row) -> dict:
         "essay": essay,
         "essay_title": service.site.title(row.essay),
         "published": row.is_published,
+        # The ways the author may block (or trust) who it is by: email, domain, account.
+        "markable": dict(service.moderation.identities(row)) if row.kind != "response" else {},
     }
 
 
@@ -161,6 +163,8 @@ def queue(request: Request) -> Response:
         essays=sorted(service.site.essays().values(), key=lambda e: e.title),
         states=STATES,
         cards=[_card(service, row) for row in rows[:PAGE_SIZE]],
+        marks=service.store.marks(),
+        trusting=bool(service.settings.get("REFLECTIONS_TRUST_RETURNING")),
         page=page,
         more=len(rows) > PAGE_SIZE,
     )
@@ -208,7 +212,14 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
                 card=_card(service, row),
                 back=back,
             )
-    if action not in allowed or not ids:
+    mark, _sep, what = action.partition("_")
+    if mark in ("block", "trust") and what in MARKED_BY and len(ids) == 1:
+        try:
+            message = service.moderation.mark(ids[0], "blocked" if mark == "block" else "trusted", what)
+        except ModerationError as error:
+            message = _("Not done: %(reason)s.", reason=error)
+        request.session["flash"] = message
+    elif action not in allowed or not ids:
         request.session["flash"] = _("Choose an action and at least one reflection.")
     else:
         messages = []
@@ -224,6 +235,20 @@ def _act(request: Request, fields: dict[str, list[str]]) -> Response:
             except ModerationError as error:
                 messages.append(_("Not done: %(reason)s.", reason=error))
         request.session["flash"] = " ".join(messages)
+    return RedirectResponse(back, status_code=303)
+
+
+def _unmark(request: Request, fields: dict[str, list[str]]) -> Response:
+    """Unblock (or no longer trust) a reader the author marked."""
+    service = request.app.state.service
+    _ = service.words()
+    base = service.root + BASE
+    back = fields.get("back", [base])[0]
+    back = back if back.startswith(base) else base
+    try:
+        request.session["flash"] = service.moderation.unmark(int(fields.get("mark", ["0"])[0]))
+    except (ValueError, ModerationError) as error:
+        request.session["flash"] = _("Not done: %(reason)s.", reason=error)
     return RedirectResponse(back, status_code=303)
 
 
@@ -292,5 +317,6 @@ routes = [
     Route(f"{BASE}/act", author_post(_act), methods=["POST"]),
     Route(f"{BASE}/retry", author_post(_retry), methods=["POST"]),
     Route(f"{BASE}/rest", author_post(_rest_switch), methods=["POST"]),
+    Route(f"{BASE}/marks", author_post(_unmark), methods=["POST"]),
     *login.routes,
 ]

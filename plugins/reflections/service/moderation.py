@@ -9,7 +9,7 @@ database.
 
 from ..core import i18n, published
 from ..core.lengths import MAX_BODY, MAX_CONTENT_NOTE, MAX_NAME, MIN_BODY
-from ..store import Reflection, Store, now
+from ..store import MARKS, Reflection, Store, now
 
 DECIDABLE = ("pending", "approved", "rejected", "spam")
 #: The longest text, as the author reads the number ("10,000").
@@ -22,7 +22,14 @@ class ModerationError(ValueError):
 
 class Moderation:
     def __init__(
-        self, store: Store, author: str, on_response=None, title=None, words=None, isolated=None
+        self,
+        store: Store,
+        author: str,
+        on_response=None,
+        title=None,
+        words=None,
+        isolated=None,
+        identities=None,
     ) -> None:
         self.store = store
         self.author = author
@@ -35,6 +42,8 @@ class Moderation:
         self.isolated = isolated or (lambda words: words)
         # Called with (reflection, response) after the author answers: the mailer tells the reader.
         self.on_response = on_response or (lambda reflection, response: None)
+        # Who an item is by, as the author may mark them ((what, value) pairs: service/readers.py).
+        self.identities = identities or (lambda row: [])
 
     def _row(self, item_id: str) -> Reflection:
         row = self.store.get(item_id)
@@ -203,6 +212,34 @@ class Moderation:
                 "Your response to %(who)s is approved; it goes on the site in a moment.", who=self.who(row)
             )
         return _("Your response to %(who)s is kept with it; private, so not published.", who=self.who(row))
+
+    def mark(self, item_id: str, mark: str, what: str, actor: str = "author") -> str:
+        """Block or trust who an item is by (`what`: their confirmed email, the domain it came
+        from, their account elsewhere). Blocking also makes the item spam."""
+        _, row = self._, self._row(item_id)
+        found = dict(self.identities(row))
+        if mark not in MARKS or what not in found:
+            raise ModerationError(_("%(who)s cannot be marked that way", who=self.who(row)))
+        # What the author is shown of the mark: never the address itself.
+        label = found[what] if what != "email" else (row.public_name or _(published.ANONYMOUS))
+        self.store.mark(mark, what, found[what], label, actor)
+        label = self.isolated(label)
+        if mark == "trusted":
+            return _("What %(label)s sends later is published without waiting.", label=label)
+        if row.state not in ("spam", "withdrawn"):
+            self.store.transition(item_id, "spam", DECIDABLE, actor, detail=f"blocked: {what}")
+        return _(
+            "%(who)s is spam; what %(label)s sends later is kept as spam too.", who=self.who(row), label=label
+        )
+
+    def unmark(self, mark_id: int, actor: str = "author") -> str:
+        found = self.store.unmark(mark_id, actor)
+        if found is None:
+            raise ModerationError(self._("that mark is already gone"))
+        label = found.label or found.value
+        if found.mark == "blocked":
+            return self._("%(label)s is no longer blocked.", label=self.isolated(label))
+        return self._("%(label)s is no longer trusted.", label=self.isolated(label))
 
     def withdraw(self, item_id: str, actor: str = "reader") -> str:
         """The reader takes their words back: out of the queue, and off the site if published."""

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from ..core import i18n, lengths, published
 from ..core.essay_header import EssayInfo, SiteView
 from ..store import Store
-from . import care, intake, mail, origins
+from . import care, intake, mail, origins, readers
 from . import config as service_config
 from .afterwards import shown
 from .guard import Guard
@@ -58,6 +58,7 @@ class Service:
             title=site.title,
             words=i18n.Words(self.settings.get("DEFAULT_LANG"), i18n.overrides_folder(self.settings)),
             isolated=i18n.isolated,
+            identities=lambda row: readers.identities(row, self.store, self.guard.reader_key),
         )
         self.pages = Environment(
             loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True)

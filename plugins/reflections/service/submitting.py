@@ -19,7 +19,7 @@ from ..core import i18n, lengths, published, rest
 from ..core.essay_header import EssayInfo
 from ..core.i18n import N_
 from ..store import Reflection, StoreUnavailable, body_hash, now
-from . import addresses, bodies, intake, origins
+from . import addresses, bodies, intake, origins, readers
 from .state import Service, json_error
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,14 @@ async def submit(request: Request) -> Response:
     )
     # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
     # thread, so the event loop keeps serving the site and the other readers meanwhile.
-    answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign)
+    # The reader's signed proof of their confirmed address (readers.py), if this browser has one.
+    reader = request.cookies.get(readers.COOKIE, "")
+    answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, False, reader)
     if isinstance(answer, Hold):
         # A token not yet old enough: the answer waits out the rest here, on the event loop (no
         # worker thread is held), then the submission is looked at once more.
         await anyio.sleep(answer.seconds)
-        answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, True)
+        answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, True, reader)
     return answer
 
 
@@ -74,6 +76,7 @@ def _submit(
     address: str,
     foreign: bool = False,
     held: bool = False,
+    reader: str = "",
 ) -> Response | Hold:
     _ = service.words()
     if raw is None:
@@ -159,10 +162,16 @@ def _submit(
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
         return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
+    if submission.email and service.store.marked(
+        "blocked", [("email", service.guard.reader_key(submission.email))]
+    ):
+        # A reader the author blocked: kept, out of sight, as spam; answered as anyone is.
+        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="blocked")
     flags = service.flags_of(
         [submission.body, submission.name, submission.content_note], service.language(essay)
     )
-    return _accept(service, submission, essay, address_hash, wants_json, flags=flags)
+    trusted = not flags and readers.trusted_reader(service, submission.email, submission.visibility, reader)
+    return _accept(service, submission, essay, address_hash, wants_json, flags=flags, trusted=trusted)
 
 
 AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")
@@ -200,6 +209,7 @@ def _accept(
     wants_json: bool,
     state: str = "pending",
     flags: str = "",
+    trusted: bool = False,
 ) -> Response:
     _ = service.words(essay)
     moment = now()
@@ -222,7 +232,7 @@ def _accept(
         content_note=submission.content_note[: lengths.MAX_CONTENT_NOTE],
         address_hash=address_hash,
         body_hash=body_hash(submission.body),
-        flags=flags,
+        flags=",".join(filter(None, [flags, "trusted" if trusted else ""])),
         created=moment,
     )
     try:
@@ -249,6 +259,10 @@ def _accept(
             essay, submission, 503, _("Please try again in a moment"), message=_(UNAVAILABLE)
         )
     service.guard.count_submission(address_hash)
+    if trusted:
+        # A returning reader the author trusts: published without waiting; the author is told
+        # (the notice below) and may unpublish it with one click.
+        service.moderation.approve(row.id, actor="trusted reader")
     if state == "pending":
         try:
             service.mailer.submitted(row)

@@ -187,6 +187,14 @@ SETTINGS = (
         "site's own `privacy` page wins); the form links to it.",
     ),
     Setting(
+        "REFLECTIONS_TRUST_RETURNING",
+        False,
+        "Trusted readers: a public reflection is published without waiting when it comes from a "
+        "reader whose earlier reflection you approved, or whom you marked trusted, recognised by "
+        "the address they confirmed (in the browser they confirmed it from), or from a site or an "
+        "account elsewhere you marked trusted. Words that may need care, and held words, still wait.",
+    ),
+    Setting(
         "REFLECTIONS_CLOSE_AFTER_DAYS",
         0,
         "Reflections on an essay close this many days after its date: the form gives way to a kind "

@@ -8,6 +8,8 @@ from .outbox import MAX_MAIL_ATTEMPTS
 from .queue import Store
 from .records import (
     JOB_STATES,
+    MARKED_BY,
+    MARKS,
     MENTION_STATES,
     STATES,
     VISIBILITIES,
@@ -15,6 +17,7 @@ from .records import (
     Job,
     LogEntry,
     Mail,
+    Mark,
     Mention,
     Reflection,
     RemotePost,
@@ -23,6 +26,8 @@ from .records import (
 
 __all__ = [
     "JOB_STATES",
+    "MARKED_BY",
+    "MARKS",
     "MENTION_STATES",
     "MAX_MAIL_ATTEMPTS",
     "STATES",
@@ -34,6 +39,7 @@ __all__ = [
     "Lease",
     "LogEntry",
     "Mail",
+    "Mark",
     "Mention",
     "Reflection",
     "RemotePost",

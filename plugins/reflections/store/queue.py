@@ -24,6 +24,7 @@ from .engine import body_hash, guarded, make_engine, migrate, now, record, refle
 from .groupcommit import GroupCommit
 from .jobs import Jobs
 from .keys import Keys
+from .marks import Marks
 from .outbox import Outbox
 from .records import LogEntry, Reflection
 from .retention import Retention
@@ -56,7 +57,7 @@ _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
 
 
 @guarded
-class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere):
+class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks):
     """The queue's operations. Every method is one transaction."""
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:

@@ -187,3 +187,20 @@ class RemotePost(_Record):
     next_read: datetime
     last_read: datetime | None
     last_result: str
+
+
+#: The author's marks on readers, and what a mark is by.
+MARKS = ("blocked", "trusted")
+MARKED_BY = ("email", "domain", "account")
+
+
+@dataclass(frozen=True, slots=True)
+class Mark(_Record):
+    """A reader the author blocked or trusts: by a confirmed email's keyed hash, a domain, an account."""
+
+    id: int
+    mark: str
+    what: str
+    value: str
+    label: str
+    created: datetime

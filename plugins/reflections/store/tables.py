@@ -4,7 +4,7 @@ plain records of records.py. The schema itself is made by the Alembic migrations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -234,3 +234,18 @@ class RemotePostRow(Base):
     next_read: Mapped[datetime] = mapped_column(UTCDateTime())
     last_read: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_result: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class MarkRow(Base):
+    """The author's mark on a reader (records.MARKS): by what (records.MARKED_BY) and its value."""
+
+    __tablename__ = "reader_marks"
+    __table_args__ = (UniqueConstraint("mark", "what", "value", name="uq_reader_marks"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mark: Mapped[str] = mapped_column(String(16))
+    what: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(MAX_WEBSITE))
+    #: What the author is shown of it: a name, a domain, an account (never an email address).
+    label: Mapped[str] = mapped_column(String(MAX_WEBSITE), default="", server_default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
