@@ -27,6 +27,8 @@ class OtherSite:
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {}
         self.requests: list[tuple[str, dict]] = []
+        #: Every POST: (path, its form-encoded body).
+        self.posted: list[tuple[str, str]] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +56,18 @@ class OtherSite:
                         self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the fetcher gave up on it, as it should
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace")
+                site.requests.append((self.path, dict(self.headers)))
+                site.posted.append((self.path, body))
+                answer = site.answers.get("POST " + self.path) or Answer(404, b"not here", "text/plain")
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
 
             def log_message(self, *args):
                 pass

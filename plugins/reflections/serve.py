@@ -79,6 +79,8 @@ def replies_worker(config: service_config.ServiceConfig, service) -> Replies:
         appview=config.bluesky_appview,
         interval=config.replies_interval,
         trusting=bool(service.settings.get("REFLECTIONS_TRUST_RETURNING")),
+        site_url=service.site_url,
+        sending=bool(service.settings.get("REFLECTIONS_SEND_WEBMENTIONS")),
     )
 
 

@@ -35,11 +35,39 @@ def fetch_replies(context: Context, essay: str | None) -> None:
         click.echo(f"{post.essay} on {post.origin}: {worker.read(post, essays)}")
 
 
-@main.command()
+@main.group()
+def webmention() -> None:
+    """Webmentions: those received from other sites, and those sent for your essays' links."""
+
+
+@webmention.command(name="send")
+@click.option("--essay", metavar="SLUG", help="Only this essay's links.")
+@click.option("--dry-run", is_flag=True, help="Find each link's endpoint, send nothing, record nothing.")
+@pass_context
+def send_webmentions(context: Context, essay: str | None, dry_run: bool) -> None:
+    """Tell each site your essays link to, through the webmention endpoint it names: once per
+    link and change of the essay (what was sent before is not sent again). The service does it by
+    itself when REFLECTIONS_SEND_WEBMENTIONS is on. The links are the last build's."""
+    if essay and context.site.essay(essay) is None:
+        fail(f"no essay has the slug {essay!r}")
+    worker = _worker(context)
+    if not worker.site_url:
+        fail(
+            "SITEURL is not an absolute address, so other sites could not fetch your essays: "
+            "set it (publishconf.py)"
+        )
+    done = worker.send_mentions(context.site.essays(), dry_run=dry_run, only=essay)
+    if not done:
+        click.echo("Nothing to send: every link was told of this version of its essay, or there are none.")
+    for slug, target, result in done:
+        click.echo(f"{slug} -> {target}: {result}")
+
+
+@webmention.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--limit", default=50, show_default=True, help="How many, newest first.")
 @pass_context
-def mentions(context: Context, as_json: bool, limit: int) -> None:
+def list_webmentions(context: Context, as_json: bool, limit: int) -> None:
     """List the webmentions received, newest first: where each stands and why."""
     found = context.store.mentions(limit)
     if as_json:

@@ -95,6 +95,9 @@ class EssayInfo:
     bluesky: str = ""
     #: The day it stops taking reflections by its age (ISO 8601), "" for never (closing_day).
     closes: str = ""
+    #: Its links to other sites, and the change of its text they were read from (core/links.py).
+    links: tuple = ()
+    change: str = ""
 
     def open_on(self, day: date) -> bool:
         """Whether it takes reflections on `day`: open, and not closed by its age by then."""

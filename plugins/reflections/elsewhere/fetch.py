@@ -139,6 +139,8 @@ class Fetcher:
                 final = str(response.url)
                 if not 200 <= response.status_code < 300:
                     return Fetched(final, response.status_code, kind, "", dict(response.headers))
+                if kind not in accept and "*/*" in accept:
+                    return Fetched(final, response.status_code, kind, "", dict(response.headers))
                 if kind not in accept:
                     raise Refused(f"the answer is {kind or 'of no type'}, not {' or '.join(accept)}")
                 declared = response.headers.get("content-length", "")
@@ -161,6 +163,19 @@ class Fetcher:
             raise Refused(f"no answer within {self.seconds:g} seconds") from None
         except httpx.HTTPError as error:
             raise Refused(f"the fetch failed: {type(error).__name__}") from None
+
+    def post(self, url: str, data: dict[str, str]) -> int:
+        """POST `data` form-encoded to `url` under the same rules as a fetch (no redirect is
+        followed: a webmention endpoint answers where it is); the status. Raises Refused."""
+        if not http_address(url):
+            raise Refused("only http and https addresses are posted to")
+        try:
+            answer = self.client.post(url, data=data, follow_redirects=False)
+        except httpx.TimeoutException:
+            raise Refused(f"no answer within {self.seconds:g} seconds") from None
+        except httpx.HTTPError as error:
+            raise Refused(f"the post failed: {type(error).__name__}") from None
+        return answer.status_code
 
     def close(self) -> None:
         self.client.close()

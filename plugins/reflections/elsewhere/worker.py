@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from ..core.essay_header import EssayInfo
 from ..core.published import new_id
 from ..store import Mention, Reflection, RemotePost, Store, body_hash, now
-from . import bluesky, mastodon, webmention
+from . import bluesky, mastodon, sending, webmention
 from .fetch import HTML, JSON, Fetched, Fetcher, Refused
 from .remote import COUNTED, Remote, Unreadable, identities
 from .times import moment
@@ -34,6 +34,9 @@ SCHEDULE = (
 DAILY = timedelta(days=1)
 #: A post whose reading failed is tried again after this (doubling up to DAILY).
 RETRY = timedelta(minutes=30)
+
+#: A sending's results that may pass by themselves: not recorded, so tried again next time.
+PASSING = ("not fetched", "not sent", "the page answered 5", "the endpoint answered 5")
 
 #: (texts, language) -> the flags a reader's text gets (care, held words): the service's.
 Flagger = Callable[[list[str], str], str]
@@ -75,6 +78,8 @@ class Replies:
         appview: str = "https://public.api.bsky.app",
         interval: float = 5.0,
         trusting: bool = False,
+        site_url: str = "",
+        sending: bool = False,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -84,6 +89,10 @@ class Replies:
         self.interval = interval
         #: REFLECTIONS_TRUST_RETURNING: a site or account the author trusts is published at once.
         self.trusting = trusting
+        #: REFLECTIONS_SEND_WEBMENTIONS, and the site's absolute address the essays are at.
+        self.site_url = site_url.rstrip("/")
+        self.sending = sending
+        self._sent_for: int | None = None
         self.wake = threading.Event()
         self.stopped = threading.Event()
 
@@ -114,6 +123,11 @@ class Replies:
                 break
             self.verify(mention)
         self.watch()
+        if self.sending and self.site_url:
+            essays = self.essays()
+            if self._sent_for != id(essays):  # the site was built again since the last sending
+                self._sent_for = id(essays)
+                self.send_mentions(essays)
         for post in self.store.due_posts():
             if self.stopped.is_set():
                 break
@@ -221,6 +235,30 @@ class Replies:
         self.store.post_read(post.essay, post.origin, result, next_read)
         logger.info("Replies to %s on %s: %s", post.essay, post.origin, result)
         return result
+
+    # Webmentions sent ------------------------------------------------------------------------
+
+    def send_mentions(
+        self, essays: dict[str, EssayInfo], dry_run: bool = False, only: str | None = None
+    ) -> list[tuple[str, str, str]]:
+        """Tell each site an essay links to, once per change of the essay: (essay, link, what
+        happened) for each link looked at. A failure that may pass (a site down, a 5xx) is not
+        recorded, so the next sending tries again."""
+        done = []
+        for slug, essay in essays.items():
+            if (only and slug != only) or not essay.links or not essay.url:
+                continue
+            source = f"{self.site_url}/{essay.url}"
+            told = self.store.sent_for(slug, essay.change)
+            for target in essay.links:
+                if target in told or self.stopped.is_set():
+                    continue
+                endpoint, result = sending.send(self.fetcher, source, target, dry_run)
+                done.append((slug, target, result))
+                if not dry_run and not result.startswith(PASSING):
+                    self.store.record_sent(slug, target, essay.change, endpoint, result)
+                logger.info("Webmention for %s to %s: %s", slug, target, result)
+        return done
 
     # Into the queue -------------------------------------------------------------------------
 

@@ -111,6 +111,9 @@ class SiteIndex:
                     reflection_prompt=header.get("reflection_prompt", ""),
                     reflections_open=reflections_open(header),
                     closes=_closes(header, before, self.settings),
+                    # What the last build read of its text: its links, and which version that was.
+                    links=before.links if before else (),
+                    change=before.change if before else "",
                     url=(before.url if before else "") or self._address(header, slug),
                     lang=header.get("lang", "") or (before.lang if before else ""),
                     reflection_passages=before.reflection_passages if before else (),

@@ -7,7 +7,9 @@ import logging
 import os
 import weakref
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from ..core import links
 from ..core.essay_header import EssayInfo, closing_day, is_draft, plain_title, reflections_open, written_on
 from ..core.files import write_atomically
 
@@ -38,11 +40,12 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-def _entry(essay, content: str) -> tuple[str, dict]:
+def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict]:
     kept = _entry_of.get(essay)
     if kept is not None and kept[0] == content:
         return kept[1], kept[2]
     metadata = getattr(essay, "metadata", {})
+    html = str(getattr(essay, "_content", "") or "")
     entry = {
         "slug": essay.slug,
         "title": plain_title(getattr(essay, "title", "")),
@@ -56,6 +59,8 @@ def _entry(essay, content: str) -> tuple[str, dict]:
         "mastodon": str(metadata.get("mastodon", "")),
         "bluesky": str(metadata.get("bluesky", "")),
         "closes": _closes(essay, metadata),
+        "links": links.outbound(html, own_hosts),
+        "change": links.change_of(html),
     }
     source = os.path.relpath(essay.source_path, content)
     try:
@@ -75,13 +80,14 @@ def entries(essays: list, settings: dict) -> dict[str, dict]:
     """By source file (relative to PATH), the essays that take reflections on the site: drafts
     left out; a translation only where no other essay has its slug."""
     content = os.path.abspath(settings["PATH"])
+    own_hosts = {urlsplit(str(settings.get("SITEURL") or "")).hostname or ""} - {""}
     found: dict[str, dict] = {}
     slugs: set[str] = set()
     for essay in essays:
         if is_draft({"status": getattr(essay, "status", "published")}) or essay.slug in slugs:
             continue
         slugs.add(essay.slug)
-        source, entry = _entry(essay, content)
+        source, entry = _entry(essay, content, own_hosts)
         found[source] = entry
     return found
 
@@ -117,6 +123,7 @@ def read(path: Path) -> dict[str, EssayInfo]:
                 tuple(pair) for pair in fields.get("reflection_passages", ())
             )
             fields["reflection_anchors"] = tuple(fields.get("reflection_anchors", ()))
+            fields["links"] = tuple(fields.get("links", ()))
             found[source] = EssayInfo(**fields)
         except TypeError:
             continue

@@ -187,6 +187,13 @@ SETTINGS = (
         "site's own `privacy` page wins); the form links to it.",
     ),
     Setting(
+        "REFLECTIONS_SEND_WEBMENTIONS",
+        False,
+        "When an essay is published (or changed), the service tells each site it links to, through "
+        "the webmention endpoint that site names; once per link and change of the essay. Needs an "
+        "absolute `SITEURL`. `reflections webmention send` does it by hand.",
+    ),
+    Setting(
         "REFLECTIONS_TRUST_RETURNING",
         False,
         "Trusted readers: a public reflection is published without waiting when it comes from a "

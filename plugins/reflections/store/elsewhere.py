@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..core.published import new_id
 from .engine import now, record, reflection_of
 from .records import Mention, Reflection, RemotePost
-from .tables import LogRow, MentionRow, ReflectionRow, RemotePostRow
+from .tables import LogRow, MentionRow, ReflectionRow, RemotePostRow, SentMentionRow
 
 #: What an update from elsewhere may change: the words, and who they are by.
 _UPDATED = ("body", "name", "website")
@@ -213,3 +213,29 @@ class Elsewhere:
                 .values(next_read=now() + timedelta(seconds=seconds))
             ).rowcount
         return bool(claimed)
+
+    def sent_for(self, essay: str, change: str) -> set[str]:
+        """The links of `essay` already told of at this change of it."""
+        query = select(SentMentionRow.target).where(
+            SentMentionRow.essay == essay, SentMentionRow.change == change
+        )
+        with self.sessions() as session:
+            return set(session.scalars(query))
+
+    def record_sent(self, essay: str, target: str, change: str, endpoint: str, result: str) -> bool:
+        """Keep that `target` was told of `essay` at `change` (False: another worker did already)."""
+        try:
+            with self.sessions.begin() as session:
+                session.add(
+                    SentMentionRow(
+                        essay=essay,
+                        target=target,
+                        change=change,
+                        endpoint=endpoint,
+                        result=result,
+                        sent=now(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True

@@ -249,3 +249,16 @@ class MarkRow(Base):
     #: What the author is shown of it: a name, a domain, an account (never an email address).
     label: Mapped[str] = mapped_column(String(MAX_WEBSITE), default="", server_default="")
     created: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SentMentionRow(Base):
+    """A webmention sent for one link of an essay, at one change of it (a digest of its text)."""
+
+    __tablename__ = "sent_mentions"
+
+    essay: Mapped[str] = mapped_column(String(MAX_ESSAY), primary_key=True)
+    target: Mapped[str] = mapped_column(String(MAX_ADDRESS), primary_key=True)
+    change: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(MAX_ADDRESS), default="", server_default="")
+    result: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sent: Mapped[datetime] = mapped_column(UTCDateTime())
