@@ -234,6 +234,8 @@ def test_a_source_that_cannot_be_taken_says_why_and_queues_nothing(service, othe
     status = settled(service, send(service, other.url(path)))
     assert "Not taken." in status and words in status
     assert len(queued(service)) == before
+    log = author_client(service.base).get("/reflections/moderate/log").text
+    assert other.url(path) in log and words in log  # the moderation log says so too
     assert service.health()["store"] == "ok" if "store" in service.health() else True
 
 

@@ -72,10 +72,20 @@ class Elsewhere:
     ) -> None:
         """What a webmention came to: its state, the reason in words, its kind and its item."""
         with self.sessions.begin() as session:
-            session.execute(
-                update(MentionRow)
-                .where(MentionRow.id == mention_id)
-                .values(state=state, reason=reason, kind=kind, item=item, checked=now(), claimed_until=None)
+            row = session.get(MentionRow, mention_id)
+            if row is None:
+                return
+            row.state, row.reason, row.kind, row.item = state, reason, kind, item
+            row.checked, row.claimed_until = now(), None
+            # The moderation log says what became of every webmention, taken or not.
+            session.add(
+                LogRow(
+                    action=f"webmention {state}",
+                    item=item or mention_id,
+                    at=now(),
+                    actor="webmention",
+                    detail=f"{row.source}: {reason}",
+                )
             )
 
     def count_mentions(self, essay: str, kind: str) -> int:
