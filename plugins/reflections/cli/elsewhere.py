@@ -25,7 +25,7 @@ def fetch_replies(context: Context, essay: str | None) -> None:
     if essay and context.site.essay(essay) is None:
         fail(f"no essay has the slug {essay!r}")
     worker = _worker(context)
-    worker.watch()
+    worker.watch(again=True)
     posts = [post for post in context.store.remote_posts() if not essay or post.essay == essay]
     if not posts:
         click.echo("No essay names a post elsewhere: add a `Mastodon:` or `Bluesky:` line to its header.")

@@ -93,6 +93,7 @@ class Replies:
         self.site_url = site_url.rstrip("/")
         self.sending = sending
         self._sent_for: int | None = None
+        self._watched: int | None = None
         self.wake = threading.Event()
         self.stopped = threading.Event()
 
@@ -175,9 +176,14 @@ class Replies:
 
     # Posts elsewhere ------------------------------------------------------------------------
 
-    def watch(self) -> None:
-        """Every essay's posts elsewhere (its `Mastodon:` and `Bluesky:` headers) watched."""
-        for slug, essay in self.essays().items():
+    def watch(self, again: bool = False) -> None:
+        """Every essay's posts elsewhere (its `Mastodon:` and `Bluesky:` headers) watched: looked
+        at when the site's essays change (or `again`), not at every look of the worker."""
+        essays = self.essays()
+        if self._watched == id(essays) and not again:
+            return
+        self._watched = id(essays)
+        for slug, essay in essays.items():
             for origin, post in (("mastodon", essay.mastodon), ("bluesky", essay.bluesky)):
                 if post:
                     self.store.watch_post(slug, origin, post, now())
