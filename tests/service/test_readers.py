@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from conftest import author_client, copy_site, csrf_of, free_port, smtp_server, wait_for, with_password
-from test_mail import links, mail_service
+from test_mail import AUTHOR, links, mail_service
 
 #: A minute or so: real mail, several services.
 pytestmark = pytest.mark.slow
@@ -63,6 +63,9 @@ def test_a_returning_reader_is_published_without_waiting_and_an_impostor_is_not(
     service.published()
     assert "Coming back: these words need not wait." in browser.get(f"/essays/{ESSAY}/").text
     assert "approved by trusted reader" in service.cli("show", second).stdout  # the author's log says so
+    # The author is told, and the mail's Reject link takes it off.
+    told = wait_for(lambda: [m for m in inbox.to(AUTHOR) if "need not wait" in m.get_content()])[0]
+    assert "From a reader you trust: it is on the site already. Reject takes it off." in told.get_content()
 
     # The same address typed in another browser proves nothing: it waits.
     impostor = send(httpx.Client(base_url=service.base), "Posing as the returning reader.", email=READER)

@@ -178,6 +178,8 @@ class Mailer:
                     "The reader was shown where to find help now; it is at the top of your queue."
                 ),
             ]
+        if "trusted" in row.flags.split(","):
+            lines[1:1] = ["", _("From a reader you trust: it is on the site already. Reject takes it off.")]
         if row.content_note:
             lines.append("    " + _("Content note: %(note)s", note=row.content_note))
         lines += ["", *[f"    {line}" for line in row.body.splitlines()], ""]
