@@ -501,3 +501,20 @@ def test_doctor_warns_when_the_theme_would_be_broken_by_the_sites_policy(tmp_pat
     built = build_site(root / "pelicanconf.py", output, tmp_path / "cache", cwd=root)
     assert built.returncode == 0, built.stderr
     assert "Content-Security-Policy" not in doctor(running).stdout
+
+
+def test_the_static_host_s_pages_name_the_service_s_webmention_endpoint(static_host):
+    running, site_url, _ = static_host
+    page = httpx.get(f"{site_url}/essays/{ESSAY}/").text
+    assert f'<link rel="webmention" href="{running.base}/reflections/webmention">' in page
+    # The service knows the static host's address as the essay's own.
+    essay = f"{site_url}/essays/{ESSAY}/"
+    answer = httpx.post(
+        f"{running.base}/reflections/webmention", data={"source": "https://their.example/p", "target": essay}
+    )
+    assert answer.status_code == 202, answer.text
+    elsewhere = httpx.post(
+        f"{running.base}/reflections/webmention",
+        data={"source": "https://their.example/p", "target": f"http://127.0.0.1:1/essays/{ESSAY}/"},
+    )
+    assert elsewhere.status_code == 400 and "not an essay of this site" in elsewhere.text
