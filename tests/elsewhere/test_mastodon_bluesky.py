@@ -5,11 +5,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from other_sites import fixture
+from other_sites import OtherSite, fixture
 from pelican.plugins.reflections.elsewhere import bluesky, mastodon
-from pelican.plugins.reflections.elsewhere.fetch import Fetched
+from pelican.plugins.reflections.elsewhere.fetch import Fetched, Fetcher
 from pelican.plugins.reflections.elsewhere.remote import Unreadable
-from pelican.plugins.reflections.elsewhere.worker import _rate_limited_until, next_reading
+from pelican.plugins.reflections.elsewhere.worker import Replies, _rate_limited_until, next_reading
+from pelican.plugins.reflections.store import Store
 
 INSTANCE = "https://social.example"
 POST = f"{INSTANCE}/@withness/111000000000000001"
@@ -93,3 +94,19 @@ def test_an_instance_s_rate_limit_is_honoured():
     slow_down = _rate_limited_until(Fetched("u", 429, "", "", {"Retry-After": "120"}))
     assert timedelta(seconds=110) < slow_down - datetime.now(UTC) <= timedelta(seconds=120)
     assert _rate_limited_until(Fetched("u", 200, "", "", {"X-RateLimit-Remaining": "299"})) is None
+
+
+def test_an_answer_that_cannot_be_read_is_said_and_read_again_later(tmp_path):
+    site = OtherSite()
+    try:
+        site.put("/api/v1/statuses/1/context", "[" * 100_000 + "]" * 100_000, content_type="application/json")
+        store = Store(f"sqlite:///{tmp_path / 'queue.db'}")
+        worker = Replies(store, Fetcher(allow_loopback=True), essays=dict, flags=lambda texts, lang: "")
+        store.watch_post("e", "mastodon", f"{site.base}/@a/1", datetime.now(UTC))
+        [post] = store.remote_posts()
+        assert worker.read(post, {}).startswith("not read: ")  # deeper than any JSON reader goes
+        [after] = store.remote_posts()
+        assert after.next_read > datetime.now(UTC) + timedelta(minutes=20)  # tried again later
+        assert store.find() == []
+    finally:
+        site.close()

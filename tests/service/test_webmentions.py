@@ -225,6 +225,7 @@ def test_json_is_not_a_webmention(service):
         ("/json", {"body": "{}", "content_type": "application/json"}, "not text/html"),
         ("/missing", None, "the source answered 404"),
         ("/no-link", {"body": "<p>Nothing about the essay.</p>"}, "does not link to the essay"),
+        ("/deep", {"body": "<div>" * 80_000 + "</div>" * 80_000}, "more than 256 levels deep"),
     ],
 )
 def test_a_source_that_cannot_be_taken_says_why_and_queues_nothing(service, other, path, put, words):

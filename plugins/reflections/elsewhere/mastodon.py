@@ -56,7 +56,10 @@ def replies(data: object, post: str) -> list[Remote]:
         address = str(status.get("url") or status.get("uri") or "")
         if not valid_website(address, 2000):
             continue
-        words, shortened = text.from_html(str(status.get("content") or ""))
+        try:
+            words, shortened = text.from_html(str(status.get("content") or ""))
+        except Unreadable:
+            continue  # one reply's markup nested past reading: the others are still taken
         if not words.strip():
             continue
         parent = by_id.get(str(status.get("in_reply_to_id")))

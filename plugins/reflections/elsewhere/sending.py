@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 
 from . import text
 from .fetch import HTML, Fetched, Fetcher, Refused
+from .remote import Unreadable
 
 #: What discovery takes: any page (an image's Link header names an endpoint too), read only if HTML.
 DISCOVERY = (*HTML, "*/*")
@@ -57,7 +58,10 @@ def send(fetcher: Fetcher, source: str, target: str, dry_run: bool = False) -> t
         return "", f"not fetched: {refused}"
     if not 200 <= page.status < 300:
         return "", f"the page answered {page.status}"
-    endpoint = endpoint_of(page)
+    try:
+        endpoint = endpoint_of(page)
+    except Unreadable as unreadable:
+        return "", f"the page could not be read: {unreadable}"
     if endpoint is None:
         return "", "the site takes no webmentions"
     if dry_run:

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import nh3
 
 from ..core.lengths import MAX_BODY
+from .remote import Unreadable
 
 _KEPT = {"p", "br", "a", "em", "i", "strong", "b", "blockquote", "ul", "ol", "li", "code", "pre", "div"}
 #: Their words are not the reader's: dropped with everything inside.
@@ -132,10 +133,35 @@ class _Reader(HTMLParser):
         return "\n\n".join(self.blocks)
 
 
+#: How deep hostile markup may nest before it is not read at all: html5ever's time grows with the
+#: square of the depth (a megabyte of nested <div>s took it 38 s), and no page needs this many.
+MAX_NESTING = 256
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+#: Tags that are never closed (void), or whose end a page may leave out: not counted as nesting.
+_UNNESTED = frozenset(
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option".split()
+)
+
+
+def nesting(html: str) -> int:
+    """How deep `html` nests, as its tags say (a quick upper bound, before any parser reads it)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        if self_closing or name.lower() in _UNNESTED:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def well_formed(html: str, tags: set[str], attributes: dict[str, set[str]]) -> str:
     """Hostile HTML parsed as a browser would (nh3: html5ever) and written out again, well formed,
     with only `tags` and `attributes`: what the standard library's parser reads next cannot trip it
-    (Python 3.11's stops at a malformed `<![`)."""
+    (Python 3.11's stops at a malformed `<![`). Raises Unreadable for markup nested deeper than
+    MAX_NESTING."""
+    if nesting(html) > MAX_NESTING:
+        raise Unreadable(f"the page nests its markup more than {MAX_NESTING} levels deep")
     return nh3.clean(
         html,
         tags=tags,

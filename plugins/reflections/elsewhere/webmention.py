@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import mf2py
+import nh3
 
 from ..core.lengths import MAX_NAME
 from ..core.published import valid_website
@@ -93,12 +94,38 @@ def _published(entry: dict) -> datetime | None:
     return moment(_first(entry.get("properties", {}), "published"))
 
 
+#: What microformats need of a page: its elements, their classes and the attributes values come
+#: from. The rest (scripts, styles, frames, every other attribute) goes before mf2py reads it.
+_PAGE_TAGS = set(nh3.ALLOWED_TAGS) | {
+    "article",
+    "main",
+    "section",
+    "header",
+    "footer",
+    "nav",
+    "time",
+    "data",
+    "title",
+}
+_PAGE_ATTRIBUTES = {"*": {"class", "href", "datetime", "value", "title", "rel"}}
+
+
+def _microformats(fetched: Fetched) -> dict:
+    """The page's microformats, read by mf2py from the page as nh3 writes it out (well formed, so
+    the standard library's parser reads it, five times faster than html5lib's)."""
+    clean = text.well_formed(fetched.text, _PAGE_TAGS, _PAGE_ATTRIBUTES)
+    try:
+        return mf2py.parse(doc=clean, url=fetched.url, metaformats=False, html_parser="html.parser")
+    except (RecursionError, ValueError, TypeError, AttributeError) as error:
+        raise Unreadable(f"the page could not be read ({type(error).__name__})") from None
+
+
 def read(fetched: Fetched, source: str, target: str) -> Remote:
     """The mention of `target` that the page fetched from `source` makes. Raises Unreadable when
     the page does not link to the target, or says nothing that can be shown."""
     if not links_to(fetched.text, fetched.url, target):
         raise Unreadable("the source does not link to the essay")
-    page = mf2py.parse(doc=fetched.text, url=fetched.url, metaformats=False)
+    page = _microformats(fetched)
     entries = _entries(page.get("items", []))
     target_address = normalised(target)
 

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 from ..core.essay_header import EssayInfo
 from ..core.published import new_id
-from ..store import Mention, Reflection, RemotePost, Store, body_hash, now
+from ..store import Mention, Reflection, RemotePost, Store, StoreUnavailable, body_hash, now
 from . import bluesky, mastodon, sending, webmention
 from .fetch import HTML, JSON, Fetched, Fetcher, Refused
 from .remote import COUNTED, Remote, Unreadable, identities
@@ -138,7 +138,20 @@ class Replies:
     # Webmentions ----------------------------------------------------------------------------
 
     def verify(self, mention: Mention) -> str:
-        """Verify one webmention and settle it; returns its state."""
+        """Verify one webmention and settle it; returns its state. Whatever goes wrong, it is
+        settled: never left claimed, to be tried again and again."""
+        try:
+            return self._verify(mention)
+        except StoreUnavailable:
+            raise  # the store itself: the claim runs out, and it is tried again
+        except Exception:
+            logger.exception("A webmention from %s could not be verified", mention.source)
+            self.store.settle_mention(
+                mention.id, "refused", "it could not be verified (the service's log says why)"
+            )
+            return "refused"
+
+    def _verify(self, mention: Mention) -> str:
         known = self.store.from_elsewhere("webmention", mention.source)
         try:
             fetched = self.fetcher.get(mention.source, HTML)
@@ -214,8 +227,8 @@ class Replies:
             )
         try:
             found = reader(json.loads(fetched.text))
-        except (ValueError, Unreadable) as error:
-            return self._read(post, f"not read: {error}", now() + RETRY)
+        except (ValueError, RecursionError, Unreadable) as error:
+            return self._read(post, f"not read: {error or type(error).__name__}", now() + RETRY)
         counts = {"queued": 0, "updated": 0, "removed": 0}
         items: dict[str, str] = {}
         for remote in found:
