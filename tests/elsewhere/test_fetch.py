@@ -114,3 +114,21 @@ def test_no_cookie_is_sent_back_and_an_error_status_is_given(other):
     assert all("Cookie" not in headers and "cookie" not in headers for _, headers in other.requests)
     gone = fetcher.get(other.url("/gone"), HTML)
     assert (gone.status, gone.text) == (410, "")
+
+
+def test_no_credentials_are_ever_sent(other):
+    other.put(
+        "/to-credentials",
+        "",
+        status=302,
+        headers={"Location": other.url("/x").replace("//", "//user:secret@")},
+    )
+    other.put("/x", "<p>x</p>")
+    fetcher = Fetcher(allow_loopback=True)
+    with pytest.raises(Refused, match="only http and https"):
+        fetcher.get(other.url("/x").replace("//", "//user:secret@"), HTML)
+    with pytest.raises(Refused, match="user or password"):
+        fetcher.get(other.url("/to-credentials"), HTML)
+    assert all(
+        "Authorization" not in headers and "authorization" not in headers for _, headers in other.requests
+    )

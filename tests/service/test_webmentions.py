@@ -183,6 +183,8 @@ def test_a_like_is_counted_never_shown(service, other):
         ({"source": "ftp://a.example/p", "target": "TARGET"}, "must both be http or https"),
         ({"source": "javascript:alert(1)", "target": "TARGET"}, "must both be http or https"),
         ({"source": "TARGET", "target": "TARGET"}, "must be different pages"),
+        ({"source": "BASE/essays/the-kitchen-table/", "target": "TARGET"}, "a page of this site"),
+        ({"source": "https://u:p@a.example/p", "target": "TARGET"}, "must both be http or https"),
         (
             {"source": "https://a.example/p", "target": "https://elsewhere.example/essays/learning-to-stay/"},
             "not an essay of this site",

@@ -95,12 +95,20 @@ class Fetched:
 
 
 def http_address(address: str) -> bool:
-    """Whether `address` is an absolute http(s) address with a host."""
+    """Whether `address` is an absolute http(s) address with a host, and no user or password in it
+    (which httpx would send as credentials)."""
     try:
         parts = urlsplit(address)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc
+
+
+def _no_credentials(request: httpx.Request) -> None:
+    """Every request, redirects included, goes without credentials: an address with a user and
+    password in it (a redirect's too) is refused before it is sent."""
+    if request.url.userinfo or "authorization" in request.headers:
+        raise Refused("an address with a user or password in it is not fetched")
 
 
 class Fetcher:
@@ -124,6 +132,7 @@ class Fetcher:
             trust_env=False,
             # A jar that keeps nothing: no cookie is sent back, not even along a redirect chain.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            event_hooks={"request": [_no_credentials]},
         )
 
     def get(self, url: str, accept: tuple[str, ...]) -> Fetched:

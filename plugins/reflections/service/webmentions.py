@@ -66,7 +66,9 @@ async def receive(request: Request) -> Response:
     if not source or not target:
         return _plain(400, "A webmention needs both a source and a target.")
     if not (http_address(source) and http_address(target)):
-        return _plain(400, "The source and the target must both be http or https addresses.")
+        return _plain(
+            400, "The source and the target must both be http or https addresses, with no password in them."
+        )
     if len(source) > MAX_ADDRESS or len(target) > MAX_ADDRESS:
         return _plain(400, f"The source and the target are addresses of at most {MAX_ADDRESS} characters.")
     if normalised(source) == normalised(target):
@@ -74,6 +76,10 @@ async def receive(request: Request) -> Response:
     essay = essay_at(service, target, request.headers.get("host", ""))
     if essay is None:
         return _plain(400, "The target is not an essay of this site.")
+    if urlsplit(source).netloc.lower() == urlsplit(target).netloc.lower():
+        return _plain(
+            400, "The source is a page of this site: only other sites' pages are replies from elsewhere."
+        )
     if not service.guard.take_mention(urlsplit(source).hostname or ""):
         return _plain(
             429, "Too many webmentions just now; please send it again later.", {"Retry-After": "60"}
