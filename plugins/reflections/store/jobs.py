@@ -79,7 +79,13 @@ class _PostgresLease(Lease):
 
     def release(self) -> None:
         try:
-            self._connection.close()  # the server drops the advisory lock with the session
+            # Unlocked before the session ends: the server drops a closed session's locks a moment
+            # later, and the next publisher would find the lease still held meanwhile.
+            self._connection.execute("SELECT pg_advisory_unlock(%s)", (LEASE_KEY,))
+        except Exception:
+            pass  # the connection is gone already, and the lock with it
+        try:
+            self._connection.close()
         except Exception:
             pass
 
