@@ -41,6 +41,12 @@ def _unmarked(text: str) -> str:
     return _LINE_START.sub(escaped, text)
 
 
+def _bare(address: str) -> str:
+    """An address as a page shows it for its words: no scheme, no trailing slash or ellipsis (a
+    Mastodon link reads "example.org/notes/long…")."""
+    return re.sub(r"^https?://", "", address, flags=re.IGNORECASE).rstrip("/").rstrip("…")
+
+
 class _Reader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -49,7 +55,6 @@ class _Reader(HTMLParser):
         self.quote_depth = 0
         self.list_item = False
         self.link: tuple[str, list[str]] | None = None
-        self.skipping = 0  # inside script, style, and the like: their words are not the reader's
 
     def _end_block(self) -> None:
         text = "".join(self.line).strip()
@@ -70,12 +75,9 @@ class _Reader(HTMLParser):
         else:
             self.line.append(text)
 
+    # What the reader is fed is nh3's output (from_html): only _KEPT tags, every one closed, the
+    # words of scripts and the like gone with them.
     def handle_starttag(self, tag, attrs):
-        if tag in _UNREAD:
-            self.skipping += 1
-            return
-        if self.skipping or tag not in _KEPT:
-            return
         if tag in _BLOCKS:
             self._end_block()
             if tag == "blockquote":
@@ -91,11 +93,6 @@ class _Reader(HTMLParser):
             self.link = (href, []) if re.match(r"https?://", href, re.IGNORECASE) else None
 
     def handle_endtag(self, tag):
-        if tag in _UNREAD:
-            self.skipping = max(0, self.skipping - 1)
-            return
-        if self.skipping or tag not in _KEPT:
-            return
         if tag in _BLOCKS:
             self._end_block()
             if tag == "blockquote":
@@ -108,27 +105,15 @@ class _Reader(HTMLParser):
             href, words = self.link
             self.link = None
             shown = "".join(words).strip()
-            bare = re.sub(r"^https?://", "", href, flags=re.IGNORECASE).rstrip("/")
-            if (
-                not shown
-                or shown.rstrip("/").rstrip("…")
-                and bare.startswith(
-                    re.sub(r"^https?://", "", shown, flags=re.IGNORECASE).rstrip("/").rstrip("…")
-                )
-            ):
+            if not shown or (_bare(shown) and _bare(href).startswith(_bare(shown))):
                 self.line.append(" " + href.replace(" ", "%20") + " ")  # a bare address: linked later
             else:
                 self.line.append(f"[{shown}](<{href.replace('>', '%3E').replace(' ', '%20')}>)")
 
     def handle_data(self, data):
-        if self.skipping:
-            return
         self._write(_escape(re.sub(r"[ \t\r\n]+", " ", data)))
 
     def text(self) -> str:
-        if self.link is not None:
-            self.line.extend(self.link[1])
-            self.link = None
         self._end_block()
         return "\n\n".join(self.blocks)
 

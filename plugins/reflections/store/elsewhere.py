@@ -2,14 +2,13 @@
 sites (found again by their own address, so a second mention or a second reading is an update),
 and when each essay's posts elsewhere are read next. Each method is one transaction."""
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.published import new_id
-from .engine import now, record, reflection_of
+from .engine import Conflict, now, record, reflection_of
 from .records import Mention, Reflection, RemotePost
 from .tables import LogRow, MentionRow, ReflectionRow, RemotePostRow, SentMentionRow
 
@@ -117,19 +116,9 @@ class Elsewhere:
             known = self.from_elsewhere(reflection.origin, reflection.source)
             if known is None:
                 try:
-                    with self.sessions.begin() as session:
-                        session.add(ReflectionRow(**asdict(reflection)))
-                        session.add(
-                            LogRow(
-                                action="received",
-                                item=reflection.id,
-                                at=reflection.created,
-                                actor=reflection.origin,
-                                detail=reflection.source,
-                            )
-                        )
+                    self.add_many([reflection], actor=reflection.origin)
                     return reflection.id, "queued"
-                except IntegrityError:
+                except Conflict:
                     continue
             with self._locked(known.id) as (session, row):
                 before = reflection_of(row)
