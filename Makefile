@@ -64,7 +64,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench docs pelicanconf.py publishconf.py
 	$(BIN)/ruff format --check plugins tests bench docs
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check plugins tests bench docs pelicanconf.py publishconf.py

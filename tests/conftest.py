@@ -18,6 +18,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from pelican.plugins.reflections.service import auth
+from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Reflection, Store, body_hash
 from pelican.plugins.reflections.store.tables import Base
 from sqlalchemy import text
@@ -104,6 +107,25 @@ def _built(tmp_path_factory, settings: str) -> Path:
     result = build_site(REPO / settings, root / "output", root / "cache")
     assert result.returncode == 0, result.stderr
     return root / "output"
+
+
+def _weight(items: list[pytest.Item]) -> tuple[float, int]:
+    """How early a module should start in the queue of work `make test` hands its workers one module
+    at a time (`--dist loadscope --no-loadscope-reorder`): by the seconds its `slow` mark says it
+    takes under `make test`, then by its number of tests."""
+    marks = [mark for item in items for mark in item.iter_markers("slow")]
+    return (-max((mark.kwargs.get("seconds", 30) for mark in marks), default=0), -len(items))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The longest modules first, the many short ones last to fill the gaps: a module that starts
+    # last and runs a minute alone is a minute of the run with one core idle. xdist's own order
+    # (most tests first) put the fuzzing and the browsers' payload tours at the end.
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ordered = sorted(modules.values(), key=_weight)
+    items[:] = [item for module in ordered for item in module]
 
 
 @pytest.fixture(scope="session")
@@ -398,10 +420,23 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
+#: The suite's own argon2 cost: argon2 reads its parameters from the hash it verifies, so the
+#: service's login checks these hashes with its own code, in a millisecond rather than the 0.1 s
+#: (64 MiB, 3 passes) a real author's hash costs, which the fuzzer's hundreds of logins made a
+#: minute of the run. `reflections set-password` itself, with the real cost, is tested in
+#: tests/cli/test_commands.py.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def with_password(running: RunningService) -> RunningService:
-    """The site's moderation password set, as `reflections set-password` does."""
-    result = running.cli("set-password", "--password-stdin", input=AUTHOR_PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
+    """The site's moderation password set, as `reflections set-password` does (auth.set_password),
+    hashed at the suite's cost."""
+    store = Store(service_config.load(running.environment).database_url)
+    try:
+        store.replace_secret(auth.PASSWORD, CHEAP_HASHER.hash(AUTHOR_PASSWORD))
+        store.end_every_session()
+    finally:
+        store.engine.dispose()
     return running
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=80)
 
 EXAMPLES = 2000
 ESSAY = "learning-to-stay"

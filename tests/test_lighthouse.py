@@ -14,7 +14,7 @@ import pytest
 from conftest import CHROMIUM, MODERATE, REPO, author_client, running_for_the_author
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=60)
 
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 ESSAY = "learning-to-stay"

@@ -150,7 +150,7 @@ def default_site(folder):
     return folder
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)
 def test_the_wheel_holds_the_plugin_in_pelicans_namespace_and_nothing_of_pelicans_own(installed):
     _bin, wheel = installed
     with zipfile.ZipFile(wheel) as archive:

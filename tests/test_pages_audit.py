@@ -11,7 +11,7 @@ import pytest
 from conftest import AUTHOR_PASSWORD, REPO, running_for_the_author, submit_reflection
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=45)
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ESSAY = "learning-to-stay"

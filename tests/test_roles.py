@@ -29,7 +29,7 @@ from conftest import (
 from pelican.plugins.reflections.store import Store
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=50)
 
 ESSAY = "learning-to-stay"
 LIMITS = {

@@ -30,7 +30,7 @@ from pelican.plugins.reflections.service.guard import Guard
 from pelican.plugins.reflections.store import Reflection, Store, body_hash
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=170)
 
 # Runs before any script of the page: records every dialog, any call of __pwn(…) and any write to
 # window.__pwn, so a payload that runs is seen whichever way it reports itself.

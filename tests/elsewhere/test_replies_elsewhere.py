@@ -11,6 +11,7 @@ import pytest
 from conftest import HOSTILE, fetch, running_for_the_author, wait_for
 from other_sites import OtherSite, fixture
 
+pytestmark = pytest.mark.slow(seconds=55)
 ESSAY = "learning-to-stay"
 ROOT = "111000000000000001"
 CONTEXT = f"/api/v1/statuses/{ROOT}/context"

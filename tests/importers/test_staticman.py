@@ -13,7 +13,7 @@ from links import broken_links
 from pelican.plugins.reflections.core import published
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=30)
 
 
 def staticman_site(name: str) -> Path:

@@ -15,7 +15,7 @@ from pelican.plugins.reflections.core import published
 from pelican.plugins.reflections.core.threads import build_thread, walk
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=50)
 
 CORPUS = "wordpress/themeunittestdata.wordpress.xml"
 EDGE_CASES = REPO / "tests" / "fixtures" / "wordpress" / "edge-cases.xml"

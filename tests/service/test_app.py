@@ -11,7 +11,7 @@ import pytest
 from conftest import RunningService, copy_site, fetch
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=30)
 
 ESSAY = "learning-to-stay"
 CLOSED = "letters-i-did-not-send"

@@ -12,7 +12,7 @@ import pytest
 from conftest import RunningService, copy_site, free_port, smtp_server, submit_reflection, wait_for
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=30)
 
 ESSAY = "learning-to-stay"
 AUTHOR = "author@site.example"

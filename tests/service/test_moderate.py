@@ -21,7 +21,7 @@ from conftest import item as stored_item
 from pelican.plugins.reflections.store import MAX_MAIL_ATTEMPTS, Store
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=20)
 
 ESSAY = "learning-to-stay"
 PASSWORD = AUTHOR_PASSWORD

@@ -12,7 +12,7 @@ from conftest import author_client, copy_site, csrf_of, free_port, smtp_server, 
 from test_mail import AUTHOR, links, mail_service
 
 #: A minute or so: real mail, several services.
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=20)
 
 ESSAY = "learning-to-stay"
 READER = "returning.reader@private.example"

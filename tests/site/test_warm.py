@@ -22,7 +22,7 @@ from pelican.plugins.reflections.store import Reflection, Store
 from pelican.settings import read_settings
 
 #: A minute or more in all (`-m "not slow"` leaves it out of a quick run).
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=45)
 
 TAGS = ["grief", "presence", "listening", "home", "courage", "memory", "family", "friendship"]
 #: An id for an item the test adds itself.
