@@ -429,12 +429,11 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def with_password(running: RunningService) -> RunningService:
-    """The site's moderation password set, as `reflections set-password` does (auth.set_password),
-    hashed at the suite's cost."""
+    """The site's moderation password set, as `reflections set-password` does, hashed at the
+    suite's cost."""
     store = Store(service_config.load(running.environment).database_url)
     try:
-        store.replace_secret(auth.PASSWORD, CHEAP_HASHER.hash(AUTHOR_PASSWORD))
-        store.end_every_session()
+        auth.set_password(store, AUTHOR_PASSWORD, hasher=CHEAP_HASHER)
     finally:
         store.engine.dispose()
     return running
