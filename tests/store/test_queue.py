@@ -77,6 +77,25 @@ def test_duplicate_detection_looks_at_the_same_essay_and_recent_days(store):
     assert [e.action for e in store.history()] == ["received"] * 3
 
 
+def test_a_blocked_reader_s_submission_is_queued_as_spam_in_the_same_transaction(store):
+    since = datetime(2026, 4, 1, tzinfo=UTC)
+    assert store.mark("blocked", "email", "key-of-a-blocked-reader", "a blocked reader")
+    answers = [
+        store.add_unless_duplicate(item(1, body="First words"), since, reader_key="key-of-a-blocked-reader"),
+        store.add_unless_duplicate(item(2, body="Other words"), since, reader_key="key-of-someone-else"),
+        store.add_unless_duplicate(item(3, body="No address given"), since),
+    ]
+    assert answers == ["blocked", None, None]
+    assert [(r.id, r.state, r.flags) for r in store.find()] == [
+        ("id0001", "spam", "blocked"),
+        ("id0002", "pending", ""),
+        ("id0003", "pending", ""),
+    ]
+    # Its words still count against a repeat, as any kept submission's do.
+    repeat = item(4, body="First words")
+    assert store.add_unless_duplicate(repeat, since, reader_key="key-of-a-blocked-reader") == "duplicate"
+
+
 def test_secret_is_made_once_and_shared(store):
     first = store.secret("signing", lambda: "one")
     assert store.secret("signing", lambda: "two") == first == "one"

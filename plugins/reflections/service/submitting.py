@@ -162,11 +162,8 @@ def _submit(
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
         return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
-    if submission.email and service.store.marked(
-        "blocked", [("email", service.guard.reader_key(submission.email))]
-    ):
-        # A reader the author blocked: kept, out of sight, as spam; answered as anyone is.
-        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="blocked")
+    # A reader the author blocked is found where the submission is written (the store's batch
+    # transaction): kept, out of sight, as spam, and answered as anyone is.
     flags = service.flags_of(
         [submission.body, submission.name, submission.content_note], service.language(essay)
     )
@@ -241,7 +238,11 @@ def _accept(
             service.guard.duplicate_since(),
             token=service.guard.token_nonce(submission.token),
             token_since=service.guard.tokens_issued_since(),
+            reader_key=service.guard.reader_key(submission.email) if submission.email else "",
         )
+        if refused == "blocked":
+            state, trusted = "spam", False
+            refused = None
         if refused == "token used":
             return _confirm_again(service, essay, submission, wants_json, used=True)
         if refused == "duplicate":

@@ -9,7 +9,7 @@ REFLECTIONS_DATABASE_URL names it, for several service instances.
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -28,7 +28,7 @@ from .marks import Marks
 from .outbox import Outbox
 from .records import LogEntry, Reflection
 from .retention import Retention
-from .tables import LogRow, ReflectionRow, UsedTokenRow, UTCDateTime
+from .tables import LogRow, MarkRow, ReflectionRow, UsedTokenRow, UTCDateTime
 
 
 class _Submission(NamedTuple):
@@ -36,6 +36,7 @@ class _Submission(NamedTuple):
     since: datetime
     token: str
     token_since: datetime | None
+    reader_key: str = ""
 
 
 # Built once: making these statement objects costs more per submission than running them.
@@ -49,6 +50,10 @@ _INSERT_REFLECTION = insert(ReflectionRow.__table__)
 _INSERT_LOG = insert(LogRow.__table__)
 
 
+#: Which of a batch's readers (their emails' keyed hashes) the author blocked.
+_BLOCKED = select(MarkRow.value).where(
+    MarkRow.mark == "blocked", MarkRow.what == "email", MarkRow.value.in_(bindparam("keys", expanding=True))
+)
 _USE_TOKEN = insert(UsedTokenRow.__table__)
 _TOKENS_USED = select(UsedTokenRow.nonce).where(UsedTokenRow.nonce.in_(bindparam("nonces", expanding=True)))
 _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
@@ -94,16 +99,25 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
             return [reflection_of(row) for row in session.scalars(query.order_by(ReflectionRow.created))]
 
     def add_unless_duplicate(
-        self, reflection: Reflection, since: datetime, token: str = "", token_since: datetime | None = None
+        self,
+        reflection: Reflection,
+        since: datetime,
+        token: str = "",
+        token_since: datetime | None = None,
+        reader_key: str = "",
     ) -> str | None:
-        """Queue a reader's submission. None when it is queued, committed; else why not, with
-        nothing stored: "duplicate" (the same body reached the same essay since `since`) or "token
-        used" (the form token `token` already vouched for a submission; tokens used before
-        `token_since` are forgotten, as they have expired).
+        """Queue a reader's submission. None when it is queued, committed; "blocked" when it is
+        queued as spam (flags "blocked"), because the author blocked `reader_key` (the keyed hash
+        of its email, as marks keep it); else why not, with nothing stored: "duplicate" (the same
+        body reached the same essay since `since`) or "token used" (the form token `token` already
+        vouched for a submission; tokens used before `token_since` are forgotten, as they have
+        expired).
 
         Prepared Core statements, not the ORM's unit of work: this is the intake service's hot path.
+        The block list is read in the batch's own transaction, so a submission is never looked up
+        apart from where it is written.
         """
-        submission = _Submission(reflection, since, token, token_since)
+        submission = _Submission(reflection, since, token, token_since, reader_key)
         if self._submissions is None:
             return self._add_submission(submission)
         return self._submissions.submit(submission)
@@ -134,6 +148,8 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
             taken = (
                 {row[0] for row in connection.execute(_TOKENS_USED, {"nonces": nonces})} if nonces else set()
             )
+            keys = sorted({s.reader_key for s in submissions if s.reader_key})
+            blocked = {row[0] for row in connection.execute(_BLOCKED, {"keys": keys})} if keys else set()
             for submission in submissions:
                 reflection, token = submission.reflection, submission.token
                 key = (reflection.essay, reflection.body_hash)
@@ -147,6 +163,10 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
                     taken.add(token)
                     tokens.append({"nonce": token, "used": reflection.created})
                 written.setdefault(key, []).append(reflection.created)
+                answer = None
+                if submission.reader_key in blocked:
+                    # Kept, out of sight, as spam: the reader is answered as anyone is.
+                    reflection, answer = replace(reflection, state="spam", flags="blocked"), "blocked"
                 rows.append(asdict(reflection))
                 logs.append(
                     {
@@ -157,7 +177,7 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
                         "detail": "",
                     }
                 )
-                answers.append(None)
+                answers.append(answer)
             for statement, values in ((_USE_TOKEN, tokens), (_INSERT_REFLECTION, rows), (_INSERT_LOG, logs)):
                 if values:
                     connection.execute(statement, values)
