@@ -55,6 +55,7 @@ def _count_passages(essay, items: list, settings: dict) -> None:
 def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
     cache.fetch([node.item.body for node in walk(thread)])
     for node in walk(thread):
+        node.html_key = cache.key_of(node.item.body)
         try:
             node.html = cache.render(node.item.body)
         except sanitizer.TooLong as error:
@@ -182,8 +183,9 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     if data is not None:
         essay_url = absolute_url(settings, essay.url)
         nodes = list(walk(thread))
+        # A new dict, never the one read: an essay may share it with the build before (essays.Essay).
+        data = {key: value for key, value in data.items() if key != "comment"}
         data["commentCount"] = len(nodes)
-        data.pop("comment", None)
         if nodes:
             data["comment"] = [_comment_data(node, essay_url, settings) for node in nodes[:JSON_LD_COMMENTS]]
-        essay.structured_data = data  # set again: an essay keeps it packed (essays.Essay)
+        essay.structured_data = data

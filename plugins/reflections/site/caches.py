@@ -44,6 +44,11 @@ class RenderedCache:
             found = self.shelf.rendered_many([key for key in keys.values() if key not in self.entries])
         self.fetched = {text: (key, self.entries.get(key) or found.get(key)) for text, key in keys.items()}
 
+    def key_of(self, text: str) -> str:
+        """The text's key in the cache (fetched, or worked out)."""
+        fetched = self.fetched.get(text)
+        return fetched[0] if fetched else sanitizer.cache_key(text)
+
     def render(self, text: str) -> Markup:
         """The safe HTML of reader text."""
         key, html = self.fetched.get(text) or (sanitizer.cache_key(text), None)
@@ -179,7 +184,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str, 
             n.depth,
             n.in_reply_to,
             n.orphaned,
-            str(n.html),
+            n.html_key or str(n.html),
             [r.item.id for r in n.responses],
         )
         for n in walk(thread)

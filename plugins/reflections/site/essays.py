@@ -125,9 +125,9 @@ def keep_packed(on: bool = True) -> None:
     _PACKING["on"] = on
 
 
-def _packed(name: str, dump, load, empty, always: bool = False) -> property:
-    """An attribute kept compressed while builds are kept (`keep_packed`, or `always`); else kept
-    as it is, read back as the same shared object (read, never changed in place)."""
+def _packed(name: str, dump, load, empty) -> property:
+    """An attribute kept compressed while builds are kept (`keep_packed`); else kept as it is, read
+    back as the same shared object (read, never changed in place: a change sets a new value)."""
     key, plain = f"_packed_{name}", f"_plain_{name}"
 
     def get(self):
@@ -138,7 +138,7 @@ def _packed(name: str, dump, load, empty, always: bool = False) -> property:
 
     def set_(self, value) -> None:
         self.__dict__.pop(plain, None)
-        if not (always or _PACKING["on"]):
+        if not _PACKING["on"]:
             self.__dict__.pop(key, None)
             self.__dict__[plain] = value if value else empty()
             return
@@ -192,8 +192,7 @@ class Essay(Article):
     # memory. A change unpacks the few essays it touches (tens of microseconds each).
     reflection_thread = _packed("thread", pickle.dumps, _thread_of, list)
     reflection_thread_html = _packed("thread_html", _utf8, _markup, Markup)
-    # Always packed: a reader gets its own copy of the data, which it may change (attach_thread).
-    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None, always=True)
+    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None)
 
 
 @pass_context

@@ -39,13 +39,23 @@ def use_essay_reader(readers) -> None:
             readers.reader_classes[extension] = anchoring(reader_class)
 
 
+#: The metadata key under which the reader leaves what prepare_essay needs of the content: its word
+#: count, anchors and passages. Pelican's content cache keeps a reader's metadata, so a warm build
+#: neither counts the words of a thousand essays again nor looks for their passages.
+READ_KEY = "reflections_read"
+
+
 @functools.cache
 def anchoring(reader_class: type) -> type:
-    """`reader_class` whose content comes back with an anchor on every passage (core/passages.py)."""
+    """`reader_class` whose content comes back with an anchor on every passage (core/passages.py),
+    and what prepare_essay reads of it under READ_KEY (builtins only: the cache is a pickle)."""
 
     def read(self, source_path):
         content, metadata = reader_class.read(self, source_path)
-        return passages.anchored(content)[0] if isinstance(content, str) else content, metadata
+        if isinstance(content, str):
+            content, found = passages.anchored(content)
+            metadata[READ_KEY] = read_of(content, found)
+        return content, metadata
 
     return type(reader_class.__name__, (reader_class,), {"read": read, "__module__": reader_class.__module__})
 
@@ -87,16 +97,24 @@ def every_essay(generator) -> list:
     ]
 
 
+def read_of(content: str, found: list) -> tuple[int, tuple[str, ...], list[tuple[str, str]]]:
+    """(words, anchors, passages offered in the form) of anchored content."""
+    return essays.word_count(content), tuple(anchor for anchor, _, _ in found), passages.choices(found)
+
+
 def prepare_essay(essay, settings: dict) -> None:
     """What the theme shows of one essay beyond Pelican's own: reading time and JSON-LD."""
     if not hasattr(essay, "reflection_anchors"):  # once per essay object: a warm build keeps it
-        # Every paragraph and section addressable, from its own words (core/passages.py).
-        essay._content, found = passages.anchored(essay._content)
+        read = essay.metadata.get(READ_KEY)
+        if read is None:  # content no reader of this plugin read (another plugin's, say)
+            # Every paragraph and section addressable, from its own words (core/passages.py).
+            essay._content, found = passages.anchored(essay._content)
+            read = read_of(essay._content, found)
         essay.reflection_original_content = essay._content
-        essay.reflection_anchors = frozenset(anchor for anchor, _, _ in found)
-        essay.reflection_passages = passages.choices(found)
+        essay.reflection_words, anchors, essay.reflection_passages = read
+        essay.reflection_anchors = frozenset(anchors)
         essays.summary_without_counts(essay)
-    words = essays.word_count(essay._content)
+    words = essay.reflection_words
     words_per_minute = settings.get("READING_WORDS_PER_MINUTE", essays.WORDS_PER_MINUTE)
     essay.reading_time = essays.reading_minutes(words, words_per_minute)
     essay.structured_data = essays.structured_data(essay, settings, words)

@@ -2,7 +2,6 @@
 build's reading when its file has not changed, and read in worker processes when there are many."""
 
 import logging
-import os
 import pickle
 from copy import copy
 from pathlib import Path
@@ -42,16 +41,18 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
     now: dict = {}
     items, errors = [], []
     files = []
-    for file in published.published_files(root):
-        status = os.stat(file)
-        key = file.parent.name + "/" + file.name
-        files.append((file, key, (status.st_mtime_ns, status.st_size)))
-    unread = [file for file, key, stamp in files if key not in before or before[key][0] != stamp]
+    for essay, entry in published.published_entries(root):
+        status = entry.stat()
+        files.append((entry.path, f"{essay}/{entry.name}", (status.st_mtime_ns, status.st_size)))
+    unread = [Path(name) for name, key, stamp in files if key not in before or before[key][0] != stamp]
     read_ahead = _read_ahead(unread, settings)
-    for file, key, stamp in files:
-        if key in before and before[key][0] == stamp:
-            item = before[key][1]
+    zone = config.site_zone(settings)
+    for name, key, stamp in files:
+        kept = before.get(key)
+        if kept is not None and kept[0] == stamp:
+            item = kept[1]
         else:
+            file = Path(name)
             item = read_ahead.pop(file, None)
             if item is None:
                 try:
@@ -59,6 +60,8 @@ def _read_with_cache(root: Path, settings: dict) -> tuple[list, list]:
                 except published.FormatError as error:
                     errors.append(error)
                     continue
+        # Kept as the site shows it (in_zone), so a build that reuses it copies nothing.
+        item = in_zone(item, zone)
         now[key] = (stamp, item)
         items.append(item)
     if path is not None and now != before:
@@ -113,15 +116,17 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
             report(published.FormatError(published.path_for(root, item), "Id", problem), strict)
             continue
         first[item.id] = item
-        # The same moment, in the site's zone: a reflection sent just after midnight in Stockholm
-        # shows that day, not the day before as it would in UTC.
-        unique.append(_in_zone(item, zone))
+        unique.append(in_zone(item, zone))
     return unique
 
 
-def _in_zone(item: published.PublishedItem, zone) -> published.PublishedItem:
-    """The item with its date in `zone`: a copy with that one field set, since the item is already
-    normalised (replace() would normalise its name, note and body again, for every item of a build)."""
+def in_zone(item: published.PublishedItem, zone) -> published.PublishedItem:
+    """The item with its date in `zone` (the same moment: a reflection sent just after midnight in
+    Stockholm shows that day, not the day before as it would in UTC). The item itself when it is
+    so already; else a copy with that one field set, since the item is already normalised
+    (replace() would normalise its name, note and body again, for every item of a build)."""
+    if item.date.tzinfo is zone:
+        return item
     moved = copy(item)
     object.__setattr__(moved, "date", item.date.astimezone(zone))
     return moved
