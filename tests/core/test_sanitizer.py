@@ -10,6 +10,7 @@ from pelican.plugins.reflections.core.sanitizer import (
     MAX_SOURCE_CHARS,
     TooLong,
     nesting_depth,
+    plain_text,
     sanitize,
 )
 
@@ -388,3 +389,14 @@ def test_the_cache_key_holds_the_policy_so_an_upgrade_renders_again(monkeypatch)
     today = sanitizer.cache_key("Words.")
     monkeypatch.setattr(sanitizer, "policy", lambda: f"{sanitizer.VERSION}/nh3-9.9.9/bleach-6.4.0")
     assert sanitizer.cache_key("Words.") != today
+
+
+def test_plain_text_reads_what_markups_own_striptags_reads_of_every_sanitized_text():
+    import random
+
+    rng = random.Random(7)
+    texts = corpus_payloads() + HOSTILE + [_prose(rng) for _ in range(500)] + _markdown_texts(rng, 500)
+    texts += _real_comments()
+    for text in [text for text in texts if len(text) <= MAX_SOURCE_CHARS]:
+        html = sanitize(text)
+        assert plain_text(html) == html.striptags(), text

@@ -64,6 +64,7 @@ _NOT_LINKIFIED = re.compile(r"<a\b.*?</a>|<code>.*?</code>|<[^>]*>", re.DOTALL)
 #: Characters no XML 1.0 document may hold: a reader's "&#x0B;" is one once nh3 has read it, and
 #: a feed with it cannot be written. Dropped (bleach left such references as they were typed).
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_A_TAG = re.compile(r"<[^>]*>")
 #: A link nh3 took the address off (relative, or of another scheme): its words stay, unlinked.
 _UNLINKED = re.compile(f'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
 
@@ -231,9 +232,11 @@ def sanitize(text: str) -> Markup:
     return Markup(_sanitize_html(text))
 
 
-def plain_text(html: str) -> str:
-    """The words of sanitized HTML without its markup: for JSON-LD and summaries."""
-    return Markup(html).striptags()
+def plain_text(markup: str) -> str:
+    """The words of sanitized HTML without its markup: for JSON-LD and summaries. As Markup's
+    striptags, for HTML that nh3 made (no comment, every `<` of the words escaped) in half the time:
+    a whole build asks it for ten thousand excerpts."""
+    return html.unescape(" ".join(_A_TAG.sub("", str(markup)).split()))
 
 
 def cache_key(text: str) -> str:

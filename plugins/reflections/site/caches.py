@@ -34,11 +34,13 @@ class RenderedCache:
         #: The texts of the essay being rendered (`fetch`): each one's key, and its HTML when a cache
         #: holds it (the shelf asked once for all of them).
         self.fetched: dict[str, tuple[str, str | None]] = {}
+        #: Every text's key, worked out once for the whole build (`prepare`).
+        self.keys: dict[str, str] = {}
 
     def fetch(self, texts: list[str]) -> None:
         """Key these texts and look them up in the shelf at once, for the `render` calls that
         follow; what was fetched for the texts before is let go."""
-        keys = {text: sanitizer.cache_key(text) for text in texts}
+        keys = {text: self.keys.get(text) or sanitizer.cache_key(text) for text in texts}
         found = {}
         if self.shelf is not None and len(keys) > 1:
             found = self.shelf.rendered_many([key for key in keys.values() if key not in self.entries])
@@ -70,7 +72,8 @@ class RenderedCache:
 
     def prepare(self, texts: list[str], settings: dict) -> None:
         """Sanitize ahead, in worker processes, the texts no cache holds, when there are enough."""
-        keyed = {sanitizer.cache_key(text): text for text in texts}
+        self.keys = {text: sanitizer.cache_key(text) for text in texts}
+        keyed = {key: text for text, key in self.keys.items()}
         held = self.shelf.has_rendered(list(keyed)) if self.shelf is not None else set()
         missing = {key: text for key, text in keyed.items() if key not in self.entries and key not in held}
         count = pool.processes(settings, len(missing), pool.MIN_TEXTS)

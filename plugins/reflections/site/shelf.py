@@ -80,6 +80,11 @@ class Shelf:
         """Forget every entry a whole build no longer used."""
         if self.db is None:
             return
+        held = self._one(f"SELECT count(*) FROM {table}")
+        if held is not None and held[0] <= len(kept):
+            # Nothing to forget (a warm build, say), or at most an entry a too-long text left out of
+            # `kept`: a cache found by hash is never stale, so it waits for the next build that drops one.
+            return
         self._begin()
         self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS used_{table} (value TEXT PRIMARY KEY)")
         self.db.execute(f"DELETE FROM used_{table}")
