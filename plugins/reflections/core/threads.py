@@ -24,9 +24,6 @@ class Node:
     responses: list["Node"] = field(default_factory=list)
     #: The item's body as safe HTML, filled in by the build.
     html: str = ""
-    #: What that HTML is made from (the body and the sanitizer's policy, as its cache keys it): a
-    #: thread's signature names the HTML by it, a few bytes instead of the whole of it.
-    html_key: str = ""
     #: Whom this reply answers, when it is shown flatter than it really nests.
     in_reply_to: str | None = None
     #: True when the item answers something that is not (or no longer) published.

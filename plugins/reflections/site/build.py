@@ -55,7 +55,6 @@ def _count_passages(essay, items: list, settings: dict) -> None:
 def _render(thread: list[Node], root: Path, cache: RenderedCache, strict: bool) -> None:
     cache.fetch([node.item.body for node in walk(thread)])
     for node in walk(thread):
-        node.html_key = cache.key_of(node.item.body)
         try:
             node.html = cache.render(node.item.body)
         except sanitizer.TooLong as error:
@@ -128,7 +127,9 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
             attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
         if render is not None:
             resting = rest.until(settings)
-            signatures = [thread_signature(e, thread, settings, templates, resting) for e, thread in threaded]
+            signatures = [
+                thread_signature(e, t, settings, templates, resting, cache.keys) for e, t in threaded
+            ]
             _render_ahead(threaded, signatures, rendered_threads, render, settings)
             for (essay, _), signature in zip(threaded, signatures, strict=True):
                 html = rendered_threads.html(essay.slug, signature, lambda: render(essay))  # noqa: B023

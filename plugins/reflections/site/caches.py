@@ -46,11 +46,6 @@ class RenderedCache:
             found = self.shelf.rendered_many([key for key in keys.values() if key not in self.entries])
         self.fetched = {text: (key, self.entries.get(key) or found.get(key)) for text, key in keys.items()}
 
-    def key_of(self, text: str) -> str:
-        """The text's key in the cache (fetched, or worked out)."""
-        fetched = self.fetched.get(text)
-        return fetched[0] if fetched else sanitizer.cache_key(text)
-
     def render(self, text: str) -> Markup:
         """The safe HTML of reader text."""
         key, html = self.fetched.get(text) or (sanitizer.cache_key(text), None)
@@ -168,9 +163,14 @@ class ThreadCache:
         self.shelf.keep_only("threads", "slug", self.slugs)
 
 
-def thread_signature(essay, thread: list[Node], settings: dict, templates: str, resting: date | None) -> str:
+def thread_signature(
+    essay, thread: list[Node], settings: dict, templates: str, resting: date | None, keys: dict | None = None
+) -> str:
     """Everything a rendered thread depends on: its items as shown, the settings its templates read,
-    the templates' own source, and the day reflections rest until (read once per build)."""
+    the templates' own source, and the day reflections rest until (read once per build). `keys`:
+    the bodies' cache keys (RenderedCache.keys), which stand for their HTML (made from the body
+    and the sanitizer's policy alone) in a few bytes instead of the whole of it."""
+    keys = keys or {}
     nodes = [
         (
             n.item.id,
@@ -187,7 +187,7 @@ def thread_signature(essay, thread: list[Node], settings: dict, templates: str, 
             n.depth,
             n.in_reply_to,
             n.orphaned,
-            n.html_key or str(n.html),
+            keys.get(n.item.body) or str(n.html),
             [r.item.id for r in n.responses],
         )
         for n in walk(thread)
