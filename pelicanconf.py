@@ -46,6 +46,10 @@ TAGS_URL = "tags/"
 TAGS_SAVE_AS = "tags/index.html"
 ARCHIVES_URL = "archives/"
 ARCHIVES_SAVE_AS = "archives/index.html"
+# A page for each year, listing its essays with their reflection counts; archives/ lists the years.
+# Publishing a reflection rewrites its essay's year page only, however many years the site has.
+YEAR_ARCHIVE_URL = "archives/{date:%Y}/"
+YEAR_ARCHIVE_SAVE_AS = "archives/{date:%Y}/index.html"
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 SITEMAP_SAVE_AS = "sitemap.xml"

@@ -43,7 +43,7 @@ def open_page(browser, url: str, width: int = 1280, scheme: str = "light"):
     return page
 
 
-@pytest.mark.parametrize("path", ["/", ESSAY, "/archives/", "/tags/", "/about/"])
+@pytest.mark.parametrize("path", ["/", ESSAY, "/archives/", "/archives/2026/", "/tags/", "/about/"])
 def test_page_renders_without_errors_or_outside_requests(browser, served_site, path):
     page = open_page(browser, served_site + path)
     assert page.console_errors == []

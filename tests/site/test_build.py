@@ -145,12 +145,32 @@ def test_the_count_says_what_it_counts_when_the_author_has_responded(fixture_sit
     assert "2 from readers, and 1 response from the author." in html
 
 
-def test_counts_on_the_index_and_archives(fixture_site):
+def test_counts_on_the_index_and_the_year_s_archive(fixture_site):
     publish(fixture_site, item(1), item(2), item(3, parent=1, kind="comment"))
     assert build(fixture_site).returncode == 0
-    for listing in ("index.html", "archives/index.html"):
+    for listing in ("index.html", "archives/2026/index.html"):
         text = (fixture_site / "output" / listing).read_text(encoding="utf-8")
         assert re.search(r'learning-to-stay/#reflections">3 reflections</a>', text), listing
+    # The archives list the years, each linking to its page, under the id the one-page archive gave
+    # its heading (an old link to archives/#year-2026 still lands on the year).
+    years = (fixture_site / "output" / "archives" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<li id="year-2026"><a href="[^"]*/archives/2026/">2026</a>', years)
+    assert "reflections</a>" not in years
+
+
+def test_without_year_pages_the_archives_list_every_essay_with_counts_when_asked(fixture_site):
+    settings = fixture_site / "pelicanconf.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        + '\nYEAR_ARCHIVE_SAVE_AS = ""\nREFLECTIONS_COUNT_TEMPLATES = ["index", "archives"]\n',
+        encoding="utf-8",
+    )
+    publish(fixture_site, item(1), item(2))
+    assert build(fixture_site).returncode == 0
+    text = (fixture_site / "output" / "archives" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<h2 id="year-2026">2026</h2>', text)
+    assert re.search(r'learning-to-stay/#reflections">2 reflections</a>', text)
+    assert not (fixture_site / "output" / "archives" / "2026").exists()
 
 
 def test_feeds_of_one_essay_and_of_the_whole_site(fixture_site):

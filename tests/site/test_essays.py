@@ -57,7 +57,7 @@ def test_good_essay_builds_and_is_listed(author_site):
     result = build(author_site)
     assert result.returncode == 0, result.stderr
     assert (author_site / "output" / "essays" / "fine" / "index.html").exists()
-    assert "/essays/fine/" in (author_site / "output" / "archives" / "index.html").read_text()
+    assert "/essays/fine/" in (author_site / "output" / "archives" / "2026" / "index.html").read_text()
 
 
 def test_reading_minutes_counts_words_not_markup():

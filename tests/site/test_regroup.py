@@ -61,3 +61,48 @@ def test_translations_group_by_group_are_pelicans_own(seed, caplog):
     assert shape(ours, ours_in) == shape(theirs, theirs_in)
     assert our_warnings == their_warnings
     assert translations_of(ours_in, "") == (ours_in, [])
+
+
+class _Dated:
+    """What Pelican's period archives read of an essay: its date."""
+
+    def __init__(self, date) -> None:
+        self.date = date
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_period_archives_are_pelicans_own(seed):
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    from pelican.generators import ArticlesGenerator
+    from pelican.plugins.reflections.site.regroup import period_archives
+
+    made = random.Random(seed)
+    start = datetime(2019, 1, 1, 9, 0)
+    essays = [_Dated(start + timedelta(days=made.randrange(2500))) for _ in range(made.randrange(1, 400))]
+    settings = {
+        "YEAR_ARCHIVE_SAVE_AS": "archives/{date:%Y}/index.html",
+        "YEAR_ARCHIVE_URL": "archives/{date:%Y}/",
+        "MONTH_ARCHIVE_SAVE_AS": "archives/{date:%Y}/{date:%m}/index.html",
+        "MONTH_ARCHIVE_URL": "archives/{date:%Y}/{date:%m}/",
+        "DAY_ARCHIVE_SAVE_AS": "",
+        "DAY_ARCHIVE_URL": "",
+    }
+    # Listed essays in another order than by date (ARTICLE_ORDER_BY), some of the dated ones only.
+    articles = made.sample(essays, len(essays) // 2 + 1)
+    dates = sorted(essays, key=lambda essay: essay.date, reverse=True)
+    generator = SimpleNamespace(dates=dates, articles=articles, settings=settings)
+    generator._build_period_archives = ArticlesGenerator._build_period_archives.__get__(generator)
+    theirs = ArticlesGenerator._build_period_archives(generator, dates, articles, settings)
+    ours = period_archives(generator)
+    assert set(ours) == set(theirs) == {"year", "month"}
+    for granularity in theirs:
+        assert len(ours[granularity]) == len(theirs[granularity]) > 0
+        for mine, pelicans in zip(ours[granularity], theirs[granularity], strict=True):
+            assert mine.keys() == pelicans.keys()
+            for key in pelicans:
+                if key in ("dates", "articles"):
+                    assert [id(e) for e in mine[key]] == [id(e) for e in pelicans[key]], key
+                else:
+                    assert mine[key] == pelicans[key], key

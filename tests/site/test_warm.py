@@ -244,7 +244,7 @@ def test_publishing_a_reflection_writes_only_the_pages_that_show_it(scenario):
     assert written(scenario) == {
         "essays/essay-3/index.html",
         "page/2/index.html",
-        "archives/index.html",
+        "archives/2025/index.html",  # its year's page; the list of years (archives/) shows no count
         "feeds/reflections/essay-3.atom.xml",
         "feeds/reflections.atom.xml",
     }
@@ -281,7 +281,9 @@ def test_a_new_title_reaches_the_neighbours_and_the_lists(scenario):
     scenario.written = scenario.site.files_changed([str(path)])
     names = written(scenario)
     assert {"essays/essay-4/index.html", "essays/essay-5/index.html", "essays/essay-6/index.html"} <= names
-    assert "archives/index.html" in names and "sitemap.xml" not in names  # the sitemap shows no titles
+    assert "archives/2025/index.html" in names and "sitemap.xml" not in names  # the sitemap shows no titles
+    assert "archives/index.html" not in names  # the list of years shows no title
+    assert "The Harbour at Dusk" in (scenario.root / "output/archives/2025/index.html").read_text()
     assert not {"essays/essay-2/index.html", "essays/the-kitchen-table/index.html"} & names
     assert "The Harbour at Dusk" in (scenario.root / "output/essays/essay-4/index.html").read_text()
 

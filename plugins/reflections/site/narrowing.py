@@ -68,9 +68,16 @@ def _write_narrowed(generator, writer: SelectiveWriter, change: Change, others: 
     if change.sources or "author" in counted:
         with narrowed(generator, authors=touching(generator.authors)):
             generator.generate_authors(write)
+    if change.sources or "period_archives" in counted:
+        # A year's (month's, day's) page: only the periods the change touches are made.
+        periods = {
+            granularity: [period for period in listed if change.touches_any(period["dates"])]
+            for granularity, listed in generator.period_archives.items()
+        }
+        with narrowed(generator, period_archives=periods):
+            generator.generate_period_archives(write)
     if change.sources:
         generator.generate_feeds(writer)
-        generator.generate_period_archives(write)
         for each in others:
             each.generate_output(writer)
     signals.article_writer_finalized.send(generator, writer=writer)

@@ -80,11 +80,22 @@ def regroup(generator, source: str, essay) -> None:
     generator.dates = sorted(
         generator.articles, key=attrgetter("date"), reverse=generator.context["NEWEST_FIRST_ARCHIVES"]
     )
-    generator.period_archives = generator._build_period_archives(
-        generator.dates, generator.articles, settings
-    )
+    generator.period_archives = period_archives(generator)
     generator._update_context(CONTEXT_LISTS)
     generator.context["period_archives"] = generator.period_archives
+
+
+def period_archives(generator) -> dict:
+    """Pelican's period archives (its `_build_period_archives`) of the generator's essays. Pelican
+    finds each period's essays among all of them by a list scan per essay, some eighty milliseconds
+    of an edit's publish at three thousand essays over nine years; it is given no essays to find
+    here, and they are found by identity instead, in the same order."""
+    archives = generator._build_period_archives(generator.dates, [], generator.settings)
+    for listed in archives.values():
+        for archive in listed:
+            members = set(map(id, archive["dates"]))
+            archive["articles"] = [essay for essay in generator.articles if id(essay) in members]
+    return archives
 
 
 def shape(generator) -> tuple:

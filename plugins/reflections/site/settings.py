@@ -130,10 +130,12 @@ SETTINGS = (
     ),
     Setting(
         "REFLECTIONS_COUNT_TEMPLATES",
-        ["index", "archives"],
+        ["index", "period_archives"],
         "The list templates that show an essay's reflection count: publishing a reflection re-renders "
-        'the pages of these that list its essay (the essay\'s own page always). Add `"tag"`, '
-        '`"category"` or `"author"` to show counts there too.',
+        'the pages of these that list its essay (the essay\'s own page always). `"period_archives"` '
+        "is a year's page (YEAR_ARCHIVE_SAVE_AS); a site without year pages that wants counts on its "
+        'one archives page adds `"archives"`. Add `"tag"`, `"category"` or `"author"` to show '
+        "counts there too.",
     ),
     Setting(
         "REFLECTIONS_REDIRECTS",
