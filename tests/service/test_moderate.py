@@ -1,6 +1,7 @@
 """The moderation pages over real HTTP: login, CSRF, every action, and nothing for strangers."""
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 
@@ -399,3 +400,14 @@ def test_a_right_to_left_name_is_kept_apart_from_the_sentence_it_sits_in(service
     reply = submit_reflection(service.base, essay, "An answer to Sara.", parent=first, name="Ben")
     card = author.get(queue).text.split(f'id="m-{reply}"', 1)[1]
     assert f"In reply to <bdi>{name}</bdi>:" in card
+
+
+def test_the_essay_filter_offers_the_essays_with_something_in_the_view(service, author):
+    submit(service, f"Something waiting on this essay {time.time_ns()}")
+    options = re.findall(r'<option value="([^"]*)"[^>]*>', author.get(BASE).text)
+    assert options[0] == "" and ESSAY in options  # "Every essay", then those with items waiting
+    # An essay nothing was sent to is not offered (a site of thousands would send them all)...
+    assert "small-rooms-open-doors" not in options
+    # ...unless it is the one chosen, which stays chosen.
+    chosen = author.get(f"{BASE}?essay=small-rooms-open-doors").text
+    assert '<option value="small-rooms-open-doors" selected>' in chosen

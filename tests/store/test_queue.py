@@ -216,3 +216,14 @@ def test_the_history_comes_a_page_at_a_time_newest_first(store):
     assert [e.item for e in store.history(limit=2)] == [e.item for e in everything[:2]]
     assert [e.item for e in store.history(limit=2, offset=4)] == [e.item for e in everything[4:6]]
     assert len(everything) == 5
+
+
+def test_essays_of_a_view_are_those_with_items_in_it(store):
+    store.add(item(1, essay="the-kitchen-table"))
+    store.add(item(2, essay="learning-to-stay", visibility="private"))
+    store.add(item(3, essay="small-rooms-open-doors"))
+    store.transition("id0003", "approved", ("pending",), "test")
+    assert store.essays_of(state="pending") == ["learning-to-stay", "the-kitchen-table"]
+    assert store.essays_of(state="approved", visibility="public") == ["small-rooms-open-doors"]
+    assert store.essays_of(visibility="private") == ["learning-to-stay"]
+    assert store.essays_of() == ["learning-to-stay", "small-rooms-open-doors", "the-kitchen-table"]

@@ -133,17 +133,19 @@ def queue(request: Request) -> Response:
     # One more than a page is asked for: whether there is a next page, without counting them all.
     paging = {"essay": essay, "origin": origin, "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     if view == "private":
-        rows = service.store.find(visibility="private", not_kind="response", **paging)
+        shown = {"visibility": "private", "not_kind": "response"}
+        rows = service.store.find(**shown, **paging)
         title = _("Private reflections")
     elif view == "published":
-        rows = service.store.find(state="approved", visibility="public", **paging)
+        shown = {"state": "approved", "visibility": "public"}
+        rows = service.store.find(**shown, **paging)
         title = _("Published")
     else:
         view = "queue"
         # Waiting: everything; decided private items live under Private.
-        visibility = None if state == "pending" else "public"
+        shown = {"state": state, "visibility": None if state == "pending" else "public"}
         # What may come from someone in pain is read first.
-        rows = service.store.find(state=state, visibility=visibility, care_first=state == "pending", **paging)
+        rows = service.store.find(**shown, care_first=state == "pending", **paging)
         title = {
             "pending": _("Waiting for you"),
             "approved": _("Approved"),
@@ -160,7 +162,7 @@ def queue(request: Request) -> Response:
         essay=essay or "",
         origin=origin,
         origins=ORIGIN_FILTERS,
-        essays=sorted(service.site.essays().values(), key=lambda e: e.title),
+        essays=_filter_essays(service, service.store.essays_of(**shown), essay),
         states=STATES,
         cards=[_card(service, row) for row in rows[:PAGE_SIZE]],
         marks=service.store.marks(),
@@ -168,6 +170,24 @@ def queue(request: Request) -> Response:
         page=page,
         more=len(rows) > PAGE_SIZE,
     )
+
+
+def _filter_essays(service, slugs: list[str], chosen: str | None) -> list:
+    """The essays the filter offers: those with something in this view (and the one chosen), by
+    title. Not every essay of the site: a site of three thousand essays would send them all with
+    every page of the queue, after every approval."""
+    known = service.site.essays()
+    wanted = set(slugs) | ({chosen} if chosen else set())
+    found = [known[slug] for slug in wanted if slug in known]
+    found += [_Unknown(slug) for slug in wanted if slug not in known]  # an essay since removed
+    return sorted(found, key=lambda e: (e.title, e.slug))
+
+
+class _Unknown:
+    """An essay the queue names but the site no longer has: offered by its slug."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = self.title = slug
 
 
 def log(request: Request) -> Response:

@@ -238,6 +238,19 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
         with self.sessions() as session:
             return [reflection_of(row) for row in session.scalars(query)]
 
+    def essays_of(
+        self, state: str | None = None, visibility: str | None = None, not_kind: str | None = None
+    ) -> list[str]:
+        """The essays (slugs) that have items in a view of the queue, filtered as `find` filters."""
+        query = select(ReflectionRow.essay).distinct()
+        for column, value in ((ReflectionRow.state, state), (ReflectionRow.visibility, visibility)):
+            if value:
+                query = query.where(column == value)
+        if not_kind:
+            query = query.where(ReflectionRow.kind != not_kind)
+        with self.sessions() as session:
+            return sorted(session.scalars(query))
+
     def count_pending(self) -> int:
         with self.sessions() as session:
             return session.scalar(select(func.count()).where(ReflectionRow.state == "pending")) or 0
