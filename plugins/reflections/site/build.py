@@ -127,8 +127,10 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
             attach_thread(essay, by_essay.get(essay.slug, []), settings, cache, thread_html)
         if render is not None:
             resting = rest.until(settings)
+            # The templates' source (some ten kilobytes) stands in every signature by its hash.
+            sources = sanitizer.cache_key(templates)
             signatures = [
-                thread_signature(e, t, settings, templates, resting, cache.keys) for e, t in threaded
+                thread_signature(e, t, settings, sources, resting, cache.keys) for e, t in threaded
             ]
             _render_ahead(threaded, signatures, rendered_threads, render, settings)
             for (essay, _), signature in zip(threaded, signatures, strict=True):
