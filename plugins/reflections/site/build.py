@@ -129,9 +129,7 @@ def attach(essays: list, settings: dict, render=None, templates: str = "") -> No
             resting = rest.until(settings)
             # The templates' source (some ten kilobytes) stands in every signature by its hash.
             sources = sanitizer.cache_key(templates)
-            signatures = [
-                thread_signature(e, t, settings, sources, resting, cache.keys) for e, t in threaded
-            ]
+            signatures = [thread_signature(e, t, settings, sources, resting, cache.keys) for e, t in threaded]
             _render_ahead(threaded, signatures, rendered_threads, render, settings)
             for (essay, _), signature in zip(threaded, signatures, strict=True):
                 html = rendered_threads.html(essay.slug, signature, lambda: render(essay))  # noqa: B023
