@@ -80,6 +80,7 @@ def test_a_pooled_cold_build_writes_the_same_bytes_as_one_process(big_site):
     assert f"Reading {ESSAYS + 5} files in 2 processes" in said
     assert f"Reading {ESSAYS * PER_ESSAY + 4} published reflections in 2 processes" in said
     assert "reflections in 2 processes" in said and "threads in 2 processes" in said
+    assert f"Writing the reflection feeds of {ESSAYS + 5} essays in a worker process" in said
     assert "processes" not in alone.stdout + alone.stderr
     assert differences(two, one) == []
     assert len(list(two.rglob("*.html"))) > ESSAYS
@@ -150,6 +151,15 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_build(caplog):
     assert given <= 7
     assert done[:given] == [n * n for n in range(given)]
     assert done[given:] == [None] * (12 - given)
+    assert "ended early" in caplog.text
+
+
+def test_a_task_begun_ahead_gives_its_result_and_log_records_or_leaves_it_to_the_build(caplog):
+    ahead = pool.start(lambda: _square_or_die(3))
+    result, records = ahead.result()
+    assert result == 9 and [record.getMessage() for record in records] == ["squared 3"]
+    dead = pool.start(lambda: _square_or_die(7))
+    assert dead.result() == (None, [])
     assert "ended early" in caplog.text
 
 

@@ -76,11 +76,17 @@ class FeedLedger(SignedCache):
         super().__init__(settings, FEEDS_CACHE_FILE, "feeds")
         self.output = output
 
+    def kept(self, target: str, signature: str) -> bool:
+        """Whether the feed at `target` is as the last build wrote it from what `signature` signs."""
+        entry = self.before.get(target)
+        return (
+            isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(self.output / target)
+        )
+
     def write(self, target: str, signature: str, make_feed) -> None:
         path = self.output / target
-        entry = self.before.get(target)
-        if isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(path):
-            self.now[target] = entry
+        if self.kept(target, signature):
+            self.now[target] = self.before[target]
             return
         write_atomically(path, feed_bytes(make_feed()))
         self.now[target] = [signature, *_stamp(path)]
@@ -235,6 +241,13 @@ def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
             ledger.write(*feed)
     ledger.save()
     return [str(Path(output_path) / target) for target in ledger.now]
+
+
+def feeds_to_write(essays: list, settings: dict, output_path: str) -> int:
+    """How many of the essays' own feeds a whole build would write (the others are as written)."""
+    ledger = FeedLedger(settings, Path(output_path))
+    found = (essay_feed(essay, settings) for essay in essays)
+    return sum(1 for feed in found if feed is not None and not ledger.kept(feed[0], feed[1]))
 
 
 def write_touched_feeds(essays: list, settings: dict, output_path: str, touched: list, written: list) -> None:

@@ -1,6 +1,7 @@
 """Signal receivers that wire Withness into Pelican. `register()` is called by Pelican."""
 
 import functools
+import logging
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
@@ -10,9 +11,11 @@ from pelican.contents import Article
 
 from ..core import i18n, lengths, passages, published, rest, threads
 from ..core.files import write_atomically
-from . import build, contentcache, essays, feeds, manifest, privacy, readahead, redirects
+from . import build, contentcache, essays, feeds, manifest, pool, privacy, readahead, redirects
 from . import settings as config
 from .writer import AtomicWriter
+
+logger = logging.getLogger(__name__)
 
 #: The plugin's own templates; a theme's templates of the same name take precedence.
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -140,15 +143,38 @@ def prepare_essays(generator) -> None:
     essays.link_neighbours(generator.articles)
     build.attach(known, generator.settings, *thread_renderer(generator))
     manifest.write(known, generator.settings)
+    write_feeds_ahead(generator)
+
+
+def write_feeds_ahead(generator) -> None:
+    """A whole build's reflection feeds begun in a worker process, written while this process
+    writes the pages (a cold build's thousand feeds are most of a second on one core): everything
+    they show is known once the threads are attached. Taken in by write_reflection_feeds."""
+    listed = [*generator.articles, *generator.translations]
+    settings, output = generator.settings, generator.settings["OUTPUT_PATH"]
+    # Only where there is work to share: a warm build keeps most feeds, and a one-essay publish
+    # (onepublish.py) writes its few itself.
+    if pool.processes(settings, len(listed), pool.MIN_FEEDS) and pool.processes(
+        settings, feeds.feeds_to_write(listed, settings, output), pool.MIN_FEEDS
+    ):
+        logger.info("Writing the reflection feeds of %d essays in a worker process", len(listed))
+        generator.reflections_feeds_ahead = pool.start(lambda: feeds.write_feeds(listed, settings, output))
 
 
 def write_reflection_feeds(generator, writer) -> None:
     listed = [*generator.articles, *generator.translations]
     change = getattr(writer, "change", None)
+    ahead = generator.__dict__.pop("reflections_feeds_ahead", None)
     if change is None:
-        written = feeds.write_feeds(listed, generator.settings, writer.output_path)
+        # The feeds a worker wrote meanwhile (write_feeds_ahead), or, if none did, written here.
+        written, records = ahead.result() if ahead is not None else (None, [])
+        pool.replay(records)
+        if written is None:
+            written = feeds.write_feeds(listed, generator.settings, writer.output_path)
         getattr(writer, "produced", set()).update(written)
     else:
+        if ahead is not None:
+            ahead.result()  # never two writers of one feed at once
         # An incremental publish (warm.py): only the feeds of what changed.
         feeds.write_touched_feeds(
             listed, generator.settings, writer.output_path, change.among(listed), writer.written

@@ -34,6 +34,7 @@ MIN_ESSAYS = 16
 MIN_TEXTS = 200
 MIN_FILES = 400
 MIN_THREADS = 64
+MIN_FEEDS = 64
 #: Items sent to a worker at a time: few enough that the first results come back soon.
 CHUNK = 16
 
@@ -75,6 +76,38 @@ def run(task: Callable, items: Iterable, count: int, chunk: int = CHUNK) -> Iter
         yield from repeat((None, []), len(items) - given)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+        _task = None
+
+
+class Ahead:
+    """One task begun in a worker process while this process goes on (`start`)."""
+
+    def __init__(self, executor: ProcessPoolExecutor, future) -> None:
+        self.executor, self.future = executor, future
+
+    def result(self) -> tuple:
+        """`(result, records)` once the task is done; `(None, [])` when it raised or its worker
+        died (the caller does it itself)."""
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            logger.warning("A worker process ended early: the build does this step itself")
+            return None, []
+        finally:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def start(task: Callable[[], object]) -> Ahead:
+    """`task()` begun now in one forked worker, beside what this process does next (the fork
+    happens here, so the worker has everything this process has at this moment)."""
+    global _task
+    _task = lambda _item: task()  # noqa: E731 - the worker's copy is taken by the fork below
+    try:
+        executor = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+        )
+        return Ahead(executor, executor.submit(_work, None))
+    finally:
         _task = None
 
 
