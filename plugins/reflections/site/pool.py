@@ -3,10 +3,11 @@
 Pelican reads, renders and writes on one core. The costly, independent parts of a build that starts
 from nothing (converting each essay's Markdown, sanitizing each reflection) are given to a pool of
 forked workers here, and their results taken in by the one process that builds the site, in the
-order it asks for them: the output is the same bytes as a one-process build (a test compares the
-trees). A worker's log records are sent back with its result and logged by the building process when
-it takes that result, so the log reads as a one-process build's. Anything a worker could not do is
-done again in the building process, where its error is reported as always.
+order it asks for them (and one task, the reflection feeds, begun in a worker of its own while the
+building process writes the pages: `start`): the output is the same bytes as a one-process build
+(a test compares the trees). A worker's log records are sent back with its result and logged by the
+building process when it takes that result, so the log reads as a one-process build's. Anything a
+worker could not do is done again in the building process, where its error is reported as always.
 
 A pool is used only where it pays: enough work to share (a warm build has little) and more than one
 core to share it on (`REFLECTIONS_BUILD_PROCESSES`, else the cores this process may run on). A worker
