@@ -64,6 +64,7 @@ _NOT_LINKIFIED = re.compile(r"<a\b.*?</a>|<code>.*?</code>|<[^>]*>", re.DOTALL)
 #: Characters no XML 1.0 document may hold: a reader's "&#x0B;" is one once nh3 has read it, and
 #: a feed with it cannot be written. Dropped (bleach left such references as they were typed).
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: A tag of nh3's HTML, for plain_text.
 _A_TAG = re.compile(r"<[^>]*>")
 #: A link nh3 took the address off (relative, or of another scheme): its words stay, unlinked.
 _UNLINKED = re.compile(f'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)

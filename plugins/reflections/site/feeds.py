@@ -76,20 +76,17 @@ class FeedLedger(SignedCache):
         super().__init__(settings, FEEDS_CACHE_FILE, "feeds")
         self.output = output
 
-    def kept(self, target: str, signature: str) -> bool:
-        """Whether the feed at `target` is as the last build wrote it from what `signature` signs."""
+    def keep(self, target: str, signature: str) -> bool:
+        """Keep the feed at `target` when it is as the last build wrote it from what `signature`
+        signs; False when it must be written (then `written` records it)."""
         entry = self.before.get(target)
-        return (
-            isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(self.output / target)
-        )
+        if isinstance(entry, list) and entry[:1] == [signature] and entry[1:] == _stamp(self.output / target):
+            self.now[target] = entry
+            return True
+        return False
 
-    def write(self, target: str, signature: str, make_feed) -> None:
-        path = self.output / target
-        if self.kept(target, signature):
-            self.now[target] = self.before[target]
-            return
-        write_atomically(path, feed_bytes(make_feed()))
-        self.now[target] = [signature, *_stamp(path)]
+    def written(self, target: str, signature: str) -> None:
+        self.now[target] = [signature, *_stamp(self.output / target)]
 
 
 def _stamp(path: Path) -> list[int]:
@@ -232,22 +229,37 @@ def _places(essays: tuple) -> dict[int, int]:
     return {id(essay): place for place, essay in enumerate(essays)}
 
 
+class FeedPlan:
+    """Phase 2 of a whole build: the per-essay feeds and the site-wide feed of the newest
+    reflections, each looked at once against the ledger; `stale` are those to write. `write` may
+    run in a worker process (plugin.write_feeds_ahead), `finish` in the building process."""
+
+    def __init__(self, essays: list, settings: dict, output_path: str) -> None:
+        self.ledger = FeedLedger(settings, Path(output_path))
+        self.stale = []
+        for feed in [*(essay_feed(essay, settings) for essay in essays), site_feed(essays, settings)]:
+            if feed is not None and not self.ledger.keep(feed[0], feed[1]):
+                self.stale.append(feed)
+
+    def write(self) -> bool:
+        for target, _, make_feed in self.stale:
+            write_atomically(self.ledger.output / target, feed_bytes(make_feed()))
+        return True
+
+    def finish(self, written: bool = False) -> list[str]:
+        """Write the stale feeds unless that was `written` already, keep the ledger, and return the
+        path of every feed this build stands for, written now or kept from the last build."""
+        if not written:
+            self.write()
+        for target, signed, _ in self.stale:
+            self.ledger.written(target, signed)
+        self.ledger.save()
+        return [str(self.ledger.output / target) for target in self.ledger.now]
+
+
 def write_feeds(essays: list, settings: dict, output_path: str) -> list[str]:
-    """Phase 2: the per-essay feeds and the site-wide feed of the newest reflections. Returns the
-    path of every feed this build stands for, written now or kept from the last build."""
-    ledger = FeedLedger(settings, Path(output_path))
-    for feed in [*(essay_feed(essay, settings) for essay in essays), site_feed(essays, settings)]:
-        if feed is not None:
-            ledger.write(*feed)
-    ledger.save()
-    return [str(Path(output_path) / target) for target in ledger.now]
-
-
-def feeds_to_write(essays: list, settings: dict, output_path: str) -> int:
-    """How many of the essays' own feeds a whole build would write (the others are as written)."""
-    ledger = FeedLedger(settings, Path(output_path))
-    found = (essay_feed(essay, settings) for essay in essays)
-    return sum(1 for feed in found if feed is not None and not ledger.kept(feed[0], feed[1]))
+    """Phase 2 in this process (FeedPlan): the paths of every feed this build stands for."""
+    return FeedPlan(essays, settings, output_path).finish()
 
 
 def write_touched_feeds(essays: list, settings: dict, output_path: str, touched: list, written: list) -> None:

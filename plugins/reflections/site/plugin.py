@@ -147,34 +147,33 @@ def prepare_essays(generator) -> None:
 
 
 def write_feeds_ahead(generator) -> None:
-    """A whole build's reflection feeds begun in a worker process, written while this process
-    writes the pages (a cold build's thousand feeds are most of a second on one core): everything
-    they show is known once the threads are attached. Taken in by write_reflection_feeds."""
+    """A whole build's reflection feeds planned once the threads are attached (everything they
+    show is known), and when there are many to write, written by a worker process while this
+    process writes the pages (a cold build's thousand feeds are most of a second on one core).
+    Taken in by write_reflection_feeds. A terminal's one-essay publish (onepublish.py) plans too,
+    then writes only its touched feeds: planning is a signature and a stat per essay."""
     listed = [*generator.articles, *generator.translations]
-    settings, output = generator.settings, generator.settings["OUTPUT_PATH"]
-    # Only where there is work to share: a warm build keeps most feeds, and a one-essay publish
-    # (onepublish.py) writes its few itself.
-    if pool.processes(settings, len(listed), pool.MIN_FEEDS) and pool.processes(
-        settings, feeds.feeds_to_write(listed, settings, output), pool.MIN_FEEDS
-    ):
-        logger.info("Writing the reflection feeds of %d essays in a worker process", len(listed))
-        generator.reflections_feeds_ahead = pool.start(lambda: feeds.write_feeds(listed, settings, output))
+    plan = feeds.FeedPlan(listed, generator.settings, generator.settings["OUTPUT_PATH"])
+    ahead = None
+    if pool.processes(generator.settings, len(plan.stale), pool.MIN_FEEDS):
+        logger.info("Writing %d reflection feeds in a worker process", len(plan.stale))
+        ahead = pool.start(plan.write)
+    generator.reflections_feeds = (plan, ahead)
 
 
 def write_reflection_feeds(generator, writer) -> None:
     listed = [*generator.articles, *generator.translations]
     change = getattr(writer, "change", None)
-    ahead = generator.__dict__.pop("reflections_feeds_ahead", None)
+    plan, ahead = generator.__dict__.pop("reflections_feeds", (None, None))
+    # What a worker wrote meanwhile (write_feeds_ahead); waited for in any case: never two writers
+    # of one feed at once.
+    done, records = ahead.result() if ahead is not None else (False, [])
+    pool.replay(records)
     if change is None:
-        # The feeds a worker wrote meanwhile (write_feeds_ahead), or, if none did, written here.
-        written, records = ahead.result() if ahead is not None else (None, [])
-        pool.replay(records)
-        if written is None:
-            written = feeds.write_feeds(listed, generator.settings, writer.output_path)
-        getattr(writer, "produced", set()).update(written)
+        if plan is None:
+            plan = feeds.FeedPlan(listed, generator.settings, writer.output_path)
+        getattr(writer, "produced", set()).update(plan.finish(written=bool(done)))
     else:
-        if ahead is not None:
-            ahead.result()  # never two writers of one feed at once
         # An incremental publish (warm.py): only the feeds of what changed.
         feeds.write_touched_feeds(
             listed, generator.settings, writer.output_path, change.among(listed), writer.written
