@@ -159,14 +159,9 @@ def test_counts_on_the_index_and_the_year_s_archive(fixture_site):
 
 
 def test_without_year_pages_the_archives_list_every_essay_with_counts_when_asked(fixture_site):
-    settings = fixture_site / "pelicanconf.py"
-    settings.write_text(
-        settings.read_text(encoding="utf-8")
-        + '\nYEAR_ARCHIVE_SAVE_AS = ""\nREFLECTIONS_COUNT_TEMPLATES = ["index", "archives"]\n',
-        encoding="utf-8",
-    )
     publish(fixture_site, item(1), item(2))
-    assert build(fixture_site).returncode == 0
+    one_page = {"YEAR_ARCHIVE_SAVE_AS": "", "REFLECTIONS_COUNT_TEMPLATES": ["index", "archives"]}
+    assert build(fixture_site, **one_page).returncode == 0
     text = (fixture_site / "output" / "archives" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<h2 id="year-2026">2026</h2>', text)
     assert re.search(r'learning-to-stay/#reflections">2 reflections</a>', text)

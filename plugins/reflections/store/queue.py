@@ -61,6 +61,26 @@ _FORGET_TOKENS = delete(UsedTokenRow.__table__).where(
 )
 
 
+def _filtered(query, state, essay, visibility, not_kind, origin):
+    """`query` narrowed as `Store.find` narrows the queue (each filter when given)."""
+    for column, value in (
+        (ReflectionRow.state, state),
+        (ReflectionRow.essay, essay),
+        (ReflectionRow.visibility, visibility),
+    ):
+        if value:
+            query = query.where(column == value)
+    if not_kind:
+        query = query.where(ReflectionRow.kind != not_kind)
+    if origin == "here":
+        query = query.where(ReflectionRow.origin == "")
+    elif origin == "elsewhere":
+        query = query.where(ReflectionRow.origin != "")
+    elif origin:
+        query = query.where(ReflectionRow.origin == origin)
+    return query
+
+
 @guarded
 class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks):
     """The queue's operations. Every method is one transaction."""
@@ -218,22 +238,7 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
         if care_first:
             marked = or_(ReflectionRow.flags == "care", ReflectionRow.flags.like("care,%"))
             order.insert(0, case((marked, 0), else_=1))
-        query = select(ReflectionRow).order_by(*order)
-        for column, value in (
-            (ReflectionRow.state, state),
-            (ReflectionRow.essay, essay),
-            (ReflectionRow.visibility, visibility),
-        ):
-            if value:
-                query = query.where(column == value)
-        if not_kind:
-            query = query.where(ReflectionRow.kind != not_kind)
-        if origin == "here":
-            query = query.where(ReflectionRow.origin == "")
-        elif origin == "elsewhere":
-            query = query.where(ReflectionRow.origin != "")
-        elif origin:
-            query = query.where(ReflectionRow.origin == origin)
+        query = _filtered(select(ReflectionRow).order_by(*order), state, essay, visibility, not_kind, origin)
         query = query.offset(offset).limit(limit)  # limit None: no limit
         with self.sessions() as session:
             return [reflection_of(row) for row in session.scalars(query)]
@@ -242,12 +247,7 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
         self, state: str | None = None, visibility: str | None = None, not_kind: str | None = None
     ) -> list[str]:
         """The essays (slugs) that have items in a view of the queue, filtered as `find` filters."""
-        query = select(ReflectionRow.essay).distinct()
-        for column, value in ((ReflectionRow.state, state), (ReflectionRow.visibility, visibility)):
-            if value:
-                query = query.where(column == value)
-        if not_kind:
-            query = query.where(ReflectionRow.kind != not_kind)
+        query = _filtered(select(ReflectionRow.essay).distinct(), state, None, visibility, not_kind, None)
         with self.sessions() as session:
             return sorted(session.scalars(query))
 
