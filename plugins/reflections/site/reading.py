@@ -92,19 +92,20 @@ def read_published(settings: dict) -> list[published.PublishedItem]:
 def read_essay_items(settings: dict, slug: str) -> list[published.PublishedItem]:
     """The published items of one essay, read afresh (an incremental publish reads no other)."""
     items, errors = [], []
+    zone = config.site_zone(settings)
     for file in published.essay_files(config.reflections_root(settings), slug):
         try:
-            items.append(published.read(file))
+            items.append(in_zone(published.read(file), zone))
         except published.FormatError as error:
             errors.append(error)
     return _usable(items, errors, settings)
 
 
 def _usable(items: list, errors: list, settings: dict) -> list[published.PublishedItem]:
-    """The items to show: errors reported (fatal when strict), and an Id seen twice kept once."""
+    """The items to show: errors reported (fatal when strict), and an Id seen twice kept once.
+    Both readers give them in the site's zone already (in_zone)."""
     root = config.reflections_root(settings)
     strict = settings["REFLECTIONS_STRICT"]
-    zone = config.site_zone(settings)
     for error in errors:
         report(error, strict)
     first: dict[str, published.PublishedItem] = {}
@@ -116,7 +117,7 @@ def _usable(items: list, errors: list, settings: dict) -> list[published.Publish
             report(published.FormatError(published.path_for(root, item), "Id", problem), strict)
             continue
         first[item.id] = item
-        unique.append(in_zone(item, zone))
+        unique.append(item)
     return unique
 
 
