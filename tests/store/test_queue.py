@@ -1,5 +1,6 @@
 """The queue store on SQLite, and on PostgreSQL when REFLECTIONS_TEST_POSTGRES_URL names a database."""
 
+import asyncio
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -94,6 +95,50 @@ def test_a_blocked_reader_s_submission_is_queued_as_spam_in_the_same_transaction
     # Its words still count against a repeat, as any kept submission's do.
     repeat = item(4, body="First words")
     assert store.add_unless_duplicate(repeat, since, reader_key="key-of-a-blocked-reader") == "duplicate"
+
+
+def test_submissions_awaited_on_an_event_loop_get_the_answers_the_store_gives_a_thread(store):
+    """The intake's path on the event loop (queue_submission): many awaited at once, each answered
+    as add_unless_duplicate answers it, and only what was answered "queued" is kept."""
+    since = datetime(2026, 4, 1, tzinfo=UTC)
+    assert store.mark("blocked", "email", "key-of-a-blocked-reader", "a blocked reader")
+
+    async def all_at_once():
+        # The first alone: on PostgreSQL, where each is its own transaction, two at once are not
+        # ordered, so which of them is the repeat would be a race.
+        first = await store.queue_submission(item(1, body="First words"), since, token="nonce-1")
+        sent = [
+            store.queue_submission(item(2, body="first   WORDS"), since, token="nonce-2"),
+            store.queue_submission(item(3, body="Other words"), since, token="nonce-1"),
+            store.queue_submission(
+                item(4, body="Blocked words"), since, reader_key="key-of-a-blocked-reader"
+            ),
+            *(store.queue_submission(item(n, body=f"Words {n}"), since) for n in range(5, 25)),
+        ]
+        return [first, *await asyncio.gather(*sent)]
+
+    answers = asyncio.run(all_at_once())
+    assert answers[:4] == [None, "duplicate", "token used", "blocked"]
+    assert answers[4:] == [None] * 20
+    kept = {r.id: (r.state, r.flags) for r in store.find(limit=100)}
+    assert set(kept) == {"id0001", "id0004"} | {f"id{n:04d}" for n in range(5, 25)}
+    assert kept["id0004"] == ("spam", "blocked")
+
+
+def test_a_locked_database_is_the_stores_own_error_on_the_event_loop_too(tmp_path):
+    path = tmp_path / "queue.db"
+    patient = Store(f"sqlite:///{path}", timeout=0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreUnavailable, match="locked") as raised:
+            asyncio.run(patient.queue_submission(item(1), datetime(2026, 4, 1, tzinfo=UTC)))
+        assert not type(raised.value).__module__.startswith("sqlalchemy")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert asyncio.run(patient.queue_submission(item(2), datetime(2026, 4, 1, tzinfo=UTC))) is None
+    patient.engine.dispose()
 
 
 def test_secret_is_made_once_and_shared(store):

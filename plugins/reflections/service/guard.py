@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from limits import parse_many
 from limits.errors import ConfigurationError
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from ..core.errors import MissingExtra, SettingError, install_hint
@@ -51,7 +51,11 @@ class Guard:
         self._global_login_limits = parse_many(config.login_global_rate_limits)
         self._mention_limits = parse_many(config.mention_rate_limits)
         self._global_mention_limits = parse_many(config.mention_global_rate_limits)
-        self._limiter = MovingWindowRateLimiter(_storage(config.rate_limit_storage))
+        storage = _storage(config.rate_limit_storage)
+        #: Limits counted in this process's memory, with no round trip to wait for: the submit path
+        #: then makes its checks on the event loop (submitting.py).
+        self.counts_here = isinstance(storage, MemoryStorage)
+        self._limiter = MovingWindowRateLimiter(storage)
 
     def session_key(self) -> str:
         """The key that signs the author's session cookie (derived: never the same as the others)."""

@@ -6,7 +6,7 @@ id and a withdraw token."""
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import parse_qs
 
@@ -38,17 +38,32 @@ async def submit(request: Request) -> Response:
     foreign = not origins.allowed(
         request.headers.get("origin"), request.headers.get("host", ""), service.origins
     )
-    # Everything after reading is blocking work (database commits, hashing, rendering): in a worker
-    # thread, so the event loop keeps serving the site and the other readers meanwhile.
     # The reader's signed proof of their confirmed address (readers.py), if this browser has one.
     reader = request.cookies.get(readers.COOKIE, "")
-    answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, False, reader)
+    arguments = (service, raw, wants_json, address, foreign)
+    answer = await _checked(*arguments, False, reader)
     if isinstance(answer, Hold):
         # A token not yet old enough: the answer waits out the rest here, on the event loop (no
         # worker thread is held), then the submission is looked at once more.
         await anyio.sleep(answer.seconds)
-        answer = await run_in_threadpool(_submit, service, raw, wants_json, address, foreign, True, reader)
+        answer = await _checked(*arguments, True, reader)
+    if isinstance(answer, Accepted):
+        answer = await _accept(service, answer)
     return answer
+
+
+async def _checked(service: Service, *arguments) -> "Response | Hold | Accepted":
+    """The checks, on the event loop when each is work for the processor alone: the guard counts
+    in this process's memory and no reader's cookie asks the store whether they are trusted. A
+    hop to a worker thread and back costs more than the checks themselves, and dozens of threads
+    taking turns at the interpreter lock made the intake's tail. Else in a worker thread, so that
+    nothing a check waits for (Redis, the database) holds up the loop."""
+    reader = arguments[-1]
+    if service.guard.counts_here and not (reader and service.settings.get("REFLECTIONS_TRUST_RETURNING")):
+        if service.site.due():  # walking the essay files is for a worker thread, never the loop
+            await run_in_threadpool(service.site.essays)
+        return _check(service, *arguments)
+    return await run_in_threadpool(_check, service, *arguments)
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,7 @@ FOREIGN = N_(
 )
 
 
-def _submit(
+def _check(
     service: Service,
     raw: bytes | None,
     wants_json: bool,
@@ -77,7 +92,9 @@ def _submit(
     foreign: bool = False,
     held: bool = False,
     reader: str = "",
-) -> Response | Hold:
+) -> "Response | Hold | Accepted":
+    """Every check a submission meets before it is written: an answer to give now (the form again,
+    with a reason), a Hold, or the submission Accepted for the store."""
     _ = service.words()
     if raw is None:
         message = _("That was more than we can receive at once. Please shorten it and send it again.")
@@ -161,14 +178,14 @@ def _submit(
 
     if submission.website:
         # Only a program fills the hidden field. Keep it (as spam, never lost) and answer as usual.
-        return _accept(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
+        return _accepted(service, submission, essay, address_hash, wants_json, state="spam", flags="honeypot")
     # A reader the author blocked is found where the submission is written (the store's batch
     # transaction): kept, out of sight, as spam, and answered as anyone is.
     flags = service.flags_of(
         [submission.body, submission.name, submission.content_note], service.language(essay)
     )
     trusted = not flags and readers.trusted_reader(service, submission.email, submission.visibility, reader)
-    return _accept(service, submission, essay, address_hash, wants_json, flags=flags, trusted=trusted)
+    return _accepted(service, submission, essay, address_hash, wants_json, flags=flags, trusted=trusted)
 
 
 AS_WRITTEN = N_("Here is what you wrote, as it will read. If it says what you want it to, send it.")
@@ -198,7 +215,19 @@ def _confirm_again(
     return service.send_page(essay, submission, message)
 
 
-def _accept(
+@dataclass(frozen=True)
+class Accepted:
+    """A submission through every check, made into the row the store is to keep."""
+
+    submission: intake.Submission
+    essay: EssayInfo | None
+    address_hash: str
+    wants_json: bool
+    row: Reflection
+    trusted: bool
+
+
+def _accepted(
     service: Service,
     submission: intake.Submission,
     essay: EssayInfo | None,
@@ -207,8 +236,7 @@ def _accept(
     state: str = "pending",
     flags: str = "",
     trusted: bool = False,
-) -> Response:
-    _ = service.words(essay)
+) -> Accepted:
     moment = now()
     row = Reflection(
         id=published.new_id(moment),
@@ -232,39 +260,68 @@ def _accept(
         flags=",".join(filter(None, [flags, "trusted" if trusted else ""])),
         created=moment,
     )
+    return Accepted(submission, essay, address_hash, wants_json, row, trusted)
+
+
+async def _accept(service: Service, accepted: Accepted) -> Response:
+    """The accepted submission written (awaiting the store's commit, as the store allows), then
+    its answer."""
+    guard, submission = service.guard, accepted.submission
     try:
-        refused = service.store.add_unless_duplicate(
-            row,
-            service.guard.duplicate_since(),
-            token=service.guard.token_nonce(submission.token),
-            token_since=service.guard.tokens_issued_since(),
-            reader_key=service.guard.reader_key(submission.email) if submission.email else "",
+        refused = await service.store.queue_submission(
+            accepted.row,
+            guard.duplicate_since(),
+            token=guard.token_nonce(submission.token),
+            token_since=guard.tokens_issued_since(),
+            reader_key=guard.reader_key(submission.email) if submission.email else "",
         )
-        if refused == "blocked":
-            state, trusted = "spam", False
-            refused = None
-        if refused == "token used":
-            return _confirm_again(service, essay, submission, wants_json, used=True)
-        if refused == "duplicate":
-            problems = {"body": _(DUPLICATE)}
-            if wants_json:
-                return JSONResponse({"errors": problems}, status_code=422)
-            return service.form_page(
-                essay, submission, 422, _("Your reflection"), errors=problems, message=_(DUPLICATE)
-            )
     except StoreUnavailable:
         logger.exception("Could not store a submission")
+        refused = "unavailable"
+    if refused == "blocked":
+        accepted = replace(accepted, row=replace(accepted.row, state="spam"), trusted=False)
+        refused = None
+    # What follows a kept submission waits for nothing on the loop, unless the limits are
+    # counted elsewhere, the reader is published at once or mail is to be queued.
+    if refused or (
+        guard.counts_here
+        and not accepted.trusted
+        and not (accepted.row.state == "pending" and service.mailer.enabled)
+    ):
+        return _answer(service, accepted, refused)
+    return await run_in_threadpool(_answer, service, accepted, refused)
+
+
+def _answer(service: Service, accepted: Accepted, refused: str | None) -> Response:
+    """The reader's answer to a written submission (`refused`: why it was not kept, or None)."""
+    submission, essay, wants_json, row = (
+        accepted.submission,
+        accepted.essay,
+        accepted.wants_json,
+        accepted.row,
+    )
+    _ = service.words(essay)
+    if refused == "token used":
+        return _confirm_again(service, essay, submission, wants_json, used=True)
+    if refused == "duplicate":
+        problems = {"body": _(DUPLICATE)}
+        if wants_json:
+            return JSONResponse({"errors": problems}, status_code=422)
+        return service.form_page(
+            essay, submission, 422, _("Your reflection"), errors=problems, message=_(DUPLICATE)
+        )
+    if refused == "unavailable":
         if wants_json:
             return JSONResponse({"errors": {"body": _(UNAVAILABLE)}}, status_code=503)
         return service.form_page(
             essay, submission, 503, _("Please try again in a moment"), message=_(UNAVAILABLE)
         )
-    service.guard.count_submission(address_hash)
-    if trusted:
+    service.guard.count_submission(accepted.address_hash)
+    if accepted.trusted:
         # A returning reader the author trusts: published without waiting; the author is told
         # (the notice below) and may unpublish it with one click.
         service.moderation.approve(row.id, actor="trusted reader")
-    if state == "pending":
+    if row.state == "pending":
         try:
             service.mailer.submitted(row)
         except StoreUnavailable:

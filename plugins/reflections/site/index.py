@@ -72,6 +72,11 @@ class SiteIndex:
                 self._reread()
         return self._essays
 
+    def due(self) -> bool:
+        """Whether the next look at the essays rereads their files (a caller on the event loop
+        has that done in a worker thread first)."""
+        return time.monotonic() - self._checked >= self.RECHECK_SECONDS
+
     def _manifest_stamp(self) -> int:
         try:
             return self.manifest.stat().st_mtime_ns

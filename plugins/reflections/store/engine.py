@@ -3,6 +3,7 @@ place of SQLAlchemy's, and rows made into plain records."""
 
 import functools
 import hashlib
+import inspect
 import os
 import shutil
 from datetime import UTC, datetime
@@ -81,6 +82,17 @@ def translated(error: StatementError) -> Exception:
 
 
 def _reachable(method):
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def awaited(*args, **kwargs):
+            try:
+                return await method(*args, **kwargs)
+            except StatementError as error:
+                raise translated(error) from error
+
+        return awaited
+
     @functools.wraps(method)
     def guarded(*args, **kwargs):
         try:

@@ -24,10 +24,11 @@ Result = TypeVar("Result")
 
 
 class GroupCommit(Generic[Item, Result]):
-    """`submit(item)` from any thread: `write_batch(items)` writes items in one transaction and
-    returns their results in order. When it raises IntegrityError (another process wrote a row
-    that one of them conflicts with), each is written again alone with `write_one`, so only the
-    conflicting one is refused. Any other error is every waiting request's."""
+    """`submit(item)` from any thread, or `enqueue(item)` for its future: `write_batch(items)`
+    writes items in one transaction and returns their results in order. When it raises
+    IntegrityError (another process wrote a row that one of them conflicts with), each is written
+    again alone with `write_one`, so only the conflicting one is refused. Any other error is every
+    waiting request's."""
 
     #: The most written in one transaction: a commit stays short, so the next batch starts soon.
     MOST = 64
@@ -44,6 +45,11 @@ class GroupCommit(Generic[Item, Result]):
         self._writer: threading.Thread | None = None
 
     def submit(self, item: Item) -> Result:
+        return self.enqueue(item).result()
+
+    def enqueue(self, item: Item) -> Future:
+        """`item` queued for the next batch; its future holds the result once it is committed (an
+        event loop awaits it without holding a thread)."""
         future: Future = Future()
         self._waiting.put((item, future))
         if self._writer is None:
@@ -53,7 +59,7 @@ class GroupCommit(Generic[Item, Result]):
                         target=self._run, name="withness-intake-writer", daemon=True
                     )
                     self._writer.start()
-        return future.result()
+        return future
 
     def _run(self) -> None:
         while True:

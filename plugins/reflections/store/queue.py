@@ -6,6 +6,7 @@ SQLite (WAL) by default, a file in the site folder created on first use; Postgre
 REFLECTIONS_DATABASE_URL names it, for several service instances.
 """
 
+import asyncio
 import os
 import threading
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import NamedTuple
 
+import anyio
 from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -34,8 +36,8 @@ from .tables import LogRow, MarkRow, ReflectionRow, UsedTokenRow, UTCDateTime
 class _Submission(NamedTuple):
     reflection: Reflection
     since: datetime
-    token: str
-    token_since: datetime | None
+    token: str = ""
+    token_since: datetime | None = None
     reader_key: str = ""
 
 
@@ -141,6 +143,15 @@ class Store(Keys, Outbox, Backup, Jobs, Deployments, Retention, Elsewhere, Marks
         if self._submissions is None:
             return self._add_submission(submission)
         return self._submissions.submit(submission)
+
+    async def queue_submission(self, *arguments, **keywords) -> str | None:
+        """`add_unless_duplicate` (the same arguments and answers), awaited on an event loop: on
+        SQLite the group commit's answer is awaited without holding a thread; on PostgreSQL (each
+        written alone) in a worker thread."""
+        submission = _Submission(*arguments, **keywords)
+        if self._submissions is None:
+            return await anyio.to_thread.run_sync(self._add_submission, submission)
+        return await asyncio.wrap_future(self._submissions.enqueue(submission))
 
     def _add_submission(self, submission: "_Submission") -> str | None:
         try:
