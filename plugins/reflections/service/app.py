@@ -22,6 +22,7 @@ from . import addresses, auth, intake, moderate, webmentions
 from . import config as service_config
 from .afterwards import mail_action, mail_subscription, received, withdraw
 from .headers import SecurityHeaders
+from .sitefiles import SiteFiles
 from .state import Service, json_error
 from .submitting import submit
 from .webmentions import EssayLinks
@@ -142,7 +143,7 @@ def create_app(
     if serve_site:
         output = Path(service.settings["OUTPUT_PATH"])
         output.mkdir(parents=True, exist_ok=True)
-        routes.append(Mount("/", EssayLinks(StaticFiles(directory=str(output), html=True), service)))
+        routes.append(Mount("/", EssayLinks(SiteFiles(directory=str(output), html=True), service)))
     secure = config.secure_cookie
     if secure is None:  # Secure whenever the site itself is served over https (publishconf)
         secure = str(service.settings.get("SITEURL", "")).startswith("https://")
