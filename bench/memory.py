@@ -6,7 +6,8 @@ process of its own.
 
 Generates the site with bench/site_build.py's generator, builds it once to fill the caches, then
 measures each process's resident memory once its build is done (a warm build, as a restarted
-server makes it; VmRSS, and its peak VmHWM). Plain Pelican keeps nothing after a build, so the peer
+server makes it, with the allocator the server runs with, serve.KEEPING_ALLOCATOR; VmRSS, and its
+peak VmHWM). Plain Pelican keeps nothing after a build, so the peer
 is its own peak and its RSS at the end: what the same essays cost with nothing kept (with Pelican's
 default theme: the project's theme needs the plugin).
 
@@ -16,12 +17,14 @@ ratio=<a/c>`. A benchmark, not a test.
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from pelican.plugins.reflections.serve import KEEPING_ALLOCATOR
 from site_build import generate, generate_reflections
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,8 +50,14 @@ print(json.dumps(memory()))
 
 
 def measure(kind: str, site: Path, settings: Path) -> dict:
+    # The warm build as `reflections serve` keeps it: with the allocator it restarts itself with.
+    environment = {**os.environ, **(KEEPING_ALLOCATOR if kind == "warm" else {})}
     result = subprocess.run(
-        [sys.executable, "-c", MEASURE, kind, str(settings)], cwd=site, capture_output=True, text=True
+        [sys.executable, "-c", MEASURE, kind, str(settings)],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        env=environment,
     )
     if result.returncode != 0:
         sys.exit(f"the {kind} build failed: {result.stderr.strip()[-2000:]}")

@@ -82,3 +82,27 @@ def test_a_broken_essay_keeps_the_approval_and_fixing_it_publishes(service):
     broken.write_text("Title: Mended\nDate: 2026-11-01\nSlug: broken\n\nBody.\n")
     wait_for(lambda: "Words that wait for a mended essay." in essay_page(service))
     assert "Traceback" not in service.log.read_text()
+
+
+def _environment_of(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/environ", "rb") as variables:
+        pairs = [entry.decode().partition("=") for entry in variables.read().split(b"\0") if entry]
+    return {name: value for name, _, value in pairs}
+
+
+def test_serve_keeps_its_build_with_the_allocator_that_gives_memory_back(service):
+    """The process that keeps a warm build restarts itself, at once and with the same id, with
+    glibc's allocator (serve.KEEPING_ALLOCATOR): the server a reader and the author use is that one."""
+    from pelican.plugins.reflections.serve import KEEPING_ALLOCATOR
+
+    environment = _environment_of(service.process.pid)
+    assert {name: environment.get(name) for name in KEEPING_ALLOCATOR} == KEEPING_ALLOCATOR
+    item = submit_reflection(service.base, ESSAY, "Words to a server that restarted itself once.")
+    assert approve(service, item).status_code == 303
+    wait_for(lambda: "restarted itself once" in essay_page(service))
+
+
+def test_an_allocator_someone_chose_is_kept(tmp_path):
+    with running_for_the_author(tmp_path, PYTHONMALLOC="pymalloc") as running:
+        environment = _environment_of(running.process.pid)
+        assert environment["PYTHONMALLOC"] == "pymalloc" and "MALLOC_ARENA_MAX" not in environment

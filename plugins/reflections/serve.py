@@ -9,7 +9,9 @@ home. `reflections serve --role intake` and `reflections publish --watch` run th
 `intake_app()` is the intake for any ASGI server (see asgi.py).
 """
 
+import os
 import socket
+import sys
 import threading
 import time
 from contextlib import asynccontextmanager
@@ -33,6 +35,31 @@ from .site.index import SiteIndex
 from .site.onepublish import publish_once
 from .site.warm import WarmSite
 from .store import Store
+
+#: The allocator a process that keeps a warm build runs with (`serve`, `publish --watch`), unless
+#: the environment names one. Python's own allocator keeps a 1 MiB arena while one object in it
+#: lives: after a whole build at 3 000 essays, 74 MB of its pools were empty yet held. glibc's
+#: gives whole free pages back (malloc_trim, warm.py): about a quarter less memory, for 3 to 6 %
+#: more processor time per submission. Two arenas: the service's threads would each make their own.
+KEEPING_ALLOCATOR = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
+
+
+def with_keeping_allocator() -> None:
+    """Start this process again, the same command, with KEEPING_ALLOCATOR; at once, before
+    anything is opened. Nothing when PYTHONMALLOC is set already (by the restart, or by someone
+    who chose otherwise) or where glibc is not the C library."""
+    if "PYTHONMALLOC" in os.environ or not _glibc():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, sys.orig_argv, {**os.environ, **KEEPING_ALLOCATOR})
+
+
+def _glibc() -> bool:
+    try:
+        return bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    except (ValueError, OSError):
+        return False
 
 
 def app_for(config: service_config.ServiceConfig | None = None, store: Store | None = None, **options):

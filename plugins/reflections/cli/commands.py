@@ -28,7 +28,10 @@ def serve(host: str, port: int, role: str) -> None:
     """Serve the site and the reflections service on one port; the site builds in the background
     and every change is published (readers are answered from the first second)."""
     from ..serve import serve as run_server
+    from ..serve import with_keeping_allocator
 
+    if role == "all":
+        with_keeping_allocator()  # this process keeps the warm build
     run_server(host, port, role)
 
 
@@ -40,9 +43,10 @@ def serve(host: str, port: int, role: str) -> None:
 @pass_context
 def publish(context: Context, watch: bool, no_build: bool) -> None:
     """Publish what moderation decided: the waiting publication jobs (exactly one publisher per site)."""
-    from ..serve import publish_waiting, run_publisher
+    from ..serve import publish_waiting, run_publisher, with_keeping_allocator
 
     if watch:
+        with_keeping_allocator()
         run_publisher()
         return
     drained = publish_waiting(
