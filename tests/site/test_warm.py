@@ -384,6 +384,20 @@ def test_an_essay_keeps_its_reflections_packed_and_reads_them_back(scenario):
     assert essay.structured_data["commentCount"] == len(list(walk(essay.reflection_thread)))
 
 
+def test_an_essay_keeps_its_html_packed_once_its_pages_are_written(scenario):
+    """A third of a kept build was its essays' HTML: packed after the whole build wrote the pages,
+    once for an essay whose HTML the passages' counts leave as it was."""
+    for essay in scenario.site.essays.articles:
+        held = essay.__dict__
+        assert "_content" not in held and "_plain_content" not in held
+        assert isinstance(held["_packed_content"], bytes)
+        if essay.reflection_original_content == essay._content:
+            assert held["_packed_original_content"] is held["_packed_content"]
+        page = (scenario.root / "output" / essay.save_as).read_text()
+        first_paragraph = re.search(r"<p[ >].*?</p>", essay._content, re.S).group(0)
+        assert first_paragraph in page
+
+
 def test_a_reflection_renders_only_the_index_page_that_lists_its_essay(scenario, monkeypatch):
     """Publishing stays flat as a site grows: Pelican's paginated writer would make every index
     page's context to keep one; only the page that shows the essay's count is made."""

@@ -6,7 +6,6 @@ from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-import mf2py
 import nh3
 
 from ..core.lengths import MAX_NAME
@@ -113,6 +112,10 @@ _PAGE_ATTRIBUTES = {"*": {"class", "href", "datetime", "value", "title", "rel"}}
 def _microformats(fetched: Fetched) -> dict:
     """The page's microformats, read by mf2py from the page as nh3 writes it out (well formed, so
     the standard library's parser reads it, five times faster than html5lib's)."""
+    # Imported here, when a mention is first read: mf2py brings requests and BeautifulSoup, some
+    # 9 MB that a server which never receives a mention would hold for nothing.
+    import mf2py
+
     clean = text.well_formed(fetched.text, _PAGE_TAGS, _PAGE_ATTRIBUTES)
     try:
         return mf2py.parse(doc=clean, url=fetched.url, metaformats=False, html_parser="html.parser")

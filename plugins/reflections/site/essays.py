@@ -1,12 +1,10 @@
 """Essays: strict reading of their metadata, reading time, and the essays either side of each."""
 
 import difflib
-import functools
 import logging
 import os
 import pickle
 import re
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cached_property
@@ -21,6 +19,7 @@ from pelican.readers import MarkdownReader
 from ..core import dates, i18n
 from ..core.errors import ContentError, display_path
 from ..core.essay_header import plain_title
+from .packing import markup, packed, packed_thread, text, unpickled, utf8
 from .settings import essay_roots, site_zone
 
 logger = logging.getLogger(__name__)
@@ -115,61 +114,6 @@ class EssayReader(MarkdownReader):
             raise ContentError(self._source_path, name.capitalize(), str(error)) from None
 
 
-#: Whether essays pack what they show (`_packed`): only a build kept in memory (warm.py) gains; a
-#: build that ends with its process would pay a tenth of its time for packing and keep nothing.
-_PACKING = {"on": False}
-
-
-def keep_packed(on: bool = True) -> None:
-    """Pack from now on (a kept build, in this process), or not."""
-    _PACKING["on"] = on
-
-
-def _packed(name: str, dump, load, empty) -> property:
-    """An attribute kept compressed while builds are kept (`keep_packed`); else kept as it is, read
-    back as the same shared object (read, never changed in place: a change sets a new value)."""
-    key, plain = f"_packed_{name}", f"_plain_{name}"
-
-    def get(self):
-        if plain in self.__dict__:
-            return self.__dict__[plain]
-        packed = self.__dict__.get(key)
-        return load(packed) if packed else empty()
-
-    def set_(self, value) -> None:
-        self.__dict__.pop(plain, None)
-        if not _PACKING["on"]:
-            self.__dict__.pop(key, None)
-            self.__dict__[plain] = value if value else empty()
-            return
-        # The fastest level: most of the gain for a fraction of the time.
-        self.__dict__[key] = zlib.compress(dump(value), 1) if value else b""
-
-    return property(get, set_)
-
-
-def _unpickled(packed: bytes):
-    return pickle.loads(zlib.decompress(packed))
-
-
-#: A packed thread, unpacked; the last ones asked for are kept (the site's feed reads the same few
-#: dozen essays on every publish). Shared, so read-only: a change sets a new thread.
-_thread_of = functools.lru_cache(maxsize=128)(_unpickled)
-
-
-def packed_thread(packed: bytes) -> list:
-    """A thread from what an essay keeps packed (build.newest_first reads it so)."""
-    return _thread_of(packed)
-
-
-def _utf8(html: str) -> bytes:
-    return str(html).encode("utf-8")
-
-
-def _markup(packed: bytes) -> Markup:
-    return Markup(zlib.decompress(packed).decode("utf-8"))
-
-
 class Essay(Article):
     """Pelican's Article with its address worked out once.
 
@@ -186,13 +130,21 @@ class Essay(Article):
     def save_as(self) -> str:
         return Article.save_as.fget(self)
 
-    # What an essay shows of its reflections is kept packed between the changes that use it: a
-    # served site keeps every essay for its incremental publishes, and at three thousand essays with
-    # twenty reflections each, threads, their HTML and JSON-LD held as objects were most of its
-    # memory. A change unpacks the few essays it touches (tens of microseconds each).
-    reflection_thread = _packed("thread", pickle.dumps, _thread_of, list)
-    reflection_thread_html = _packed("thread_html", _utf8, _markup, Markup)
-    structured_data = _packed("structured_data", pickle.dumps, _unpickled, lambda: None)
+    # Kept packed in a build kept in memory (packing.py): what the essay shows of its reflections,
+    # and, once its pages are written, its own HTML.
+    _content = packed("content", utf8, text, str, when="html", legacy="_content")
+    reflection_original_content = packed("original_content", utf8, text, str, lambda: None, when="html")
+    reflection_thread = packed("thread", pickle.dumps, packed_thread, list)
+    reflection_thread_html = packed("thread_html", utf8, markup, Markup)
+    structured_data = packed("structured_data", pickle.dumps, unpickled, lambda: None)
+
+
+def adopt(article: Article) -> None:
+    """Make a Pelican Article an Essay: Pelican made it, its HTML in its `__dict__`, before the
+    plugin could choose its class."""
+    article.__class__ = Essay
+    if "_content" in article.__dict__:
+        article._content = article.__dict__.pop("_content")
 
 
 @pass_context

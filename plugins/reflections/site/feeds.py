@@ -15,7 +15,7 @@ from ..core.essay_header import plain_title
 from ..core.files import write_atomically, write_if_changed
 from ..core.threads import Node, display_name, walk
 from .caches import SignedCache, signature
-from .essays import packed_thread
+from .packing import packed_thread
 
 FEEDS_CACHE_FILE = "reflections-feeds.json"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

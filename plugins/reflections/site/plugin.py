@@ -65,7 +65,7 @@ def anchoring(reader_class: type) -> type:
 
 def remember_addresses(content) -> None:
     if type(content) is Article:
-        content.__class__ = essays.Essay
+        essays.adopt(content)
 
 
 def add_templates(generator) -> None:

@@ -35,7 +35,7 @@ from pelican.generators import ArticlesGenerator
 from ..core.errors import ContentError
 from ..core.sanitizer import cache_key
 from ..core.threads import walk
-from . import build, essays, manifest, narrowing
+from . import build, essays, manifest, narrowing, packing
 from . import settings as config
 from .changes import Change
 from .onepublish import settings_for
@@ -108,11 +108,13 @@ class WarmSite:
         with self.lock:
             self.failed = True  # until this build is done
             gc.unfreeze()  # the last build's objects may be collected once this one replaces them
-            essays.keep_packed()  # this build is kept: what each essay shows of reflections, packed
+            packing.keep_packed()  # this build is kept: what each essay shows of reflections, packed
             pelican = _KeptPelican(self.read_settings())
             with signals.all_generators_finalized.connected_to(keep):
                 pelican.run()
             self.generators = kept
+            # Its pages are written: the essays' HTML is needed again only by the few a publish renders.
+            packing.pack_html(every_essay(self.essays))
             self.by_slug.clear()
             self.published_files.clear()
             # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
