@@ -40,10 +40,12 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict]:
+def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict, str]:
+    """The essay's source, its entry, and the entry as JSON (encoded once too: an edit's publish
+    would otherwise encode every essay's entry again, a megabyte or more at three thousand)."""
     kept = _entry_of.get(essay)
     if kept is not None and kept[0] == content:
-        return kept[1], kept[2]
+        return kept[1], kept[2], kept[3]
     metadata = getattr(essay, "metadata", {})
     html = str(getattr(essay, "_content", "") or "")
     entry = {
@@ -63,11 +65,12 @@ def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict]:
         "change": links.change_of(html),
     }
     source = os.path.relpath(essay.source_path, content)
+    encoded = json.dumps(entry, sort_keys=True)
     try:
-        _entry_of[essay] = (content, source, entry)
+        _entry_of[essay] = (content, source, entry, encoded)
     except TypeError:  # an object that takes no weak reference: made each time
         pass
-    return source, entry
+    return source, entry, encoded
 
 
 def _closes(essay, metadata) -> str:
@@ -76,20 +79,27 @@ def _closes(essay, metadata) -> str:
     return day.isoformat() if day else ""
 
 
-def entries(essays: list, settings: dict) -> dict[str, dict]:
-    """By source file (relative to PATH), the essays that take reflections on the site: drafts
-    left out; a translation only where no other essay has its slug."""
+def entries(essays: list, settings: dict) -> dict[str, tuple[dict, str]]:
+    """By source file (relative to PATH), the essays that take reflections on the site, each entry
+    with its JSON: drafts left out; a translation only where no other essay has its slug."""
     content = os.path.abspath(settings["PATH"])
     own_hosts = {urlsplit(str(settings.get("SITEURL") or "")).hostname or ""} - {""}
-    found: dict[str, dict] = {}
+    found: dict[str, tuple[dict, str]] = {}
     slugs: set[str] = set()
     for essay in essays:
         if is_draft({"status": getattr(essay, "status", "published")}) or essay.slug in slugs:
             continue
         slugs.add(essay.slug)
-        source, entry = _entry(essay, content, own_hosts)
-        found[source] = entry
+        source, entry, encoded = _entry(essay, content, own_hosts)
+        found[source] = (entry, encoded)
     return found
+
+
+def encoded(found: dict[str, tuple[dict, str]]) -> bytes:
+    """The manifest's bytes: json.dumps({"version": …, "essays": …}, sort_keys=True), joined from
+    the entries' own JSON."""
+    listed = ", ".join(f"{json.dumps(source)}: {found[source][1]}" for source in sorted(found))
+    return f'{{"essays": {{{listed}}}, "version": {json.dumps(VERSION)}}}'.encode()
 
 
 def write(essays: list, settings: dict) -> None:
@@ -99,7 +109,7 @@ def write(essays: list, settings: dict) -> None:
     last = _written.get(path)
     if last is not None and last[0] == found and last[1] == _stamp(path) != (-1, -1):
         return
-    data = json.dumps({"version": VERSION, "essays": found}, sort_keys=True).encode()
+    data = encoded(found)
     try:
         if not (path.exists() and path.read_bytes() == data):
             write_atomically(path, data)
