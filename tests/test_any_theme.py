@@ -4,11 +4,12 @@ and a reStructuredText essay, date-based addresses); the same with the Flex them
 Chromium: a reflection sent without JavaScript, approved with the command, shown on the page, the
 spam trap never visible; then every hostile payload published, and nothing fires."""
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ARTEFACTS, CORPORA, REPO, RunningService, copy_site, essay_slugs, wait_for
+from conftest import ARTEFACTS, CORPORA, REPO, RunningService, copy_site, essay_slugs, fetch, wait_for
 from pelican.plugins.reflections.service import config as service_config
 from pelican.plugins.reflections.store import Store
 from test_xss_browser import build_hostile_site, visit
@@ -141,3 +142,17 @@ def test_no_payload_fires_on_any_essay_page(browser, tmp_path, kind):
             assert visit(browser, f"{base}/{essays[slug]}") == [], (kind, slug)
     finally:
         server.shutdown()
+
+
+def test_an_essay_the_first_build_found_takes_reflections_once_the_site_is_built(tmp_path):
+    """A reStructuredText essay is known to the service only from what the build wrote (no header
+    it can read itself): the moment /reflections/health says the site is built, its form works,
+    not up to a second later (the service looks again when its own publisher has built)."""
+    running = RunningService(other_site(tmp_path / "site"), tmp_path / "service.log").start()
+    try:
+        slug = "morning-walk"
+        assert (running.root / "content" / f"{slug}.rst").is_file()
+        status, answer = fetch(f"{running.base}/reflections/token?essay={slug}")
+        assert status == 200 and "token" in json.loads(answer), answer
+    finally:
+        running.stop()

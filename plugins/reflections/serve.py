@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -128,8 +129,13 @@ def deploy_target(spec: str, settings_file: str, settings: dict) -> deploy.Targe
 class WarmPublisher:
     """The long-running publisher: the lease, then the warm build, the jobs and the file watcher."""
 
-    def __init__(self, store: Store, settings_file: str, deploy_to: str = "") -> None:
+    def __init__(
+        self, store: Store, settings_file: str, deploy_to: str = "", built: Callable[[], None] | None = None
+    ) -> None:
         self.site = WarmSite(settings_file)
+        #: Called after every build this publisher makes, whole or incremental: the service in the
+        #: same process looks at its essays again at once, rather than up to a second later.
+        self._built = built or (lambda: None)
         settings = site_settings.read(settings_file)
         target = deploy_target(deploy_to, settings_file, settings)
         self.publisher = Publisher(store, settings, self.site.reflections_changed, deploy=target)
@@ -150,9 +156,11 @@ class WarmPublisher:
             )
             self._watcher.start()
         publish(self.site.build)
+        self._built()
         self.built.set()
 
     def _after_change(self, ok: bool, written: list[str] | None) -> None:
+        self._built()
         if ok and self.publisher.leading.is_set():
             # The author fixed what broke a publication (a template, an essay): its jobs run again.
             self.store.retry_failed_jobs()
@@ -198,7 +206,11 @@ def serve(host: str, port: int, role: str = "all") -> None:
     # Links in mails name the port this server really listens on, unless a public address is set.
     config = replace(config, public_url=service_config.public_url(config, index.settings, host, port))
     store = Store(config.database_url, config.database_timeout)
-    publisher = WarmPublisher(store, str(config.settings_file), config.deploy) if role == "all" else None
+    publisher = (
+        WarmPublisher(store, str(config.settings_file), config.deploy, built=index.expire)
+        if role == "all"
+        else None
+    )
     app = create_app(
         config, index, store=store, serve_site=role == "all", lifespan=_with_mail(config, publisher)
     )

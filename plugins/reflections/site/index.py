@@ -72,6 +72,10 @@ class SiteIndex:
                 self._reread()
         return self._essays
 
+    def expire(self) -> None:
+        """Look at the essays again at the next ask (a build in this process just wrote them)."""
+        self._checked = float("-inf")
+
     def due(self) -> bool:
         """Whether the next look at the essays rereads their files (a caller on the event loop
         has that done in a worker thread first)."""
