@@ -3,6 +3,7 @@
 import asyncio
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -97,6 +98,13 @@ def test_a_blocked_reader_s_submission_is_queued_as_spam_in_the_same_transaction
     assert store.add_unless_duplicate(repeat, since, reader_key="key-of-a-blocked-reader") == "duplicate"
 
 
+def on_an_event_loop(coroutine):
+    """`coroutine` run to its end on an event loop of its own, in a thread of its own: a test
+    process may have a loop running already (Playwright's, in the same worker)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def test_submissions_awaited_on_an_event_loop_get_the_answers_the_store_gives_a_thread(store):
     """The intake's path on the event loop (queue_submission): many awaited at once, each answered
     as add_unless_duplicate answers it, and only what was answered "queued" is kept."""
@@ -117,7 +125,7 @@ def test_submissions_awaited_on_an_event_loop_get_the_answers_the_store_gives_a_
         ]
         return [first, *await asyncio.gather(*sent)]
 
-    answers = asyncio.run(all_at_once())
+    answers = on_an_event_loop(all_at_once())
     assert answers[:4] == [None, "duplicate", "token used", "blocked"]
     assert answers[4:] == [None] * 20
     kept = {r.id: (r.state, r.flags) for r in store.find(limit=100)}
@@ -132,12 +140,12 @@ def test_a_locked_database_is_the_stores_own_error_on_the_event_loop_too(tmp_pat
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreUnavailable, match="locked") as raised:
-            asyncio.run(patient.queue_submission(item(1), datetime(2026, 4, 1, tzinfo=UTC)))
+            on_an_event_loop(patient.queue_submission(item(1), datetime(2026, 4, 1, tzinfo=UTC)))
         assert not type(raised.value).__module__.startswith("sqlalchemy")
     finally:
         holder.rollback()
         holder.close()
-    assert asyncio.run(patient.queue_submission(item(2), datetime(2026, 4, 1, tzinfo=UTC))) is None
+    assert on_an_event_loop(patient.queue_submission(item(2), datetime(2026, 4, 1, tzinfo=UTC))) is None
     patient.engine.dispose()
 
 
