@@ -122,3 +122,20 @@ def test_a_paragraph_after_the_blank_line_is_the_essay_s_own(author_site):
     assert (
         "What I learned: nothing, at first." in (author_site / "output/essays/colon/index.html").read_text()
     )
+
+
+def test_the_lists_kept_between_publishes_stay_within_their_size_least_recently_used_going_first(
+    monkeypatch,
+):
+    """Each edit makes new versions of the lists that show the edited essay: held by count alone,
+    ten edits at three thousand essays kept 12 MB of replaced lists."""
+    monkeypatch.setattr(essays, "LISTS_KEPT_CHARS", 10)
+    kept = essays._Kept()
+    for name in "abc":
+        essays._keep(kept, name, name * 3, 3)
+    assert essays._recall(kept, "a") == "aaa"  # used again: now the last to go
+    essays._keep(kept, "d", "dddd", 4)
+    assert list(kept) == ["c", "a", "d"] and kept.size == 10  # "b" went, the least recently used
+    essays._keep(kept, "d", "dd", 2)  # the same key again: its old value is let go
+    assert essays._recall(kept, "d") == "dd" and kept.size == 8
+    assert essays._recall(kept, "b") is None

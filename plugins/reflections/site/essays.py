@@ -179,6 +179,11 @@ def localized(moment, lang: str, settings) -> str:
 #: goes with the build that made it.
 LIST_MIN = 64
 LISTS_KEPT = 64
+#: And at most this many characters of them, about all the lists one build of three thousand essays
+#: joins. Every edit makes a new version of each list that shows the edited essay; the versions it
+#: replaced, the least recently used, go first (held by count alone they grew a kept build by a
+#: tenth after ten edits).
+LISTS_KEPT_CHARS = 4_000_000
 _COUNT = attrgetter("reflection_count")
 
 
@@ -200,10 +205,10 @@ def remembered_rows(context, essays: Iterable, row, *arguments) -> Markup:
     except AttributeError:  # content the plugin did not attach a thread to
         return _rows(essays, key, row, arguments)
     kept = _kept(context.environment, "_withness_lists")
-    entry = kept.get((key, essays))
+    entry = _recall(kept, (key, essays))
     if entry is None or entry[0] != counts:
         entry = (counts, _rows(essays, key, row, arguments))
-        _keep(kept, (key, essays), entry)
+        _keep(kept, (key, essays), entry, len(entry[1]))
     return entry[1]
 
 
@@ -222,19 +227,39 @@ def _rows(essays: tuple, key: tuple, row, arguments: tuple) -> Markup:
     return Markup("".join(rows))
 
 
-def _kept(environment, name: str) -> OrderedDict:
+class _Kept(OrderedDict):
+    """What a template environment keeps between publishes, least recently used first, with the
+    size of what it holds."""
+
+    size = 0
+
+
+def _kept(environment, name: str) -> _Kept:
     kept = getattr(environment, name, None)
     if kept is None:
-        kept = OrderedDict()
+        kept = _Kept()
         setattr(environment, name, kept)
     return kept
 
 
-def _keep(kept: OrderedDict, key, value) -> None:
-    kept[key] = value
+def _recall(kept: _Kept, key):
+    """What `kept` holds for `key` (None when nothing), now the most recently used."""
+    held = kept.get(key)
+    if held is None:
+        return None
     kept.move_to_end(key)
-    while len(kept) > LISTS_KEPT:
-        kept.popitem(last=False)
+    return held[0]
+
+
+def _keep(kept: _Kept, key, value, size: int = 0) -> None:
+    """`value` kept (`size`: its share of LISTS_KEPT_CHARS), and the least recently used let go
+    past the limits."""
+    if key in kept:
+        kept.size -= kept.pop(key)[1]
+    kept[key] = (value, size)
+    kept.size += size
+    while len(kept) > LISTS_KEPT or kept.size > LISTS_KEPT_CHARS:
+        kept.size -= kept.popitem(last=False)[1][1]
 
 
 @pass_environment
@@ -243,7 +268,7 @@ def by_year(environment, essays: Iterable) -> list[tuple[int, list]]:
     the runs of the same list are worked out once."""
     essays = tuple(essays)
     kept = _kept(environment, "_withness_years")
-    years = kept.get(essays)
+    years = _recall(kept, essays)
     if years is None:
         years = [(year, list(run)) for year, run in groupby(essays, key=lambda essay: essay.date.year)]
         _keep(kept, essays, years)
