@@ -2,6 +2,7 @@
 approvals, responses, withdrawals and essay edits the output is byte for byte a full build's."""
 
 import gc
+import json
 import random
 import re
 import weakref
@@ -382,6 +383,20 @@ def test_an_essay_keeps_its_reflections_packed_and_reads_them_back(scenario):
     assert isinstance(essay.__dict__["_packed_thread"], bytes)
     assert 'id="r-' in essay.reflection_thread_html
     assert essay.structured_data["commentCount"] == len(list(walk(essay.reflection_thread)))
+
+
+def test_what_only_an_essays_page_shows_is_let_go_and_made_again_as_the_page_has_it(scenario):
+    """Once the kept build has written the pages, a thread's HTML and the JSON-LD are let go: a
+    publish that renders the page again (a neighbour's edit) makes them again, the same."""
+    threaded = [e for e in scenario.site.essays.articles if e.reflection_thread]
+    assert threaded
+    for essay in threaded:
+        assert "_packed_thread_html" not in essay.__dict__
+        assert "_packed_structured_data" not in essay.__dict__
+        page = (scenario.root / "output" / essay.save_as).read_text()
+        assert str(essay.reflection_thread_html) in page
+        shown = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+        assert essay.structured_data == json.loads(shown)
 
 
 def test_an_essay_keeps_its_html_packed_once_its_pages_are_written(scenario):

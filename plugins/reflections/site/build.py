@@ -18,7 +18,7 @@ from ..core.threads import Node, build_thread, count_visible, display_name, walk
 from . import pool
 from . import settings as config
 from .caches import RenderedCache, ThreadCache, thread_signature
-from .essays import absolute_url
+from .essays import absolute_url, structured_data
 from .feeds import newest_key
 from .reading import read_essay_items, read_published, report
 from .settings import essay_language
@@ -182,11 +182,24 @@ def attach_thread(essay, items: list, settings: dict, cache: RenderedCache, thre
     essay.reflection_feed = feed.format(slug=essay.slug) if feed and thread and public else ""
     data = getattr(essay, "structured_data", None)
     if data is not None:
-        essay_url = absolute_url(settings, essay.url)
-        nodes = list(walk(thread))
-        # A new dict, never the one read: an essay may share it with the build before (essays.Essay).
-        data = {key: value for key, value in data.items() if key != "comment"}
-        data["commentCount"] = len(nodes)
-        if nodes:
-            data["comment"] = [_comment_data(node, essay_url, settings) for node in nodes[:JSON_LD_COMMENTS]]
-        essay.structured_data = data
+        essay.structured_data = with_comments(data, essay, thread, settings)
+
+
+def with_comments(data: dict, essay, thread: list[Node], settings: dict) -> dict:
+    """The essay's JSON-LD `data` with its thread's count and first comments. A new dict, never the
+    one given: an essay may share it with the build before (essays.Essay)."""
+    essay_url = absolute_url(settings, essay.url)
+    nodes = list(walk(thread))
+    data = {key: value for key, value in data.items() if key != "comment"}
+    data["commentCount"] = len(nodes)
+    if nodes:
+        data["comment"] = [_comment_data(node, essay_url, settings) for node in nodes[:JSON_LD_COMMENTS]]
+    return data
+
+
+def json_ld(essay) -> dict:
+    """An essay's JSON-LD made again from what it keeps, as prepare_essay and attach_thread make it
+    (a kept build lets it go once the essay's page is written: packing.let_go)."""
+    settings = essay.settings
+    data = structured_data(essay, settings, essay.reflection_words)
+    return with_comments(data, essay, essay.reflection_thread, settings)

@@ -39,6 +39,9 @@ def packed(name: str, dump, load, empty, absent=None, when: str = "on", legacy: 
             return held[plain]
         if key in held:
             return load(held[key]) if held[key] else empty()
+        remake = held.get("_remade_by", {}).get(name)
+        if remake is not None:
+            return remake(self)
         return held[legacy] if legacy in held else absent()
 
     def set_(self, value) -> None:
@@ -71,6 +74,18 @@ def pack_html(essays: Iterable) -> None:
                 held["_packed_original_content"] = held["_packed_content"]
             else:
                 essay.reflection_original_content = original
+
+
+def let_go(essays: Iterable, remakers: dict) -> None:
+    """Let go of what each essay keeps that its page alone shows, once the kept build has written
+    its pages; `remakers[name](essay)` makes it again for a publish that renders that page once
+    more (an essay's neighbour, its translation). A publish that changes it sets it anew."""
+    for essay in essays:
+        held = essay.__dict__
+        for name in remakers:
+            if held.get(f"_packed_{name}"):
+                del held[f"_packed_{name}"]
+                held["_remade_by"] = remakers
 
 
 def unpickled(packed_bytes: bytes):
