@@ -40,30 +40,37 @@ async def submit(request: Request) -> Response:
     )
     # The reader's signed proof of their confirmed address (readers.py), if this browser has one.
     reader = request.cookies.get(readers.COOKIE, "")
-    arguments = (service, raw, wants_json, address, foreign)
-    answer = await _checked(*arguments, False, reader)
+    answer = await _checked(service, raw, wants_json, address, foreign, False, reader)
     if isinstance(answer, Hold):
         # A token not yet old enough: the answer waits out the rest here, on the event loop (no
         # worker thread is held), then the submission is looked at once more.
         await anyio.sleep(answer.seconds)
-        answer = await _checked(*arguments, True, reader)
+        answer = await _checked(service, raw, wants_json, address, foreign, True, reader)
     if isinstance(answer, Accepted):
         answer = await _accept(service, answer)
     return answer
 
 
-async def _checked(service: Service, *arguments) -> "Response | Hold | Accepted":
+async def _checked(
+    service: Service,
+    raw: bytes | None,
+    wants_json: bool,
+    address: str,
+    foreign: bool,
+    held: bool,
+    reader: str,
+) -> "Response | Hold | Accepted":
     """The checks, on the event loop when each is work for the processor alone: the guard counts
     in this process's memory and no reader's cookie asks the store whether they are trusted. A
     hop to a worker thread and back costs more than the checks themselves, and dozens of threads
     taking turns at the interpreter lock made the intake's tail. Else in a worker thread, so that
     nothing a check waits for (Redis, the database) holds up the loop."""
-    reader = arguments[-1]
+    arguments = (service, raw, wants_json, address, foreign, held, reader)
     if service.guard.counts_here and not (reader and service.settings.get("REFLECTIONS_TRUST_RETURNING")):
         if service.site.due():  # walking the essay files is for a worker thread, never the loop
             await run_in_threadpool(service.site.essays)
-        return _check(service, *arguments)
-    return await run_in_threadpool(_check, service, *arguments)
+        return _check(*arguments)
+    return await run_in_threadpool(_check, *arguments)
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,17 @@ def let_go(essays: Iterable, remakers: dict) -> None:
     """Let go of what each essay keeps that its page alone shows, once the kept build has written
     its pages; `remakers[name](essay)` makes it again for a publish that renders that page once
     more (an essay's neighbour, its translation). A publish that changes it sets it anew."""
+    # Each essay is given the remakers of what it let go, and of nothing it never had; the same
+    # few dicts are shared by all.
+    shared: dict[tuple, dict] = {}
     for essay in essays:
         held = essay.__dict__
-        for name in remakers:
-            if held.get(f"_packed_{name}"):
-                del held[f"_packed_{name}"]
-                held["_remade_by"] = remakers
+        gone = tuple(name for name in remakers if held.get(f"_packed_{name}"))
+        if not gone:
+            continue
+        for name in gone:
+            del held[f"_packed_{name}"]
+        held["_remade_by"] = shared.setdefault(gone, {name: remakers[name] for name in gone})
 
 
 def unpickled(packed_bytes: bytes):

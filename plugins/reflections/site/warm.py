@@ -117,11 +117,10 @@ class WarmSite:
                 pelican.run()
             self.generators = kept
             # Its pages are written: what they show is needed again only by the few a publish renders.
-            packing.pack_html(every_essay(self.essays))
+            kept_essays = every_essay(self.essays)
+            packing.pack_html(kept_essays)
             render, _sources = thread_renderer(self.essays)
-            packing.let_go(
-                every_essay(self.essays), {"thread_html": render, "structured_data": build.json_ld}
-            )
+            packing.let_go(kept_essays, {"thread_html": render, "structured_data": build.json_ld})
             self.by_slug.clear()
             self.published_files.clear()
             # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
