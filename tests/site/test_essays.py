@@ -129,7 +129,7 @@ def test_the_lists_kept_between_publishes_stay_within_their_size_least_recently_
 ):
     """Each edit makes new versions of the lists that show the edited essay: held by count alone,
     ten edits at three thousand essays kept 12 MB of replaced lists."""
-    monkeypatch.setattr(essays, "LISTS_KEPT_CHARS", 10)
+    monkeypatch.setattr(essays, "LISTS_KEPT_BYTES", 10)
     kept = essays._Kept()
     for name in "abc":
         essays._keep(kept, name, name * 3, 3)

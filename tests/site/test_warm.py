@@ -3,6 +3,7 @@ approvals, responses, withdrawals and essay edits the output is byte for byte a 
 
 import gc
 import json
+import pickle
 import random
 import re
 import weakref
@@ -16,7 +17,7 @@ from pelican.plugins.reflections.core.errors import ContentError
 from pelican.plugins.reflections.core.threads import walk
 from pelican.plugins.reflections.publisher.loop import Publisher
 from pelican.plugins.reflections.service.moderation import Moderation
-from pelican.plugins.reflections.site import essays
+from pelican.plugins.reflections.site import essays, packing
 from pelican.plugins.reflections.site import writer as writer_module
 from pelican.plugins.reflections.site.warm import WarmSite
 from pelican.plugins.reflections.store import Reflection, Store
@@ -380,7 +381,7 @@ def test_a_whole_build_lets_the_last_one_go(scenario):
 
 def test_an_essay_keeps_its_reflections_packed_and_reads_them_back(scenario):
     essay = next(e for e in scenario.site.essays.articles if e.reflection_thread)
-    assert isinstance(essay.__dict__["_packed_thread"], bytes)
+    assert isinstance(essay.__dict__["_packed_thread"], packing.Spooled)
     assert 'id="r-' in essay.reflection_thread_html
     assert essay.structured_data["commentCount"] == len(list(walk(essay.reflection_thread)))
 
@@ -405,12 +406,72 @@ def test_an_essay_keeps_its_html_packed_once_its_pages_are_written(scenario):
     for essay in scenario.site.essays.articles:
         held = essay.__dict__
         assert "_content" not in held and "_plain_content" not in held
-        assert isinstance(held["_packed_content"], bytes)
+        assert isinstance(held["_packed_content"], packing.Spooled)
         if essay.reflection_original_content == essay._content:
             assert held["_packed_original_content"] is held["_packed_content"]
         page = (scenario.root / "output" / essay.save_as).read_text()
         first_paragraph = re.search(r"<p[ >].*?</p>", essay._content, re.S).group(0)
         assert first_paragraph in page
+
+
+def test_what_a_kept_build_packed_waits_on_disk_and_is_its_bytes_when_pickled(scenario):
+    """Once the pages are written, the packed HTML and threads are in a file, not the process's
+    memory: read back, they are what the pages show; pickled (Pelican's cache), the bytes
+    themselves, never a place in a file that goes with the process."""
+    scenario.site.build()
+    articles = scenario.site.essays.articles
+    spooled = [
+        value for essay in articles for value in essay.__dict__.values() if isinstance(value, packing.Spooled)
+    ]
+    assert len({id(value._file) for value in spooled}) == 1
+    assert not [
+        name for essay in articles for name, value in essay.__dict__.items() if type(value) is bytes and value
+    ]
+    for essay in articles:
+        page = (scenario.root / "output" / essay.save_as).read_text()
+        assert re.search(r"<p[ >].*?</p>", essay._content, re.S).group(0) in page
+        for node in walk(essay.reflection_thread):
+            assert f'id="r-{node.item.id}"' in page
+        again = pickle.loads(pickle.dumps(essay.__dict__["_packed_content"]))
+        assert type(again) is bytes and packing.text(again) == essay._content
+    # A publish packs what it changes in memory, as before, and the page shows it.
+    essay = next(e for e in articles if e.reflection_thread)
+    scenario.store.add(
+        Reflection(id=LATER, essay=essay.slug, body="Read back after.", created=scenario.tick())
+    )
+    scenario.moderation.approve(LATER)
+    changed = next(e for e in scenario.site.essays.articles if e.slug == essay.slug)
+    assert type(changed.__dict__["_packed_thread"]) is bytes
+    assert "Read back after." in (scenario.root / "output" / changed.save_as).read_text()
+
+
+def test_a_full_disk_keeps_what_was_packed_in_memory(scenario, monkeypatch, caplog):
+    """Nothing is moved unless all of it was written: on a full disk (/dev/full) every essay keeps
+    its packed bytes, and a publish afterwards still shows the thread."""
+    monkeypatch.setattr(packing, "_spool_file", lambda folder: open("/dev/full", "r+b", buffering=0))
+    scenario.site.build()
+    assert "stays in memory" in caplog.text
+    articles = scenario.site.essays.articles
+    assert not [
+        value for essay in articles for value in essay.__dict__.values() if isinstance(value, packing.Spooled)
+    ]
+    essay = next(e for e in articles if e.reflection_thread)
+    assert type(essay.__dict__["_packed_thread"]) is bytes
+    scenario.store.add(
+        Reflection(id=LATER, essay=essay.slug, body="Kept in memory.", created=scenario.tick())
+    )
+    scenario.moderation.approve(LATER)
+    assert "Kept in memory." in (scenario.root / "output" / essay.save_as).read_text()
+
+
+def test_kept_essays_share_one_object_for_each_tag_category_and_author(scenario):
+    articles = scenario.site.essays.articles
+    names = [name for essay in articles for name in (*essay.tags, essay.category, *essay.authors)]
+    assert len(names) > 2 * len({(type(name), name.slug) for name in names})
+    assert len({id(name) for name in names}) == len({(type(name), name.slug) for name in names})
+    for essay in articles:
+        assert essay.metadata["tags"] is essay.tags
+        assert (scenario.root / "output" / essay.tags[0].save_as).exists()
 
 
 def test_a_reflection_renders_only_the_index_page_that_lists_its_essay(scenario, monkeypatch):

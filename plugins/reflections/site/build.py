@@ -34,7 +34,7 @@ TOO_LONG = "<p>(This reflection is too long to show.)</p>"
 def _count_passages(essay, items: list, settings: dict) -> None:
     """At the end of each passage readers reflected on, how many did, linking to the first."""
     original = getattr(essay, "reflection_original_content", None)
-    anchors = getattr(essay, "reflection_anchors", frozenset())
+    anchors = getattr(essay, "reflection_anchors", ())
     if original is None:
         return
     counts: dict[str, tuple[int, str]] = {}

@@ -105,7 +105,7 @@ def newest_first(essay) -> tuple[Node, ...]:
     """An essay's published items, newest first (as its feed lists them). Shared: read, never change."""
     packed = essay.__dict__.get("_packed_thread")
     if packed:
-        return _newest_of(packed)
+        return _newest_of(bytes(packed))
     return _newest(getattr(essay, "reflection_thread", None) or [])
 
 

@@ -40,12 +40,13 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict, str]:
-    """The essay's source, its entry, and the entry as JSON (encoded once too: an edit's publish
-    would otherwise encode every essay's entry again, a megabyte or more at three thousand)."""
+def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, str]:
+    """The essay's source and its entry as JSON, encoded once per essay: an edit's publish would
+    otherwise encode every essay's entry again, a megabyte or more at three thousand. Only the JSON
+    is kept, not the entry it was made of."""
     kept = _entry_of.get(essay)
     if kept is not None and kept[0] == content:
-        return kept[1], kept[2], kept[3]
+        return kept[1], kept[2]
     metadata = getattr(essay, "metadata", {})
     html = str(getattr(essay, "_content", "") or "")
     entry = {
@@ -67,10 +68,10 @@ def _entry(essay, content: str, own_hosts: set[str]) -> tuple[str, dict, str]:
     source = os.path.relpath(essay.source_path, content)
     encoded = json.dumps(entry, sort_keys=True)
     try:
-        _entry_of[essay] = (content, source, entry, encoded)
+        _entry_of[essay] = (content, source, encoded)
     except TypeError:  # an object that takes no weak reference: made each time
         pass
-    return source, entry, encoded
+    return source, encoded
 
 
 def _closes(essay, metadata) -> str:
@@ -79,26 +80,25 @@ def _closes(essay, metadata) -> str:
     return day.isoformat() if day else ""
 
 
-def entries(essays: list, settings: dict) -> dict[str, tuple[dict, str]]:
-    """By source file (relative to PATH), the essays that take reflections on the site, each entry
-    with its JSON: drafts left out; a translation only where no other essay has its slug."""
+def entries(essays: list, settings: dict) -> dict[str, str]:
+    """By source file (relative to PATH), the JSON of the entry of each essay that takes
+    reflections on the site: drafts left out; a translation only where no other essay has its slug."""
     content = os.path.abspath(settings["PATH"])
     own_hosts = {urlsplit(str(settings.get("SITEURL") or "")).hostname or ""} - {""}
-    found: dict[str, tuple[dict, str]] = {}
+    found: dict[str, str] = {}
     slugs: set[str] = set()
     for essay in essays:
         if is_draft({"status": getattr(essay, "status", "published")}) or essay.slug in slugs:
             continue
         slugs.add(essay.slug)
-        source, entry, encoded = _entry(essay, content, own_hosts)
-        found[source] = (entry, encoded)
+        source, found[source] = _entry(essay, content, own_hosts)
     return found
 
 
-def encoded(found: dict[str, tuple[dict, str]]) -> bytes:
+def encoded(found: dict[str, str]) -> bytes:
     """The manifest's bytes: json.dumps({"version": …, "essays": …}, sort_keys=True), joined from
     the entries' own JSON."""
-    listed = ", ".join(f"{json.dumps(source)}: {found[source][1]}" for source in sorted(found))
+    listed = ", ".join(f"{json.dumps(source)}: {found[source]}" for source in sorted(found))
     return f'{{"essays": {{{listed}}}, "version": {json.dumps(VERSION)}}}'.encode()
 
 

@@ -5,14 +5,23 @@ with twenty reflections each, the threads, their HTML and JSON-LD held as object
 memory, and the essays' own HTML a third of the rest. A change unpacks the few essays it touches
 (tens of microseconds each). A build that ends with its process packs nothing: it would pay a
 tenth of its time for it and keep nothing.
+
+Once the kept build's pages are written, what it packed waits in a file on disk (`spool`), and its
+essays share one object for each tag, category and author (`share_names`).
 """
 
 import functools
+import logging
+import os
 import pickle
+import tempfile
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 
 from markupsafe import Markup
+
+logger = logging.getLogger(__name__)
 
 #: "on": what essays show of reflections is packed as it is set (a kept build, in this process).
 #: "html": the essays' own HTML too, packed once a kept build has written its pages (`pack_html`),
@@ -38,7 +47,7 @@ def packed(name: str, dump, load, empty, absent=None, when: str = "on", legacy: 
         if plain in held:
             return held[plain]
         if key in held:
-            return load(held[key]) if held[key] else empty()
+            return load(bytes(held[key])) if held[key] else empty()
         remake = held.get("_remade_by", {}).get(name)
         if remake is not None:
             return remake(self)
@@ -91,6 +100,95 @@ def let_go(essays: Iterable, remakers: dict) -> None:
         for name in gone:
             del held[f"_packed_{name}"]
         held["_remade_by"] = shared.setdefault(gone, {name: remakers[name] for name in gone})
+
+
+class Spooled:
+    """Packed bytes that wait in a spool file (`spool`), read back when asked for. Pickled, it is
+    the bytes themselves: a cache written from an essay never points into a file that is gone."""
+
+    __slots__ = ("_fd", "_file", "offset", "size")
+
+    def __init__(self, file, offset: int, size: int) -> None:
+        # The file object is held so the file stays open as long as an essay points into it.
+        self._file, self._fd, self.offset, self.size = file, file.fileno(), offset, size
+
+    def __bytes__(self) -> bytes:
+        return os.pread(self._fd, self.size, self.offset)
+
+    def __bool__(self) -> bool:
+        return self.size > 0
+
+    def __reduce__(self):
+        return bytes, (bytes(self),)
+
+
+def spool(essays: Iterable, folder: str | os.PathLike | None = None) -> None:
+    """Move what the kept build's essays hold packed into one file on disk, once its pages are
+    written: the few a publish touches are read back (a pread each), and what the kernel caches
+    of the file it may give up under pressure, as it may not a process's own memory. The file has
+    no name (it goes with the process, or with the last essay that points into it), in `folder`
+    (the site's cache) where it can be made, else in the system's temporary folder; where neither
+    can be written, everything stays packed in memory. A publish packs what it changes in memory."""
+    held_by: list[tuple[dict, str, bytes]] = []
+    for essay in essays:
+        held = essay.__dict__
+        held_by += [
+            (held, name, value)
+            for name, value in held.items()
+            if name.startswith("_packed_") and type(value) is bytes and value
+        ]
+    # Bytes packed once for two names (pack_html) are written once and stay shared.
+    spooled: dict[int, Spooled] = {}
+    try:
+        file = _spool_file(folder)
+        offset = 0
+        for _held, _name, value in held_by:
+            if id(value) not in spooled:
+                file.write(value)
+                spooled[id(value)] = Spooled(file, offset, len(value))
+                offset += len(value)
+        file.flush()
+    except OSError as error:  # a full disk, say: nothing is moved
+        logger.warning("What the kept build holds packed stays in memory: %s", error)
+        return
+    for held, name, value in held_by:
+        held[name] = spooled[id(value)]
+
+
+def _spool_file(folder):
+    if folder and Path(folder).is_dir():
+        try:
+            return tempfile.TemporaryFile(dir=folder)
+        except OSError:
+            pass
+    return tempfile.TemporaryFile()
+
+
+def share_names(essays: Iterable, generator) -> None:
+    """Give every kept essay the generator's own Tag, Category and Author objects for its names.
+
+    Pelican makes a new one each time an essay names one, equal to the others of that slug; the
+    generator's lists hold the first of each. Three thousand essays held ten thousand copies of a
+    few dozen names: 4 MB for the life of a kept build."""
+    names = [*generator.tags, *(name for name, _ in generator.categories)]
+    names += [name for name, _ in generator.authors]
+    canonical = {(type(name), name.slug): name for name in names}
+
+    def one(name):
+        return canonical.get((type(name), name.slug), name)
+
+    for essay in essays:
+        held, metadata = essay.__dict__, getattr(essay, "metadata", {})
+        for key in ("tags", "authors"):
+            if held.get(key):
+                held[key] = [one(name) for name in held[key]]
+                if key in metadata:
+                    metadata[key] = held[key]
+        for key in ("category", "author"):
+            if held.get(key) is not None and hasattr(held[key], "slug"):
+                held[key] = one(held[key])
+                if key in metadata:
+                    metadata[key] = held[key]
 
 
 def unpickled(packed_bytes: bytes):

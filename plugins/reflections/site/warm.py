@@ -121,6 +121,8 @@ class WarmSite:
             packing.pack_html(kept_essays)
             render, _sources = thread_renderer(self.essays)
             packing.let_go(kept_essays, {"thread_html": render, "structured_data": build.json_ld})
+            packing.share_names(kept_essays, self.essays)
+            packing.spool(kept_essays, pelican.settings.get("CACHE_PATH"))
             self.by_slug.clear()
             self.published_files.clear()
             # Pages the site no longer has (a removed essay, an index page fewer): Pelican leaves
