@@ -91,7 +91,8 @@ def entries(essays: list, settings: dict) -> dict[str, str]:
         if is_draft({"status": getattr(essay, "status", "published")}) or essay.slug in slugs:
             continue
         slugs.add(essay.slug)
-        source, found[source] = _entry(essay, content, own_hosts)
+        source, entry_json = _entry(essay, content, own_hosts)
+        found[source] = entry_json
     return found
 
 
