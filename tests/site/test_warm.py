@@ -414,15 +414,19 @@ def test_an_essay_keeps_its_html_packed_once_its_pages_are_written(scenario):
         assert first_paragraph in page
 
 
+def spooled_values(articles) -> list:
+    return [
+        value for essay in articles for value in essay.__dict__.values() if isinstance(value, packing.Spooled)
+    ]
+
+
 def test_what_a_kept_build_packed_waits_on_disk_and_is_its_bytes_when_pickled(scenario):
     """Once the pages are written, the packed HTML and threads are in a file, not the process's
     memory: read back, they are what the pages show; pickled (Pelican's cache), the bytes
     themselves, never a place in a file that goes with the process."""
     scenario.site.build()
     articles = scenario.site.essays.articles
-    spooled = [
-        value for essay in articles for value in essay.__dict__.values() if isinstance(value, packing.Spooled)
-    ]
+    spooled = spooled_values(articles)
     assert len({id(value._file) for value in spooled}) == 1
     assert not [
         name for essay in articles for name, value in essay.__dict__.items() if type(value) is bytes and value
@@ -452,9 +456,7 @@ def test_a_full_disk_keeps_what_was_packed_in_memory(scenario, monkeypatch, capl
     scenario.site.build()
     assert "stays in memory" in caplog.text
     articles = scenario.site.essays.articles
-    assert not [
-        value for essay in articles for value in essay.__dict__.values() if isinstance(value, packing.Spooled)
-    ]
+    assert not spooled_values(articles)
     essay = next(e for e in articles if e.reflection_thread)
     assert type(essay.__dict__["_packed_thread"]) is bytes
     scenario.store.add(

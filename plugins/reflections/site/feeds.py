@@ -15,7 +15,7 @@ from ..core.essay_header import plain_title
 from ..core.files import write_atomically, write_if_changed
 from ..core.threads import Node, display_name, walk
 from .caches import SignedCache, signature
-from .packing import packed_thread
+from .packing import packed_bytes_of, packed_thread
 
 FEEDS_CACHE_FILE = "reflections-feeds.json"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -103,9 +103,9 @@ def feed_bytes(feed: Atom1Feed) -> bytes:
 
 def newest_first(essay) -> tuple[Node, ...]:
     """An essay's published items, newest first (as its feed lists them). Shared: read, never change."""
-    packed = essay.__dict__.get("_packed_thread")
+    packed = packed_bytes_of(essay, "thread")
     if packed:
-        return _newest_of(bytes(packed))
+        return _newest_of(packed)
     return _newest(getattr(essay, "reflection_thread", None) or [])
 
 

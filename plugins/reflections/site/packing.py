@@ -191,6 +191,13 @@ def share_names(essays: Iterable, generator) -> None:
                     metadata[key] = held[key]
 
 
+def packed_bytes_of(essay, name: str) -> bytes:
+    """The bytes an essay holds packed for `name` (b"" when none), wherever they wait: for a
+    reader that keys what it makes of them by those bytes (feeds.newest_first)."""
+    held = essay.__dict__.get(f"_packed_{name}")
+    return bytes(held) if held else b""
+
+
 def unpickled(packed_bytes: bytes):
     return pickle.loads(zlib.decompress(packed_bytes))
 
